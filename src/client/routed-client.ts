@@ -1,0 +1,167 @@
+import type { NodeRole } from "../errors.js";
+import type { DbNode } from "../nodes/db-node.js";
+import { isFluentOperation, isReadOperation, MODEL_OPERATIONS, RAW_EXECUTE_METHODS, RAW_QUERY_METHODS } from "../routing/operations.js";
+import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
+import { runOnPrimary } from "../routing/scope.js";
+import type { ModelShape } from "./prisma-internals.js";
+import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
+import type { SplitContext } from "./split-context.js";
+
+/** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
+export interface ClientSet {
+  readonly primary: unknown;
+  readonly replicas: readonly unknown[];
+}
+
+type AnyFunction = (...args: unknown[]) => unknown;
+type Extendable = { $extends(extension: unknown): unknown };
+type Transactional = { $transaction(...args: unknown[]): Promise<unknown> };
+
+/**
+ * Runs the calls of one view: picks the node, then runs the call on that node's client from
+ * this view's client set.
+ */
+class ViewRunner implements CallRunner {
+  readonly primaryClient: unknown;
+  readonly #context: SplitContext;
+  readonly #clients: ClientSet;
+  readonly #forced: NodeRole | undefined;
+
+  constructor(context: SplitContext, clients: ClientSet, forced: NodeRole | undefined) {
+    this.#context = context;
+    this.#clients = clients;
+    this.#forced = forced;
+    this.primaryClient = clients.primary;
+  }
+
+  run(call: RoutedCall): Promise<unknown> {
+    if (this.#context.closed) return Promise.reject(this.#context.closedError());
+    if (this.#forced === "replica" && call.kind === "write") {
+      return Promise.reject(
+        new Error(
+          `prisma-split: ${describe(call)} writes, and db.$replica() only reads: use db (or db.$primary()) for writes`,
+        ),
+      );
+    }
+    let node: DbNode;
+    try {
+      node = this.#context.router.nodeFor(call.kind, this.#forced);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return node.run(() => call.buildOn(this.clientOf(node)));
+  }
+
+  clientOf(node: DbNode): unknown {
+    return node.role === "primary" ? this.#clients.primary : this.#clients.replicas[node.index];
+  }
+}
+
+function describe(call: RoutedCall): string {
+  let root = call;
+  while (root.parent !== undefined) root = root.parent;
+  return root.model === undefined ? root.method : `${root.model}.${root.method}()`;
+}
+
+/**
+ * A client with the surface of the user's PrismaClient whose every call is routed. It inherits
+ * from the primary's client, so what prisma-split does not route (`$name`, a client extension's
+ * own method, `instanceof PrismaClient`) behaves as on the primary.
+ */
+export function createRoutedClient(context: SplitContext, clients: ClientSet, forced?: NodeRole): object {
+  const runner = new ViewRunner(context, clients, forced);
+  const view = Object.create(clients.primary as object) as Record<string | symbol, unknown>;
+  const roleViews = new Map<NodeRole, object>();
+  const define = (key: string, value: unknown) =>
+    Object.defineProperty(view, key, { value, writable: true, configurable: true, enumerable: false });
+
+  for (const model of context.models.values()) {
+    for (const key of new Set([model.key, model.name])) {
+      Object.defineProperty(view, key, {
+        configurable: true,
+        enumerable: key === model.key,
+        get() {
+          const delegate = createRoutedDelegate(runner, context.models, model, clients.primary);
+          Object.defineProperty(view, key, { value: delegate, configurable: true, enumerable: key === model.key });
+          return delegate;
+        },
+      });
+    }
+  }
+
+  for (const method of RAW_QUERY_METHODS) {
+    define(method, (...args: unknown[]) => {
+      const sql = sqlTextOf(args);
+      const kind = sql !== undefined && isReadOnlySql(sql) ? "read" : "write";
+      return new RoutedCall(runner, kind, undefined, method, args);
+    });
+  }
+  for (const method of RAW_EXECUTE_METHODS) {
+    define(method, (...args: unknown[]) => new RoutedCall(runner, "write", undefined, method, args));
+  }
+
+  define("$transaction", (...args: unknown[]) =>
+    context.closed
+      ? Promise.reject(context.closedError())
+      : context.router.primary.run(() => (clients.primary as Transactional).$transaction(...args)),
+  );
+  define("$primary", () => roleView("primary"));
+  define("$replica", () => roleView("replica"));
+  define("$withPrimary", runOnPrimary);
+  define("$extends", (extension: unknown) =>
+    createRoutedClient(
+      context,
+      {
+        primary: (clients.primary as Extendable).$extends(extension),
+        replicas: clients.replicas.map((client) => (client as Extendable).$extends(extension)),
+      },
+      forced,
+    ),
+  );
+  define("$connect", async () => {
+    await Promise.all(context.nodes.map((node) => node.client.$connect()));
+  });
+  define("$disconnect", () => context.close());
+  define("$on", (...args: unknown[]) => {
+    for (const node of context.nodes) {
+      const client = node.client as unknown as { $on?: AnyFunction };
+      client.$on?.apply(client, args);
+    }
+  });
+
+  function roleView(role: NodeRole): object {
+    let existing = roleViews.get(role);
+    if (existing === undefined) {
+      existing = createRoutedClient(context, clients, role);
+      roleViews.set(role, existing);
+    }
+    return existing;
+  }
+
+  return view;
+}
+
+/**
+ * A model delegate (`db.user`) whose operations are routed calls. It inherits from the primary's
+ * delegate, so a model extension's own method runs with `this` = this delegate, and the queries
+ * it makes through `Prisma.getExtensionContext(this)` are routed too.
+ */
+function createRoutedDelegate(
+  runner: CallRunner,
+  models: ReadonlyMap<string, ModelShape>,
+  model: ModelShape,
+  primaryClient: unknown,
+): object {
+  const primaryDelegate = (primaryClient as Record<string, object>)[model.key] as object;
+  const delegate = Object.create(primaryDelegate) as Record<string, unknown>;
+  for (const operation of MODEL_OPERATIONS) {
+    const kind = isReadOperation(operation) ? "read" : "write";
+    const Call = isFluentOperation(operation) ? fluentCallClass(models, model.name) : RoutedCall;
+    Object.defineProperty(delegate, operation, {
+      value: (args?: unknown) => new Call(runner, kind, model.key, operation, args),
+      writable: true,
+      configurable: true,
+    });
+  }
+  return delegate;
+}

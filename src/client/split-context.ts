@@ -1,0 +1,41 @@
+import { DatabaseUnavailableError } from "../errors.js";
+import type { DbNode } from "../nodes/db-node.js";
+import type { Router } from "../routing/router.js";
+import type { ModelShape } from "./prisma-internals.js";
+
+/** What every view of one `createDb()` shares: the nodes, the router, the models, the lifecycle. */
+export class SplitContext {
+  readonly router: Router;
+  readonly models: ReadonlyMap<string, ModelShape>;
+  #closing: Promise<void> | undefined;
+
+  constructor(router: Router, models: ReadonlyMap<string, ModelShape>) {
+    this.router = router;
+    this.models = models;
+  }
+
+  get nodes(): readonly DbNode[] {
+    return this.router.nodes;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The error for a call made after `$disconnect()`. */
+  closedError(): DatabaseUnavailableError {
+    return new DatabaseUnavailableError("prisma-split: the database client was disconnected ($disconnect())", {
+      role: "primary",
+      reason: "shutting-down",
+    });
+  }
+
+  /** Disconnects every client and ends every pool, once. */
+  close(): Promise<void> {
+    this.#closing ??= Promise.allSettled(this.nodes.map((node) => node.close())).then((results) => {
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+      if (failed) throw failed.reason;
+    });
+    return this.#closing;
+  }
+}

@@ -1,0 +1,39 @@
+import type { Types } from "@prisma/client/runtime/client";
+
+/** Methods prisma-split adds to the client. */
+export interface SplitMethods<Client> {
+  /** A client bound to the primary: every call, read or write, runs there. */
+  $primary(): SplitClient<Client>;
+  /**
+   * A client bound to the replicas: reads run on one of them (or on the primary when none can
+   * serve and `replicas.fallbackToPrimary` is on); writes are refused.
+   */
+  $replica(): SplitClient<Client>;
+  /** Runs `fn`; every query it starts, however deep in its async calls, goes to the primary. */
+  $withPrimary<T>(fn: () => T | Promise<T>): Promise<T>;
+}
+
+type HookOf<Client> = Client extends { $extends: infer Hook } ? Hook : never;
+type ExtArgsOf<Client> = HookOf<Client> extends { extArgs: infer Args extends Record<string, any> } ? Args : never;
+type TypeMapCbOf<Client> = HookOf<Client> extends Types.Extensions.ExtendsHook<"extends", infer Cb, any, any>
+  ? Cb
+  : never;
+
+/** The user's client arguments with prisma-split's methods as a client component, so they survive `$extends`. */
+type SplitExtArgs<Client> = ExtArgsOf<Client> & {
+  client: { [Method in keyof SplitMethods<Client>]: () => SplitMethods<Client>[Method] };
+};
+
+/**
+ * The type of `createDb()`'s result: the user's own PrismaClient type (every model, every
+ * operation, every extension applied later with `$extends`) plus {@link SplitMethods}.
+ */
+export type SplitClient<Client> = [TypeMapCbOf<Client>] extends [never]
+  ? Client & SplitMethods<Client>
+  : TypeMapCbOf<Client> extends Types.Extensions.TypeMapCbDef
+    ? Types.Extensions.DynamicClientExtensionThis<
+        Types.Utils.Call<TypeMapCbOf<Client>, { extArgs: SplitExtArgs<Client> }>,
+        TypeMapCbOf<Client>,
+        SplitExtArgs<Client>
+      >
+    : Client & SplitMethods<Client>;

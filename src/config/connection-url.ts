@@ -1,0 +1,119 @@
+import { availableParallelism } from "node:os";
+import { ConfigurationError } from "../errors.js";
+import { redactUrl } from "./redact.js";
+
+/** What one node's connection string means once Prisma's own parameters are given back their meaning. */
+export interface ConnectionSettings {
+  /** The URL handed to `pg`, without the parameters only Prisma understands. */
+  readonly connectionString: string;
+  /** The URL as it may be shown: password replaced by `***`. */
+  readonly redactedUrl: string;
+  /** `host:port/database?user`: two URLs with the same identity reach the same database. */
+  readonly identity: string;
+  /** `connection_limit`: the pool's `max`. */
+  readonly poolMax: number;
+  /** `pool_timeout` in ms: how long a query waits for a free connection (0 = forever). */
+  readonly poolTimeoutMs: number;
+  /** `connect_timeout` in ms: how long opening a connection may take (0 = forever). */
+  readonly connectTimeoutMs: number;
+  /** `schema`: the Postgres schema Prisma's queries name, and the session's `search_path`. */
+  readonly schema: string | undefined;
+}
+
+/** Prisma 6's defaults, which Prisma 7's adapters silently dropped. */
+export const URL_DEFAULTS = Object.freeze({
+  /** 2 × CPUs + 1, Prisma's default `connection_limit`. */
+  connectionLimit: () => availableParallelism() * 2 + 1,
+  poolTimeoutSeconds: 10,
+  connectTimeoutSeconds: 5,
+});
+
+/** Parameters Prisma documents but `pg` does not understand: removed from the driver's URL. */
+const PRISMA_ONLY_PARAMETERS = ["connection_limit", "pool_timeout", "connect_timeout", "schema", "pgbouncer"];
+
+/**
+ * Reads a node's connection string.
+ *
+ * @param setting the option it came from (`primaryUrl`, `replicaUrls[0]`), named in errors.
+ */
+export function parseConnectionUrl(url: unknown, setting: string): ConnectionSettings {
+  if (typeof url !== "string" || url.trim() === "") {
+    throw new ConfigurationError(setting, "must be a postgresql:// connection string");
+  }
+  const redactedUrl = redactUrl(url.trim());
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    throw new ConfigurationError(setting, `is not a valid URL: ${redactedUrl}`);
+  }
+  if (parsed.protocol !== "postgresql:" && parsed.protocol !== "postgres:") {
+    throw new ConfigurationError(
+      setting,
+      `must use the postgresql:// scheme, got "${parsed.protocol}" in ${redactedUrl}`,
+    );
+  }
+  if (parsed.hostname === "") {
+    throw new ConfigurationError(setting, `names no host: ${redactedUrl}`);
+  }
+
+  const params = parsed.searchParams;
+  const poolMax = readNumber(params, "connection_limit", setting, redactedUrl, {
+    integer: true,
+    min: 1,
+    fallback: URL_DEFAULTS.connectionLimit(),
+  });
+  const poolTimeoutSeconds = readNumber(params, "pool_timeout", setting, redactedUrl, {
+    integer: false,
+    min: 0,
+    fallback: URL_DEFAULTS.poolTimeoutSeconds,
+  });
+  const connectTimeoutSeconds = readNumber(params, "connect_timeout", setting, redactedUrl, {
+    integer: false,
+    min: 0,
+    fallback: URL_DEFAULTS.connectTimeoutSeconds,
+  });
+  const schema = params.get("schema") ?? undefined;
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(schema)) {
+    throw new ConfigurationError(
+      `${setting}?schema`,
+      `must be a plain identifier (letters, digits, _), got "${schema}" in ${redactedUrl}`,
+    );
+  }
+
+  for (const name of PRISMA_ONLY_PARAMETERS) params.delete(name);
+  const database = decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username);
+  return {
+    connectionString: parsed.toString(),
+    redactedUrl,
+    identity: `${parsed.hostname}:${parsed.port || "5432"}/${database}?${decodeURIComponent(parsed.username)}`,
+    poolMax,
+    poolTimeoutMs: poolTimeoutSeconds * 1000,
+    connectTimeoutMs: connectTimeoutSeconds * 1000,
+    schema,
+  };
+}
+
+interface NumberRule {
+  integer: boolean;
+  min: number;
+  fallback: number;
+}
+
+function readNumber(
+  params: URLSearchParams,
+  name: string,
+  setting: string,
+  redactedUrl: string,
+  rule: NumberRule,
+): number {
+  const raw = params.get(name);
+  if (raw === null) return rule.fallback;
+  const value = raw.trim() === "" ? Number.NaN : Number(raw);
+  const valid = Number.isFinite(value) && value >= rule.min && (!rule.integer || Number.isInteger(value));
+  if (!valid) {
+    const expected = rule.integer ? "a positive integer" : "a non-negative number of seconds";
+    throw new ConfigurationError(`${setting}?${name}`, `must be ${expected}, got "${raw}" in ${redactedUrl}`);
+  }
+  return value;
+}

@@ -1,0 +1,35 @@
+import { createRoutedClient } from "./client/routed-client.js";
+import { readDataModel } from "./client/prisma-internals.js";
+import { SplitContext } from "./client/split-context.js";
+import type { SplitClient } from "./client/types.js";
+import type { CreateDbOptions } from "./config/options.js";
+import { resolveConfig } from "./config/resolve-config.js";
+import { DbNode } from "./nodes/db-node.js";
+import { Router } from "./routing/router.js";
+
+/**
+ * A drop-in for `new PrismaClient()` on a PostgreSQL primary and its read replicas: one
+ * PrismaClient and pool per node, reads on replicas, writes and transactions on the primary.
+ *
+ * @example
+ * import { createDb } from "prisma-split";
+ * import { PrismaClient } from "./generated/prisma/client";
+ *
+ * // DATABASE_URL=postgresql://app@primary/app?connection_limit=10
+ * // DATABASE_REPLICA_URLS=postgresql://app@replica-1/app,postgresql://app@replica-2/app
+ * export const db = createDb({ PrismaClient });
+ * const users = await db.user.findMany(); // a replica
+ * await db.user.create({ data: { email: "a@example.com" } }); // the primary
+ */
+export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
+  const config = resolveConfig(options as CreateDbOptions<unknown>);
+  const nodeOptions = { PrismaClient: options.PrismaClient as new (options: never) => unknown, clientOptions: config.clientOptions };
+  const primary = new DbNode({ ...nodeOptions, name: "primary", role: "primary", index: -1, settings: config.primary });
+  const replicas = config.replicas.map(
+    (settings, index) => new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings }),
+  );
+  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary);
+  const context = new SplitContext(router, readDataModel(primary.client));
+  const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
+  return createRoutedClient(context, clients) as SplitClient<Client>;
+}

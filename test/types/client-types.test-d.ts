@@ -1,0 +1,40 @@
+// Compiled by `tsc --noEmit` (npm run typecheck): fails the build if createDb() loses the user's types.
+import { createDb } from "../../src/index.ts";
+import { PrismaClient } from "../generated/prisma/client.ts";
+
+const db = createDb({ PrismaClient, primaryUrl: "postgresql://localhost/app" });
+
+export async function typeChecks(): Promise<void> {
+  const users = await db.user.findMany({ where: { email: { contains: "@" } }, include: { posts: true } });
+  const firstTitle: string | undefined = users[0]?.posts[0]?.title;
+  void firstTitle;
+  const user = await db.$primary().user.findUnique({ where: { id: 1 } });
+  const name: string | null | undefined = user?.name;
+  void name;
+  // @ts-expect-error: no such model
+  db.nosuchmodel;
+  // @ts-expect-error: wrong argument shape
+  await db.user.findMany({ where: { email: 42 } });
+
+  const extended = db.$extends({
+    model: { user: { async byEmail(email: string) { return { email }; } } },
+    result: { user: { label: { needs: { email: true }, compute: (u) => `<${u.email}>` } } },
+  });
+  const found = await extended.user.byEmail("a@b.c");
+  const email: string = found.email;
+  void email;
+  const labelled = await extended.user.findFirst();
+  await extended.$replica().user.findFirst();
+  const label: string | undefined = labelled?.label;
+  void label;
+  const count: number = await extended.$withPrimary(() => extended.user.count());
+  void count;
+  const [a, b] = await db.$transaction([db.user.count(), db.post.findMany()]);
+  const n: number = a;
+  void n;
+  void b;
+  await db.$transaction(async (tx) => tx.user.create({ data: { email: "x@y.z" } }));
+  const rows = await db.$queryRaw<{ port: number }[]>`SELECT inet_server_port() AS port`;
+  void rows[0]?.port;
+  await db.$disconnect();
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import type { CreateDbOptions } from "../../src/config/options.ts";
+import { resolveConfig } from "../../src/config/resolve-config.ts";
+import { isConfigurationError } from "../../src/errors.ts";
+
+class FakeClientClass {}
+const PrismaClient = FakeClientClass as unknown as CreateDbOptions<unknown>["PrismaClient"];
+const primaryUrl = "postgresql://app:hunter2@primary.db/app";
+
+function refusal(options: unknown, env: NodeJS.ProcessEnv = {}): { setting: string; message: string } {
+  try {
+    resolveConfig(options as CreateDbOptions<unknown>, env);
+  } catch (error) {
+    if (isConfigurationError(error)) return { setting: error.setting, message: error.message };
+    throw error;
+  }
+  throw new Error("expected a ConfigurationError");
+}
+
+describe("resolveConfig", () => {
+  it("reads DATABASE_URL and the comma-separated DATABASE_REPLICA_URLS by default", () => {
+    const config = resolveConfig({ PrismaClient } as CreateDbOptions<unknown>, {
+      DATABASE_URL: primaryUrl,
+      DATABASE_REPLICA_URLS: " postgresql://r1.db/app , postgresql://r2.db/app,",
+    });
+    expect(config.primary.identity).toBe("primary.db:5432/app?app");
+    expect(config.replicas.map((replica) => replica.identity)).toEqual(["r1.db:5432/app?", "r2.db:5432/app?"]);
+    expect(config.fallbackToPrimary).toBe(true);
+  });
+
+  it("runs on the primary alone when no replica is given", () => {
+    expect(resolveConfig({ PrismaClient, primaryUrl }, {}).replicas).toEqual([]);
+    expect(resolveConfig({ PrismaClient, primaryUrl, replicaUrls: [] }, { DATABASE_REPLICA_URLS: "postgresql://r/app" }).replicas).toEqual([]);
+    expect(resolveConfig({ PrismaClient, primaryUrl }, { DATABASE_REPLICA_URLS: "" }).replicas).toEqual([]);
+  });
+
+  it.each([
+    ["no options", undefined, "options", /createDb\(\) takes an options object/],
+    ["a missing PrismaClient", { primaryUrl }, "PrismaClient", /is required/],
+    ["a PrismaClient that is not a class", { PrismaClient: {}, primaryUrl }, "PrismaClient", /is required/],
+    ["no primary URL", { PrismaClient }, "primaryUrl", /pass `primaryUrl` or set DATABASE_URL/],
+    ["a garbled primary URL", { PrismaClient, primaryUrl: "postgresql//app:hunter2@db" }, "primaryUrl", /not a valid URL/],
+    ["a non-postgres scheme", { PrismaClient, primaryUrl: "mysql://app:hunter2@db/app" }, "primaryUrl", /postgresql:\/\/ scheme/],
+    [
+      "connection_limit=0",
+      { PrismaClient, primaryUrl: `${primaryUrl}?connection_limit=0` },
+      "primaryUrl?connection_limit",
+      /positive integer/,
+    ],
+    [
+      "a bad pool_timeout on a replica",
+      { PrismaClient, primaryUrl, replicaUrls: ["postgresql://r/app", "postgresql://u:hunter2@r2/app?pool_timeout=x"] },
+      "replicaUrls[1]?pool_timeout",
+      /non-negative number/,
+    ],
+    ["an unknown strategy", { PrismaClient, primaryUrl, replicas: { select: "fastest" } }, "replicas.select", /"round-robin", "random", "least-busy" or a function, got "fastest"/],
+    [
+      "a replica URL equal to the primary URL",
+      { PrismaClient, primaryUrl, replicaUrls: ["postgresql://app:other@primary.db:5432/app?connection_limit=3"] },
+      "replicaUrls[0]",
+      /same server and database as the primary URL/,
+    ],
+    [
+      "the same replica twice",
+      { PrismaClient, primaryUrl, replicaUrls: ["postgresql://r/app", "postgresql://r:5432/app"] },
+      "replicaUrls[1]",
+      /same server and database as replicaUrls\[0\]/,
+    ],
+    ["replicaUrls of the wrong type", { PrismaClient, primaryUrl, replicaUrls: 5 }, "replicaUrls", /array of connection strings/],
+    ["an adapter in clientOptions", { PrismaClient, primaryUrl, clientOptions: { adapter: {} } }, "clientOptions.adapter", /set by prisma-split/],
+    ["a non-boolean fallbackToPrimary", { PrismaClient, primaryUrl, replicas: { fallbackToPrimary: "yes" } }, "replicas.fallbackToPrimary", /true or false/],
+  ])("refuses %s", (_case, options, setting, message) => {
+    const error = refusal(options);
+    expect(error.setting).toBe(setting);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it("names DATABASE_URL when the bad URL came from the environment", () => {
+    const error = refusal({ PrismaClient }, { DATABASE_URL: "redis://app:hunter2@cache" });
+    expect(error.setting).toBe("DATABASE_URL");
+    expect(error.message).not.toContain("hunter2");
+    const replicaError = refusal({ PrismaClient, primaryUrl }, { DATABASE_REPLICA_URLS: "postgresql://r/app,nope" });
+    expect(replicaError.setting).toBe("DATABASE_REPLICA_URLS[1]");
+  });
+});
