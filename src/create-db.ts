@@ -1,5 +1,5 @@
-import { createRoutedClient } from "./client/routed-client.js";
 import { readDataModel } from "./client/prisma-internals.js";
+import { createRoutedClient } from "./client/routed-client.js";
 import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
 import type { CreateDbOptions } from "./config/options.js";
@@ -23,7 +23,10 @@ import { Router } from "./routing/router.js";
  */
 export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
   const config = resolveConfig(options as CreateDbOptions<unknown>);
-  const nodeOptions = { PrismaClient: options.PrismaClient as new (options: never) => unknown, clientOptions: config.clientOptions };
+  const nodeOptions = {
+    PrismaClient: options.PrismaClient as new (options: never) => unknown,
+    clientOptions: config.clientOptions,
+  };
   const primary = new DbNode({ ...nodeOptions, name: "primary", role: "primary", index: -1, settings: config.primary });
   const replicas = config.replicas.map(
     (settings, index) => new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings }),

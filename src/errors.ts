@@ -34,12 +34,7 @@ export function isConfigurationError(error: unknown): error is ConfigurationErro
 
 export type NodeRole = "primary" | "replica";
 
-export type UnavailableReason =
-  | "breaker-open"
-  | "retries-exhausted"
-  | "shutting-down"
-  | "overloaded"
-  | "unreachable";
+export type UnavailableReason = "breaker-open" | "retries-exhausted" | "shutting-down" | "overloaded" | "unreachable";
 
 export interface DatabaseUnavailableErrorOptions {
   role: NodeRole;

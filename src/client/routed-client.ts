@@ -1,7 +1,14 @@
 import type { NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { isFluentOperation, isReadOperation, MODEL_OPERATIONS, RAW_EXECUTE_METHODS, RAW_QUERY_METHODS } from "../routing/operations.js";
+import {
+  isFluentOperation,
+  isReadOperation,
+  MODEL_OPERATIONS,
+  RAW_EXECUTE_METHODS,
+  RAW_QUERY_METHODS,
+} from "../routing/operations.js";
 import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
+import type { RouteDecision } from "../routing/router.js";
 import { runOnPrimary } from "../routing/scope.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
@@ -43,13 +50,32 @@ class ViewRunner implements CallRunner {
         ),
       );
     }
-    let node: DbNode;
+    let decision: RouteDecision;
     try {
-      node = this.#context.router.nodeFor(call.kind, this.#forced);
+      decision = this.#context.router.route(call.kind, this.#forced);
     } catch (error) {
       return Promise.reject(error);
     }
-    return node.run(() => call.buildOn(this.clientOf(node)));
+    const node = decision.node;
+    const events = this.#context.events;
+    if (!events.has("query")) return node.run(() => call.buildOn(this.clientOf(node)));
+    const started = performance.now();
+    const settled = node.run(() => call.buildOn(this.clientOf(node)));
+    const report = (error: unknown) =>
+      events.emit("query", {
+        role: node.role,
+        node: node.name,
+        operation: rootOf(call).method,
+        model: rootOf(call).model,
+        reason: decision.reason,
+        durationMs: performance.now() - started,
+        error,
+      });
+    settled.then(
+      () => report(undefined),
+      (error: unknown) => report(error),
+    );
+    return settled;
   }
 
   clientOf(node: DbNode): unknown {
@@ -57,9 +83,14 @@ class ViewRunner implements CallRunner {
   }
 }
 
-function describe(call: RoutedCall): string {
+function rootOf(call: RoutedCall): RoutedCall {
   let root = call;
   while (root.parent !== undefined) root = root.parent;
+  return root;
+}
+
+function describe(call: RoutedCall): string {
+  const root = rootOf(call);
   return root.model === undefined ? root.method : `${root.model}.${root.method}()`;
 }
 
@@ -105,6 +136,7 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
       ? Promise.reject(context.closedError())
       : context.router.primary.run(() => (clients.primary as Transactional).$transaction(...args)),
   );
+  define("$events", context.events);
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
   define("$withPrimary", runOnPrimary);

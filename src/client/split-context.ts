@@ -1,4 +1,5 @@
 import { DatabaseUnavailableError } from "../errors.js";
+import { SplitEvents } from "../lifecycle/events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import type { Router } from "../routing/router.js";
 import type { ModelShape } from "./prisma-internals.js";
@@ -7,6 +8,7 @@ import type { ModelShape } from "./prisma-internals.js";
 export class SplitContext {
   readonly router: Router;
   readonly models: ReadonlyMap<string, ModelShape>;
+  readonly events = new SplitEvents();
   #closing: Promise<void> | undefined;
 
   constructor(router: Router, models: ReadonlyMap<string, ModelShape>) {

@@ -1,4 +1,5 @@
 import type { Types } from "@prisma/client/runtime/client";
+import type { SplitEvents } from "../lifecycle/events.js";
 
 /** Methods prisma-split adds to the client. */
 export interface SplitMethods<Client> {
@@ -11,13 +12,14 @@ export interface SplitMethods<Client> {
   $replica(): SplitClient<Client>;
   /** Runs `fn`; every query it starts, however deep in its async calls, goes to the primary. */
   $withPrimary<T>(fn: () => T | Promise<T>): Promise<T>;
+  /** Typed events: `db.$events.on("query", (e) => console.log(e.node, e.operation))`. */
+  readonly $events: SplitEvents;
 }
 
 type HookOf<Client> = Client extends { $extends: infer Hook } ? Hook : never;
 type ExtArgsOf<Client> = HookOf<Client> extends { extArgs: infer Args extends Record<string, any> } ? Args : never;
-type TypeMapCbOf<Client> = HookOf<Client> extends Types.Extensions.ExtendsHook<"extends", infer Cb, any, any>
-  ? Cb
-  : never;
+type TypeMapCbOf<Client> =
+  HookOf<Client> extends Types.Extensions.ExtendsHook<"extends", infer Cb, any, any> ? Cb : never;
 
 /** The user's client arguments with prisma-split's methods as a client component, so they survive `$extends`. */
 type SplitExtArgs<Client> = ExtArgsOf<Client> & {

@@ -13,10 +13,7 @@ export interface ResolvedConfig {
 }
 
 /** Checks everything `createDb()` was given, so that bad input fails at start-up, not at the first query. */
-export function resolveConfig(
-  options: CreateDbOptions<unknown>,
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedConfig {
+export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   if (options === null || typeof options !== "object") {
     throw new ConfigurationError("options", "createDb() takes an options object: createDb({ PrismaClient })");
   }
@@ -51,7 +48,10 @@ export function resolveConfig(
     seen.set(replica.identity, `${replicaSource}[${index}]`);
   });
 
-  if (options.clientOptions !== undefined && (typeof options.clientOptions !== "object" || options.clientOptions === null)) {
+  if (
+    options.clientOptions !== undefined &&
+    (typeof options.clientOptions !== "object" || options.clientOptions === null)
+  ) {
     throw new ConfigurationError("clientOptions", "must be an object of PrismaClient options");
   }
   if (options.clientOptions && "adapter" in options.clientOptions) {
@@ -59,7 +59,10 @@ export function resolveConfig(
   }
   const replicaOptions = { ...DEFAULT_REPLICA_OPTIONS, ...options.replicas };
   if (typeof replicaOptions.fallbackToPrimary !== "boolean") {
-    throw new ConfigurationError("replicas.fallbackToPrimary", `must be true or false, got ${String(replicaOptions.fallbackToPrimary)}`);
+    throw new ConfigurationError(
+      "replicas.fallbackToPrimary",
+      `must be true or false, got ${String(replicaOptions.fallbackToPrimary)}`,
+    );
   }
 
   return {

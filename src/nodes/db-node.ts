@@ -26,6 +26,11 @@ export class DbNode {
   readonly client: PrismaClientLike;
   /** Queries started on this node and not yet settled. */
   inFlight = 0;
+  /**
+   * Why this node may not take reads right now; each concern (breaker, replica monitor) sets its
+   * own flag. Routing skips a replica with any flag set.
+   */
+  readonly outOfRotation = new Set<string>();
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
   #closed: Promise<void> | undefined;
@@ -52,6 +57,11 @@ export class DbNode {
     });
     const options = { ...init.clientOptions, adapter } as never;
     this.client = new init.PrismaClient(options) as PrismaClientLike;
+  }
+
+  /** Whether reads may be routed here. */
+  get servesReads(): boolean {
+    return this.outOfRotation.size === 0;
   }
 
   /** Runs one query on this node, counting it while it is in flight. */

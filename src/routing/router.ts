@@ -5,6 +5,20 @@ import type { ReplicaSelector } from "./selectors/index.js";
 
 export type QueryKind = "read" | "write";
 
+/** Why a query went where it went (metrics and events carry it). */
+export type RouteReason =
+  | "read" // a read on a replica
+  | "write" // a write on the primary
+  | "forced" // $primary() / $replica() / $withPrimary()
+  | "fallback" // a read on the primary because no replica could take it
+  | "no-replicas"; // a read on the primary of a primary-only setup
+
+/** Where one query runs, and why. */
+export interface RouteDecision {
+  readonly node: DbNode;
+  readonly reason: RouteReason;
+}
+
 /**
  * Decides which node runs a query: writes on the primary, reads on a replica the selector picks,
  * unless a tag (`$primary()`, `$replica()`) or a scope (`$withPrimary`) says otherwise.
@@ -14,36 +28,46 @@ export class Router {
   readonly replicas: readonly DbNode[];
   readonly #select: ReplicaSelector;
   readonly #fallbackToPrimary: boolean;
+  /** Decisions that name the primary never change: made once, not per query. */
+  readonly #onPrimary: Readonly<Record<"write" | "forced" | "fallback" | "no-replicas", RouteDecision>>;
 
   constructor(primary: DbNode, replicas: readonly DbNode[], select: ReplicaSelector, fallbackToPrimary: boolean) {
     this.primary = primary;
     this.replicas = replicas;
     this.#select = select;
     this.#fallbackToPrimary = fallbackToPrimary;
+    const onPrimary = (reason: RouteReason): RouteDecision => Object.freeze({ node: primary, reason });
+    this.#onPrimary = {
+      write: onPrimary("write"),
+      forced: onPrimary("forced"),
+      fallback: onPrimary("fallback"),
+      "no-replicas": onPrimary("no-replicas"),
+    };
   }
 
-  /** The node for one query; `forced` is the role a `$primary()`/`$replica()` client is bound to. */
-  nodeFor(kind: QueryKind, forced: NodeRole | undefined): DbNode {
-    if (kind === "write") return this.primary;
+  /** Where one query runs; `forced` is the role a `$primary()`/`$replica()` client is bound to. */
+  route(kind: QueryKind, forced: NodeRole | undefined): RouteDecision {
+    if (kind === "write") return this.#onPrimary.write;
     if (forced === "primary" || (forced === undefined && routingScope.getStore()?.primary === true)) {
-      return this.primary;
+      return this.#onPrimary.forced;
     }
-    return this.replicaForRead();
+    return this.routeRead(forced === "replica" ? "forced" : "read");
   }
 
   /** A replica for a read; the primary when there is none to take it and fallback is on. */
-  replicaForRead(): DbNode {
-    const candidates = this.replicas;
+  routeRead(reason: RouteReason): RouteDecision {
+    if (this.replicas.length === 0) return this.#onPrimary["no-replicas"];
+    const candidates = this.replicas.filter((replica) => replica.servesReads);
     if (candidates.length === 0) {
-      if (this.#fallbackToPrimary || this.replicas.length === 0) return this.primary;
+      if (this.#fallbackToPrimary) return this.#onPrimary.fallback;
       throw new DatabaseUnavailableError("No replica can serve this read and replicas.fallbackToPrimary is off", {
         role: "replica",
         reason: "unreachable",
       });
     }
-    if (candidates.length === 1) return candidates[0] as DbNode;
-    const chosen = this.#select(candidates) as DbNode;
-    return candidates.includes(chosen) ? chosen : (candidates[0] as DbNode);
+    const chosen = candidates.length === 1 ? candidates[0] : (this.#select(candidates) as DbNode);
+    const node = chosen !== undefined && candidates.includes(chosen) ? chosen : (candidates[0] as DbNode);
+    return { node, reason };
   }
 
   /** Every node, primary first. */

@@ -17,7 +17,13 @@ export async function typeChecks(): Promise<void> {
   await db.user.findMany({ where: { email: 42 } });
 
   const extended = db.$extends({
-    model: { user: { async byEmail(email: string) { return { email }; } } },
+    model: {
+      user: {
+        async byEmail(email: string) {
+          return { email };
+        },
+      },
+    },
     result: { user: { label: { needs: { email: true }, compute: (u) => `<${u.email}>` } } },
   });
   const found = await extended.user.byEmail("a@b.c");

@@ -42,7 +42,11 @@ describe("parseConnectionUrl", () => {
     ["postgresql://u:hunter2@h/db?connection_limit=2.5", "primaryUrl?connection_limit", /positive integer, got "2.5"/],
     ["postgresql://u:hunter2@h/db?connection_limit=ten", "primaryUrl?connection_limit", /positive integer, got "ten"/],
     ["postgresql://u:hunter2@h/db?connection_limit=", "primaryUrl?connection_limit", /positive integer, got ""/],
-    ["postgresql://u:hunter2@h/db?pool_timeout=-1", "primaryUrl?pool_timeout", /non-negative number of seconds, got "-1"/],
+    [
+      "postgresql://u:hunter2@h/db?pool_timeout=-1",
+      "primaryUrl?pool_timeout",
+      /non-negative number of seconds, got "-1"/,
+    ],
     ["postgresql://u:hunter2@h/db?pool_timeout=soon", "primaryUrl?pool_timeout", /non-negative number of seconds/],
     ["postgresql://u:hunter2@h/db?connect_timeout=NaN", "primaryUrl?connect_timeout", /non-negative number of seconds/],
     ["postgresql://u:hunter2@h/db?schema=a;drop", "primaryUrl?schema", /plain identifier/],

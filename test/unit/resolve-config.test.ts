@@ -30,7 +30,10 @@ describe("resolveConfig", () => {
 
   it("runs on the primary alone when no replica is given", () => {
     expect(resolveConfig({ PrismaClient, primaryUrl }, {}).replicas).toEqual([]);
-    expect(resolveConfig({ PrismaClient, primaryUrl, replicaUrls: [] }, { DATABASE_REPLICA_URLS: "postgresql://r/app" }).replicas).toEqual([]);
+    expect(
+      resolveConfig({ PrismaClient, primaryUrl, replicaUrls: [] }, { DATABASE_REPLICA_URLS: "postgresql://r/app" })
+        .replicas,
+    ).toEqual([]);
     expect(resolveConfig({ PrismaClient, primaryUrl }, { DATABASE_REPLICA_URLS: "" }).replicas).toEqual([]);
   });
 
@@ -39,8 +42,18 @@ describe("resolveConfig", () => {
     ["a missing PrismaClient", { primaryUrl }, "PrismaClient", /is required/],
     ["a PrismaClient that is not a class", { PrismaClient: {}, primaryUrl }, "PrismaClient", /is required/],
     ["no primary URL", { PrismaClient }, "primaryUrl", /pass `primaryUrl` or set DATABASE_URL/],
-    ["a garbled primary URL", { PrismaClient, primaryUrl: "postgresql//app:hunter2@db" }, "primaryUrl", /not a valid URL/],
-    ["a non-postgres scheme", { PrismaClient, primaryUrl: "mysql://app:hunter2@db/app" }, "primaryUrl", /postgresql:\/\/ scheme/],
+    [
+      "a garbled primary URL",
+      { PrismaClient, primaryUrl: "postgresql//app:hunter2@db" },
+      "primaryUrl",
+      /not a valid URL/,
+    ],
+    [
+      "a non-postgres scheme",
+      { PrismaClient, primaryUrl: "mysql://app:hunter2@db/app" },
+      "primaryUrl",
+      /postgresql:\/\/ scheme/,
+    ],
     [
       "connection_limit=0",
       { PrismaClient, primaryUrl: `${primaryUrl}?connection_limit=0` },
@@ -53,7 +66,12 @@ describe("resolveConfig", () => {
       "replicaUrls[1]?pool_timeout",
       /non-negative number/,
     ],
-    ["an unknown strategy", { PrismaClient, primaryUrl, replicas: { select: "fastest" } }, "replicas.select", /"round-robin", "random", "least-busy" or a function, got "fastest"/],
+    [
+      "an unknown strategy",
+      { PrismaClient, primaryUrl, replicas: { select: "fastest" } },
+      "replicas.select",
+      /"round-robin", "random", "least-busy" or a function, got "fastest"/,
+    ],
     [
       "a replica URL equal to the primary URL",
       { PrismaClient, primaryUrl, replicaUrls: ["postgresql://app:other@primary.db:5432/app?connection_limit=3"] },
@@ -66,9 +84,24 @@ describe("resolveConfig", () => {
       "replicaUrls[1]",
       /same server and database as replicaUrls\[0\]/,
     ],
-    ["replicaUrls of the wrong type", { PrismaClient, primaryUrl, replicaUrls: 5 }, "replicaUrls", /array of connection strings/],
-    ["an adapter in clientOptions", { PrismaClient, primaryUrl, clientOptions: { adapter: {} } }, "clientOptions.adapter", /set by prisma-split/],
-    ["a non-boolean fallbackToPrimary", { PrismaClient, primaryUrl, replicas: { fallbackToPrimary: "yes" } }, "replicas.fallbackToPrimary", /true or false/],
+    [
+      "replicaUrls of the wrong type",
+      { PrismaClient, primaryUrl, replicaUrls: 5 },
+      "replicaUrls",
+      /array of connection strings/,
+    ],
+    [
+      "an adapter in clientOptions",
+      { PrismaClient, primaryUrl, clientOptions: { adapter: {} } },
+      "clientOptions.adapter",
+      /set by prisma-split/,
+    ],
+    [
+      "a non-boolean fallbackToPrimary",
+      { PrismaClient, primaryUrl, replicas: { fallbackToPrimary: "yes" } },
+      "replicas.fallbackToPrimary",
+      /true or false/,
+    ],
   ])("refuses %s", (_case, options, setting, message) => {
     const error = refusal(options);
     expect(error.setting).toBe(setting);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { isConfigurationError } from "../../src/errors.ts";
+import { type ReplicaCandidate, resolveSelector } from "../../src/routing/selectors/index.ts";
 import { leastBusy } from "../../src/routing/selectors/least-busy.ts";
 import { random } from "../../src/routing/selectors/random.ts";
 import { roundRobin } from "../../src/routing/selectors/round-robin.ts";
-import { resolveSelector, type ReplicaCandidate } from "../../src/routing/selectors/index.ts";
 
 const replicas = (...inFlight: number[]): ReplicaCandidate[] =>
   inFlight.map((count, index) => ({ name: `replica-${index}`, index, inFlight: count }));

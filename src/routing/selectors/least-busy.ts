@@ -1,5 +1,5 @@
-import type { ReplicaSelector } from "./types.js";
 import { roundRobin } from "./round-robin.js";
+import type { ReplicaSelector } from "./types.js";
 
 /**
  * The candidate with the fewest queries in flight from this process; ties go round-robin so an

@@ -1,0 +1,93 @@
+import { rmSync } from "node:fs";
+import { isProcessAlive, readPostmasterPid } from "./postmaster";
+
+/** What a cluster must expose so it can be torn down even while the process is exiting. */
+export interface Disposable {
+  readonly baseDir: string;
+  readonly dataDirs: readonly string[];
+  stop(): Promise<void>;
+}
+
+const liveClusters = new Set<Disposable>();
+let handlersInstalled = false;
+
+export function trackCluster(cluster: Disposable): void {
+  installExitHandlers();
+  liveClusters.add(cluster);
+}
+
+export function untrackCluster(cluster: Disposable): void {
+  liveClusters.delete(cluster);
+}
+
+export function trackedClusters(): Disposable[] {
+  return [...liveClusters];
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function waitForExitSync(pid: number, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    sleepSync(10);
+  }
+  return true;
+}
+
+/**
+ * Synchronous last resort for 'exit' handlers, where no promise will ever settle: SIGQUIT is
+ * PostgreSQL's immediate shutdown (the postmaster takes its backends down with it); SIGKILL if
+ * that does not work in time.
+ */
+export function killPostmastersSync(dataDirs: readonly string[]): void {
+  const pids = dataDirs.map(readPostmasterPid).filter((pid): pid is number => pid !== null && isProcessAlive(pid));
+  for (const pid of pids) signal(pid, "SIGQUIT");
+  for (const pid of pids) {
+    if (!waitForExitSync(pid, 3000)) signal(pid, "SIGKILL");
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+export function destroyClusterSync(cluster: Disposable): void {
+  killPostmastersSync(cluster.dataDirs);
+  rmSync(cluster.baseDir, { recursive: true, force: true, maxRetries: 5 });
+  liveClusters.delete(cluster);
+}
+
+function destroyAllSync(): void {
+  for (const cluster of liveClusters) {
+    try {
+      destroyClusterSync(cluster);
+    } catch {
+      // Keep going: one stubborn directory must not leave the other clusters' servers running.
+    }
+  }
+}
+
+function onTerminationSignal(signalName: NodeJS.Signals): void {
+  // Someone else handles this signal (and presumably exits, which runs our 'exit' handler).
+  if (process.listenerCount(signalName) > 1) return;
+  destroyAllSync();
+  process.removeListener("SIGINT", onTerminationSignal);
+  process.removeListener("SIGTERM", onTerminationSignal);
+  // Re-raise so the process dies the way it would have without our listener.
+  process.kill(process.pid, signalName);
+}
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", destroyAllSync);
+  process.on("SIGINT", onTerminationSignal);
+  process.on("SIGTERM", onTerminationSignal);
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { ReplicaCandidate } from "../../src/index.ts";
+import { useCluster } from "./harness.ts";
+
+describe("replica selection across two real replicas", () => {
+  const { cluster, db } = useCluster(2);
+  const ports = () => cluster().replicas.map((replica) => replica.port);
+
+  async function servedBy(client: ReturnType<typeof db>, reads: number): Promise<number[]> {
+    const served: number[] = [];
+    for (let i = 0; i < reads; i++) served.push((await client.nodeInfo.findFirstOrThrow()).port);
+    return served;
+  }
+
+  it("round-robin (the default) alternates between the replicas", async () => {
+    const [first, second] = ports();
+    expect(await servedBy(db(), 4)).toEqual([first, second, first, second]);
+  });
+
+  it("random reaches both replicas and nothing else", async () => {
+    const served = new Set(await servedBy(db({ replicas: { select: "random" } }), 40));
+    expect([...served].sort()).toEqual([...ports()].sort());
+  });
+
+  it("least-busy sends a read away from a replica that is busy with a slow query", async () => {
+    const client = db({ replicas: { select: "least-busy" } });
+    const events: string[] = [];
+    client.$events.on("query", (event) => events.push(event.node));
+    const slow = client.$queryRaw`SELECT 1 AS done FROM pg_sleep(0.4)`;
+    const slowDone = slow.then(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const busyNode = cluster().replicas[0]!.port; // round-robin tie-break sends the first read to replica 0
+    const next = await servedBy(client, 3);
+    expect(next.every((port) => port !== busyNode)).toBe(true);
+    await slowDone;
+    expect(events[events.length - 1]).toBe("replica-0");
+  });
+
+  it("a user function chooses, among the healthy candidates", async () => {
+    const seen: string[][] = [];
+    const client = db({
+      replicas: {
+        select: (candidates: readonly ReplicaCandidate[]) => {
+          seen.push(candidates.map((candidate) => candidate.name));
+          return candidates[candidates.length - 1]!;
+        },
+      },
+    });
+    expect(await servedBy(client, 3)).toEqual([ports()[1], ports()[1], ports()[1]]);
+    expect(seen[0]).toEqual(["replica-0", "replica-1"]);
+  });
+
+  it("with no replica configured, reads run on the primary", async () => {
+    const client = db({ replicaUrls: [] });
+    expect(await servedBy(client, 2)).toEqual([cluster().primary.port, cluster().primary.port]);
+  });
+
+  it("query events name the node that answered and why", async () => {
+    const client = db();
+    const events: Array<{ node: string; reason: string; operation: string; model: string | undefined }> = [];
+    const stop = client.$events.on("query", ({ node, reason, operation, model }) =>
+      events.push({ node, reason, operation, model }),
+    );
+    await client.nodeInfo.findMany();
+    await client.$primary().nodeInfo.findMany();
+    await client.$executeRaw`SELECT 1`;
+    stop();
+    await client.nodeInfo.findMany();
+    expect(events).toEqual([
+      { node: "replica-0", reason: "read", operation: "findMany", model: "nodeInfo" },
+      { node: "primary", reason: "forced", operation: "findMany", model: "nodeInfo" },
+      { node: "primary", reason: "write", operation: "$executeRaw", model: undefined },
+    ]);
+  });
+});
