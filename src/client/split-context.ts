@@ -9,6 +9,8 @@ export class SplitContext {
   readonly router: Router;
   readonly models: ReadonlyMap<string, ModelShape>;
   readonly events = new SplitEvents();
+  /** Aborted when shutdown begins: pending waits (retry back-off, ...) listen to it and stop. */
+  readonly #closingController = new AbortController();
   #closing: Promise<void> | undefined;
 
   constructor(router: Router, models: ReadonlyMap<string, ModelShape>) {
@@ -18,6 +20,10 @@ export class SplitContext {
 
   get nodes(): readonly DbNode[] {
     return this.router.nodes;
+  }
+
+  get closingSignal(): AbortSignal {
+    return this.#closingController.signal;
   }
 
   get closed(): boolean {
@@ -34,6 +40,7 @@ export class SplitContext {
 
   /** Disconnects every client and ends every pool, once. */
   close(): Promise<void> {
+    if (!this.#closingController.signal.aborted) this.#closingController.abort();
     this.#closing ??= Promise.allSettled(this.nodes.map((node) => node.close())).then((results) => {
       const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
       if (failed) throw failed.reason;

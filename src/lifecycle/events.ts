@@ -9,6 +9,64 @@ import type { RouteReason } from "../routing/router.js";
 export interface SplitEventMap {
   /** A query settled on a node. */
   query: [QueryEvent];
+  /** A node's circuit breaker opened: calls to it fail fast until `halfOpen`. */
+  "breaker:open": [NodeEvent];
+  /** A node's breaker lets one trial call through. */
+  "breaker:halfOpen": [NodeEvent];
+  /** A node's breaker closed again: the node serves normally. */
+  "breaker:close": [NodeEvent];
+  /** A failed attempt is retried (after `delayMs`), on `node` or elsewhere. */
+  retry: [RetryEvent];
+  /** A call was refused at once because the node's bulkhead was full. */
+  shed: [NodeEvent];
+  /** A read ran on the primary because no replica could take it. */
+  fallback: [FallbackEvent];
+  /** The replica monitor saw a replica stop answering. */
+  "replica:down": [ReplicaStateEvent];
+  /** The replica monitor saw a replica answer (again) and catch up. */
+  "replica:up": [ReplicaStateEvent];
+  /** A replica fell behind more than the configured lag bound and left rotation. */
+  "replica:lagging": [ReplicaStateEvent];
+  /** A node does not have the role it was configured with (a "replica" not in recovery, ...). */
+  "role:mismatch": [RoleMismatchEvent];
+  /** Graceful shutdown began (signal or `$disconnect()`/`$shutdown()`). */
+  "shutdown:start": [ShutdownEvent];
+  /** Every client, pool and timer is closed. */
+  "shutdown:done": [ShutdownEvent];
+}
+
+export interface NodeEvent {
+  readonly role: NodeRole;
+  readonly node: string;
+}
+
+export interface RetryEvent extends NodeEvent {
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+export interface FallbackEvent {
+  /** Why no replica could take the read (`breaker-open`, `down`, `lagging`, ...). */
+  readonly reason: string;
+}
+
+export interface ReplicaStateEvent extends NodeEvent {
+  readonly lagMs: number | undefined;
+  readonly lagBytes: number | undefined;
+  readonly error?: unknown;
+}
+
+export interface RoleMismatchEvent extends NodeEvent {
+  /** What the server says it is. */
+  readonly actual: NodeRole;
+  readonly message: string;
+}
+
+export interface ShutdownEvent {
+  /** `SIGTERM`, `SIGINT`, or `disconnect` / `shutdown` when called from code. */
+  readonly trigger: string;
 }
 
 export interface QueryEvent {

@@ -12,6 +12,18 @@ export interface PrismaClientLike {
   $transaction(...args: unknown[]): Promise<unknown>;
 }
 
+/** What a health probe last learned about a node. */
+export interface NodeObservation {
+  readonly reachable: boolean;
+  /** When it was learned (ms since epoch). */
+  readonly at: number;
+  /** What the server says it is (`pg_is_in_recovery()`). */
+  readonly actualRole: NodeRole | undefined;
+  readonly lagMs: number | undefined;
+  readonly lagBytes: number | undefined;
+  readonly error: unknown;
+}
+
 /**
  * One database server as this process sees it: its own PrismaClient, PrismaPg adapter and pg
  * pool, and the count of queries it is running for us.
@@ -31,6 +43,10 @@ export class DbNode {
    * own flag. Routing skips a replica with any flag set.
    */
   readonly outOfRotation = new Set<string>();
+  /** The circuit breaker's state (resilience/ keeps it current). */
+  breakerState: "closed" | "open" | "halfOpen" = "closed";
+  /** What the replica monitor last saw (undefined until its first poll, or without a monitor). */
+  observed: NodeObservation | undefined;
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
   #closed: Promise<void> | undefined;

@@ -1,11 +1,20 @@
 import { constants } from "node:fs";
-import { access, mkdir, mkdtemp, readdir, statfs } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, statfs, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chownToServerUser } from "./server-user";
 
+export const baseDirPrefix = "prisma-split-cluster-";
+/** Holds the PID of the process that created the cluster, so a later sweep can tell orphans apart. */
+export const ownerFileName = "owner.pid";
+
 const sharedMemoryDir = "/dev/shm";
 const minFreeBytes = 1024 ** 3;
+
+/** Where default base dirs can be: the sweep looks in all of them. */
+export function candidateParentDirs(): string[] {
+  return [...new Set([sharedMemoryDir, os.tmpdir()])];
+}
 
 /**
  * tmpfs makes initdb ~2x and copying a data dir ~7x faster than a disk-backed /tmp, so prefer
@@ -27,12 +36,13 @@ async function defaultParentDir(): Promise<string> {
 export async function createBaseDir(requested?: string): Promise<string> {
   let baseDir: string;
   if (requested) {
-    await mkdir(requested, { recursive: true, mode: 0o700 });
-    if ((await readdir(requested)).length > 0) throw new Error(`baseDir ${requested} is not empty.`);
     baseDir = path.resolve(requested);
+    await mkdir(baseDir, { recursive: true, mode: 0o700 });
+    if ((await readdir(baseDir)).length > 0) throw new Error(`baseDir ${baseDir} is not empty.`);
   } else {
-    baseDir = await mkdtemp(path.join(await defaultParentDir(), "prisma-split-cluster-"));
+    baseDir = await mkdtemp(path.join(await defaultParentDir(), baseDirPrefix));
   }
+  await writeFile(path.join(baseDir, ownerFileName), `${process.pid}\n`);
   await chownToServerUser(baseDir);
   return baseDir;
 }

@@ -1,26 +1,26 @@
 import { rmSync } from "node:fs";
-import { isProcessAlive, readPostmasterPid } from "./postmaster";
+import { isProcessAlive, runningPostmasterPid } from "./postmaster";
 
 /** What a cluster must expose so it can be torn down even while the process is exiting. */
-export interface Disposable {
+export interface TrackedCluster {
   readonly baseDir: string;
   readonly dataDirs: readonly string[];
   stop(): Promise<void>;
 }
 
-const liveClusters = new Set<Disposable>();
+const liveClusters = new Set<TrackedCluster>();
 let handlersInstalled = false;
 
-export function trackCluster(cluster: Disposable): void {
+export function trackCluster(cluster: TrackedCluster): void {
   installExitHandlers();
   liveClusters.add(cluster);
 }
 
-export function untrackCluster(cluster: Disposable): void {
+export function untrackCluster(cluster: TrackedCluster): void {
   liveClusters.delete(cluster);
 }
 
-export function trackedClusters(): Disposable[] {
+export function trackedClusters(): TrackedCluster[] {
   return [...liveClusters];
 }
 
@@ -43,7 +43,7 @@ function waitForExitSync(pid: number, timeoutMs: number): boolean {
  * that does not work in time.
  */
 export function killPostmastersSync(dataDirs: readonly string[]): void {
-  const pids = dataDirs.map(readPostmasterPid).filter((pid): pid is number => pid !== null && isProcessAlive(pid));
+  const pids = dataDirs.map(runningPostmasterPid).filter((pid) => pid !== null);
   for (const pid of pids) signal(pid, "SIGQUIT");
   for (const pid of pids) {
     if (!waitForExitSync(pid, 3000)) signal(pid, "SIGKILL");
@@ -58,7 +58,7 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-export function destroyClusterSync(cluster: Disposable): void {
+function destroyClusterSync(cluster: TrackedCluster): void {
   killPostmastersSync(cluster.dataDirs);
   rmSync(cluster.baseDir, { recursive: true, force: true, maxRetries: 5 });
   liveClusters.delete(cluster);

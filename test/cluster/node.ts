@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { isPostmasterRunning } from "./postmaster";
+import { runningPostmasterPid } from "./postmaster";
 import { runAsServerUser } from "./server-user";
 
 export type NodeRole = "primary" | "replica";
@@ -42,7 +42,7 @@ export class PgNode {
   }
 
   isRunning(): boolean {
-    return isPostmasterRunning(this.dataDir);
+    return runningPostmasterPid(this.dataDir) !== null;
   }
 
   /** Starts the server and waits until it accepts connections (read-only ones, for a replica). No-op if running. */

@@ -17,7 +17,10 @@ let cachedUser: ServerUser | null | undefined;
  */
 export function serverUser(): ServerUser | null {
   if (cachedUser !== undefined) return cachedUser;
-  if (process.getuid?.() !== 0) return (cachedUser = null);
+  if (process.getuid?.() !== 0) {
+    cachedUser = null;
+    return cachedUser;
+  }
   const name = process.env.PG_SERVER_USER || "postgres";
   try {
     const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());

@@ -5,11 +5,11 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, type Cluster, defaultMigrationsDir, type PgNode, startCluster } from "../cluster";
-import { readPostmasterPid } from "../cluster/postmaster";
+import { runningPostmasterPid } from "../cluster/postmaster";
 
 /** Postmasters of the cluster plus their direct children (backends, walsender, checkpointer...). */
 function serverProcessIds(cluster: Cluster): number[] {
-  const postmasters = cluster.nodes.map((node) => readPostmasterPid(node.dataDir)).filter((pid) => pid !== null);
+  const postmasters = cluster.nodes.map((node) => runningPostmasterPid(node.dataDir)).filter((pid) => pid !== null);
   const children = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
     .trim()
     .split("\n")
