@@ -56,17 +56,37 @@ class ViewRunner implements CallRunner {
     } catch (error) {
       return Promise.reject(error);
     }
+    const root = rootOf(call);
+    return this.#observe(decision, root.method, root.model, () => call.buildOn(this.clientOf(decision.node)));
+  }
+
+  /** Runs a `$transaction` on the primary (its own client runs every statement of it). */
+  runTransaction(args: unknown[]): Promise<unknown> {
+    if (this.#context.closed) return Promise.reject(this.#context.closedError());
+    const primary = this.#clients.primary as Transactional;
+    return this.#observe(this.#context.router.inTransaction, "$transaction", undefined, () =>
+      primary.$transaction(...args),
+    );
+  }
+
+  /** Runs `start` on the decided node, reporting a `query` event when anyone listens. */
+  #observe(
+    decision: RouteDecision,
+    operation: string,
+    model: string | undefined,
+    start: () => PromiseLike<unknown>,
+  ): Promise<unknown> {
     const node = decision.node;
     const events = this.#context.events;
-    if (!events.has("query")) return node.run(() => call.buildOn(this.clientOf(node)));
+    if (!events.has("query")) return node.run(start);
     const started = performance.now();
-    const settled = node.run(() => call.buildOn(this.clientOf(node)));
+    const settled = node.run(start);
     const report = (error: unknown) =>
       events.emit("query", {
         role: node.role,
         node: node.name,
-        operation: rootOf(call).method,
-        model: rootOf(call).model,
+        operation,
+        model,
         reason: decision.reason,
         durationMs: performance.now() - started,
         error,
@@ -131,11 +151,7 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
     define(method, (...args: unknown[]) => new RoutedCall(runner, "write", undefined, method, args));
   }
 
-  define("$transaction", (...args: unknown[]) =>
-    context.closed
-      ? Promise.reject(context.closedError())
-      : context.router.primary.run(() => (clients.primary as Transactional).$transaction(...args)),
-  );
+  define("$transaction", (...args: unknown[]) => runner.runTransaction(args));
   define("$events", context.events);
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));

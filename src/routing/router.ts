@@ -9,6 +9,7 @@ export type QueryKind = "read" | "write";
 export type RouteReason =
   | "read" // a read on a replica
   | "write" // a write on the primary
+  | "transaction" // a $transaction, always on the primary
   | "forced" // $primary() / $replica() / $withPrimary()
   | "fallback" // a read on the primary because no replica could take it
   | "no-replicas"; // a read on the primary of a primary-only setup
@@ -29,7 +30,7 @@ export class Router {
   readonly #select: ReplicaSelector;
   readonly #fallbackToPrimary: boolean;
   /** Decisions that name the primary never change: made once, not per query. */
-  readonly #onPrimary: Readonly<Record<"write" | "forced" | "fallback" | "no-replicas", RouteDecision>>;
+  readonly #onPrimary: Readonly<Record<"write" | "transaction" | "forced" | "fallback" | "no-replicas", RouteDecision>>;
 
   constructor(primary: DbNode, replicas: readonly DbNode[], select: ReplicaSelector, fallbackToPrimary: boolean) {
     this.primary = primary;
@@ -39,10 +40,16 @@ export class Router {
     const onPrimary = (reason: RouteReason): RouteDecision => Object.freeze({ node: primary, reason });
     this.#onPrimary = {
       write: onPrimary("write"),
+      transaction: onPrimary("transaction"),
       forced: onPrimary("forced"),
       fallback: onPrimary("fallback"),
       "no-replicas": onPrimary("no-replicas"),
     };
+  }
+
+  /** Where a `$transaction` runs: always the primary. */
+  get inTransaction(): RouteDecision {
+    return this.#onPrimary.transaction;
   }
 
   /** Where one query runs; `forced` is the role a `$primary()`/`$replica()` client is bound to. */
