@@ -1,3 +1,4 @@
+import { makeTypedQueryFactory } from "@prisma/client/runtime/client";
 import { describe, expect, it } from "vitest";
 import { Prisma } from "../generated/prisma/client.ts";
 import { portOf, uniqueEmail, useCluster } from "./harness.ts";
@@ -113,6 +114,15 @@ describe("routing table, row by row, on a real primary and streaming replica", (
     expect(portOf(locked)).toBe(primaryPort());
     const sequence = await client.$queryRaw<Row[]>`SELECT inet_server_port() AS port, nextval('users_id_seq')`;
     expect(portOf(sequence)).toBe(primaryPort());
+  });
+
+  it("TypedSQL ($queryRawTyped) follows the same rule, with no $primary()/$replica() needed first", async () => {
+    const client = db();
+    // What `prisma generate --sql` emits for a .sql file, built by hand (generation needs the schema engine).
+    const whoAnswers = makeTypedQueryFactory("SELECT inet_server_port() AS port WHERE $1::int = 1");
+    expect(portOf((await client.$queryRawTyped(whoAnswers(1))) as Array<{ port: number }>)).toBe(replicaPort());
+    const nextId = makeTypedQueryFactory("SELECT inet_server_port() AS port, nextval('users_id_seq') AS id");
+    expect(portOf((await client.$queryRawTyped(nextId())) as Array<{ port: number }>)).toBe(primaryPort());
   });
 
   it("$primary() and $withPrimary() send reads to the primary; $replica() reads from a replica", async () => {
