@@ -142,8 +142,9 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
 
   for (const method of RAW_QUERY_METHODS) {
     define(method, (...args: unknown[]) => {
+      // On $replica() the caller has said the query reads: the textual check is for everyone else.
       const sql = sqlTextOf(args);
-      const kind = sql !== undefined && isReadOnlySql(sql) ? "read" : "write";
+      const kind = forced === "replica" || (sql !== undefined && isReadOnlySql(sql)) ? "read" : "write";
       return new RoutedCall(runner, kind, undefined, method, args);
     });
   }

@@ -147,6 +147,13 @@ describe("routing table, row by row, on a real primary and streaming replica", (
       .user.create({ data: { email: uniqueEmail("replica-write") } })
       .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/user\.create\(\) writes, and db\.\$replica\(\) only reads/);
+    const executed = await db().$replica().$executeRaw`SELECT 1`.catch((e: unknown) => e);
+    expect((executed as Error).message).toMatch(/\$executeRaw writes/);
+    // A raw query the textual check cannot clear still runs where the caller sent it.
+    const [forced] = await db().$replica().$queryRaw<
+      Array<{ port: number }>
+    >`SELECT inet_server_port() AS port, set_config('search_path', 'public', false)`;
+    expect(forced?.port).toBe(replicaPort());
   });
 
   it("the fluent API returns the relation, read from the replica", async () => {
