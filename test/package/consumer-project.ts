@@ -57,10 +57,10 @@ CREATE VIEW "served_by" AS SELECT inet_server_port() AS port, pg_is_in_recovery(
 
 /** How each flavour asks the module system where "prisma-split" resolves, and what it loaded. */
 const resolution: Record<Flavour, string> = {
-  esm: `{ resolved: import.meta.resolve("prisma-split"), loaded: "n/a" }`,
+  esm: `{ resolved: import.meta.resolve("prisma-split"), loaded: null }`,
   cjs: `{
     resolved: require.resolve("prisma-split"),
-    loaded: Object.keys(require.cache).filter((file) => file.includes("prisma-split")).join(","),
+    loaded: Object.keys(require.cache).filter((file) => file.includes("/node_modules/prisma-split/")).join(","),
   }`,
 };
 
@@ -176,7 +176,7 @@ export async function writeConsumerProject(
     files[`${flavour}/src/main.ts`] = mainTs(flavour);
   }
   files["esm/tsconfig.control.json"] = json({
-    compilerOptions: { ...compilerOptions, noEmit: true },
+    compilerOptions: { ...compilerOptions, noEmit: true, skipLibCheck: true },
     files: ["src/any-control.ts"],
   });
   files["esm/src/any-control.ts"] = anyControlTs;
