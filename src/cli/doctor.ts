@@ -129,6 +129,19 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
           `primary ${primaryFacts.systemIdentifier}): it is not a standby of this primary`,
       );
     }
+    if (
+      target.role === "replica" &&
+      !fact.inRecovery &&
+      primaryFacts !== undefined &&
+      !primaryFacts.inRecovery &&
+      fact.systemIdentifier !== undefined &&
+      fact.systemIdentifier === primaryFacts.systemIdentifier
+    ) {
+      problems.push(
+        `${target.name}: is writable and shares the primary's system identifier: the primary under another ` +
+          "name, or a standby promoted beside it (split brain)",
+      );
+    }
     let lagBytes: number | undefined;
     if (
       target.role === "replica" &&

@@ -113,7 +113,7 @@ export class PoolBudgetCheck {
   #report(server: string, nodes: DbNode[], plan: ConnectionPlan): void {
     const names = nodes.map((node) => node.name);
     const message =
-      `prisma-split: ${plan.instances} instance(s) × ${plan.perInstance} connections (connection_limit of ` +
+      `prisma-split: ${plan.instances} instance(s) x ${plan.perInstance} connections (connection_limit of ` +
       `${names.join(", ")}) = ${plan.planned} could exceed ${server}'s max_connections ${plan.maxConnections} ` +
       `minus ${plan.reserved} reserved = ${plan.budget}. Use connection_limit=${plan.recommendedConnectionLimit} ` +
       "or fewer instances, or put PgBouncer in front.";

@@ -63,9 +63,10 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     const exit = await child.exited;
 
     expect(exit, child.stderr).toEqual({ code: null, signal: "SIGTERM" });
-    expect(child.events("slow-done").map((line) => line.i), JSON.stringify(child.lines)).toEqual(
-      expect.arrayContaining([0, 1, 2, 3]),
-    );
+    expect(
+      child.events("slow-done").map((line) => line.i),
+      JSON.stringify(child.lines),
+    ).toEqual(expect.arrayContaining([0, 1, 2, 3]));
     expect(child.events("slow-failed")).toEqual([]);
     expect(child.events("late-query")).toEqual([
       { event: "late-query", ok: false, unavailable: true, status: 503, reason: "shutting-down" },
