@@ -52,8 +52,6 @@ export async function shutDown(plan: ShutdownPlan): Promise<void> {
 /** Waits until no node has a query in flight; false when `timeoutMs` ran out first. */
 async function drain(nodes: readonly DbNode[], timeoutMs: number): Promise<boolean> {
   const idle = Promise.all(nodes.map((node) => node.whenIdle())).then(() => true);
-  // Not unref()ed: during a shutdown this deadline is the process's foreground work; an unref()ed
-  // timer could let the process end early, with exit code 0 instead of the signal's.
   return raceTimeout(idle, timeoutMs, false);
 }
 
@@ -83,6 +81,11 @@ async function closeNodes(nodes: readonly DbNode[]): Promise<unknown[]> {
   return (await closing).filter((result) => result.status === "rejected").map((result) => result.reason);
 }
 
+/**
+ * `promise`, or `onTimeout` after `timeoutMs`. The timer is not unref()ed: during a shutdown these
+ * deadlines are the process's foreground work, and an unref()ed one could let the process end
+ * early, with exit code 0 instead of the signal's.
+ */
 function raceTimeout<T, F>(promise: Promise<T>, timeoutMs: number, onTimeout: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<F>((resolve) => {
