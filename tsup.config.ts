@@ -1,9 +1,10 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // cli: `npx prisma-split doctor` (package.json "bin"); its #! line is kept by esbuild.
+  entry: { index: "src/index.ts", cli: "src/cli/index.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  dts: { entry: { index: "src/index.ts" } },
   sourcemap: true,
   clean: true,
   target: "node20",

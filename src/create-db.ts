@@ -4,6 +4,7 @@ import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
 import type { CreateDbOptions } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
+import { startLifecycle } from "./lifecycle/start.js";
 import { DbNode } from "./nodes/db-node.js";
 import { Router } from "./routing/router.js";
 
@@ -32,7 +33,8 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     (settings, index) => new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings }),
   );
   const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary);
-  const context = new SplitContext(router, readDataModel(primary.client));
+  const context = new SplitContext(router, readDataModel(primary.client), config.lifecycle);
+  startLifecycle(context);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
   return createRoutedClient(context, clients) as SplitClient<Client>;
 }

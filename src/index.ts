@@ -1,4 +1,10 @@
 export type { SplitClient, SplitMethods } from "./client/types.js";
+export type {
+  HealthOptions,
+  MetricsOptions,
+  PoolCheckOptions,
+  ShutdownOptions,
+} from "./config/lifecycle-options.js";
 export type { CreateDbOptions, ReplicaOptions } from "./config/options.js";
 export { redactUrl } from "./config/redact.js";
 export { createDb } from "./create-db.js";
@@ -11,5 +17,22 @@ export {
   type NodeRole,
   type UnavailableReason,
 } from "./errors.js";
+export {
+  type HealthHandler,
+  type HealthHandlerOptions,
+  type HealthHandlers,
+  type HealthSource,
+  healthHandlers,
+} from "./http/health.js";
+export type { PoolOversubscribedEvent, ShutdownDoneEvent, ShutdownEvent } from "./lifecycle/events.js";
+export type { HealthReport, NodeHealth } from "./lifecycle/health.js";
+export {
+  type ConnectionPlan,
+  type ConnectionPlanInput,
+  type PoolSizeInput,
+  type PoolSizeRecommendation,
+  planConnections,
+  recommendPoolSize,
+} from "./lifecycle/pool-sizing.js";
 export { isReadOnlySql } from "./routing/read-only-sql.js";
 export type { ReplicaCandidate, ReplicaSelector, SelectionStrategy } from "./routing/selectors/index.js";

@@ -1,4 +1,5 @@
 import type { NodeRole } from "../errors.js";
+import { checkHealth, checkReady } from "../lifecycle/health.js";
 import type { DbNode } from "../nodes/db-node.js";
 import {
   isFluentOperation,
@@ -170,7 +171,10 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   define("$connect", async () => {
     await Promise.all(context.nodes.map((node) => node.client.$connect()));
   });
-  define("$disconnect", () => context.close());
+  define("$disconnect", () => context.close("disconnect"));
+  define("$shutdown", () => context.close("shutdown"));
+  define("$health", () => checkHealth(context));
+  define("$ready", () => checkReady(context));
   define("$on", (...args: unknown[]) => {
     for (const node of context.nodes) {
       const client = node.client as unknown as { $on?: AnyFunction };

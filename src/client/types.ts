@@ -1,5 +1,6 @@
 import type { Types } from "@prisma/client/runtime/client";
 import type { SplitEvents } from "../lifecycle/events.js";
+import type { HealthReport } from "../lifecycle/health.js";
 
 /** Methods prisma-split adds to the client. */
 export interface SplitMethods<Client> {
@@ -14,6 +15,19 @@ export interface SplitMethods<Client> {
   $withPrimary<T>(fn: () => T | Promise<T>): Promise<T>;
   /** Typed events: `db.$events.on("query", (e) => console.log(e.node, e.operation))`. */
   readonly $events: SplitEvents;
+  /**
+   * Probes every node (a real query through its pool) and reports reachability, latency, role,
+   * breaker, pool and lag; `ready` is what a readiness probe should answer.
+   */
+  $health(): Promise<HealthReport>;
+  /** Readiness alone: shutdown has not begun and the primary answers a query. */
+  $ready(): Promise<boolean>;
+  /**
+   * Graceful shutdown, for apps whose framework owns the signals (terminus, lightship,
+   * close-with-grace): refuses new calls with a 503, drains in-flight queries, closes every
+   * client, pool and timer. The same as `$disconnect()`; idempotent.
+   */
+  $shutdown(): Promise<void>;
 }
 
 type HookOf<Client> = Client extends { $extends: infer Hook } ? Hook : never;

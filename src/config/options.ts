@@ -1,4 +1,5 @@
 import type { ReplicaSelector, SelectionStrategy } from "../routing/selectors/index.js";
+import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
 
 /**
  * Options of `createDb()`. Every group has defaults; URLs default to the environment
@@ -19,6 +20,14 @@ export interface CreateDbOptions<Client> {
   /** Passed to every PrismaClient (`log`, `errorFormat`, `omit`, ...); `adapter` is ours. */
   clientOptions?: Record<string, unknown>;
   replicas?: ReplicaOptions;
+  /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
+  shutdown?: ShutdownOptions | false;
+  /** Prometheus metrics; default on when prom-client is installed, in its global registry. */
+  metrics?: MetricsOptions | false;
+  /** How `db.$health()` probes the nodes. */
+  health?: HealthOptions;
+  /** Warns once when every instance's pools together would exceed a server's `max_connections`. */
+  poolCheck?: PoolCheckOptions | false;
 }
 
 export interface ReplicaOptions {

@@ -1,6 +1,7 @@
 import { ConfigurationError } from "../errors.js";
 import { type ReplicaSelector, resolveSelector } from "../routing/selectors/index.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
+import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
 import { type CreateDbOptions, DEFAULT_REPLICA_OPTIONS } from "./options.js";
 
 /** `createDb()`'s options, checked and with every default filled in. */
@@ -10,6 +11,8 @@ export interface ResolvedConfig {
   readonly clientOptions: Readonly<Record<string, unknown>>;
   readonly selectReplica: ReplicaSelector;
   readonly fallbackToPrimary: boolean;
+  /** Shutdown, metrics, health and pool-check settings. */
+  readonly lifecycle: LifecycleSettings;
 }
 
 /** Checks everything `createDb()` was given, so that bad input fails at start-up, not at the first query. */
@@ -71,6 +74,7 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     clientOptions: { ...options.clientOptions },
     selectReplica: resolveSelector(replicaOptions.select),
     fallbackToPrimary: replicaOptions.fallbackToPrimary,
+    lifecycle: resolveLifecycleOptions(options, env),
   };
 }
 

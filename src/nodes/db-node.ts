@@ -50,6 +50,8 @@ export class DbNode {
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
   #closed: Promise<void> | undefined;
+  /** Resolvers of `whenIdle()` promises, called when `inFlight` drops to zero. */
+  #idleWaiters: Array<() => void> = [];
 
   constructor(init: {
     name: string;
@@ -87,19 +89,34 @@ export class DbNode {
     try {
       settled = Promise.resolve(start());
     } catch (error) {
-      this.inFlight--;
+      this.#settle();
       return Promise.reject(error);
     }
     return settled.then(
       (value) => {
-        this.inFlight--;
+        this.#settle();
         return value;
       },
       (error: unknown) => {
-        this.inFlight--;
+        this.#settle();
         throw error;
       },
     );
+  }
+
+  /** Resolves once no query started through `run()` is in flight (at once if none is): shutdown drains with it. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #settle(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 
   /** Disconnects the client and ends the pool; safe to call more than once. */
