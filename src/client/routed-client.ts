@@ -1,5 +1,6 @@
 import type { NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { runTransaction } from "../resilience/call-policy.js";
 import {
   isFluentOperation,
   isReadOperation,
@@ -50,17 +51,26 @@ class ViewRunner implements CallRunner {
         ),
       );
     }
+    const policy = this.#context.callPolicy;
+    if (policy !== undefined) {
+      return policy.execute({ kind: call.kind, forced: this.#forced }, (decision) => this.#runOn(call, decision));
+    }
     let decision: RouteDecision;
     try {
       decision = this.#context.router.route(call.kind, this.#forced);
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.#runOn(call, decision);
+  }
+
+  /** One attempt of `call` on the node `decision` names, through that node's breaker and bulkhead. */
+  #runOn(call: RoutedCall, decision: RouteDecision): Promise<unknown> {
     const node = decision.node;
     const events = this.#context.events;
-    if (!events.has("query")) return node.run(() => call.buildOn(this.clientOf(node)));
+    if (!events.has("query")) return node.execute(() => call.buildOn(this.clientOf(node)));
     const started = performance.now();
-    const settled = node.run(() => call.buildOn(this.clientOf(node)));
+    const settled = node.execute(() => call.buildOn(this.clientOf(node)));
     const report = (error: unknown) =>
       events.emit("query", {
         role: node.role,
@@ -132,9 +142,7 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   }
 
   define("$transaction", (...args: unknown[]) =>
-    context.closed
-      ? Promise.reject(context.closedError())
-      : context.router.primary.run(() => (clients.primary as Transactional).$transaction(...args)),
+    runTransaction(context, context.router.primary, () => (clients.primary as Transactional).$transaction(...args)),
   );
   define("$events", context.events);
   define("$primary", () => roleView("primary"));

@@ -1,6 +1,7 @@
 import { DatabaseUnavailableError } from "../errors.js";
 import { SplitEvents } from "../lifecycle/events.js";
 import type { DbNode } from "../nodes/db-node.js";
+import type { CallPolicy } from "../resilience/call-policy.js";
 import type { Router } from "../routing/router.js";
 import type { ModelShape } from "./prisma-internals.js";
 
@@ -9,6 +10,8 @@ export class SplitContext {
   readonly router: Router;
   readonly models: ReadonlyMap<string, ModelShape>;
   readonly events = new SplitEvents();
+  /** Shutdown gate → deadline → retry → node, around every routed call (set by createDb). */
+  callPolicy: CallPolicy | undefined;
   /** Aborted when shutdown begins: pending waits (retry back-off, ...) listen to it and stop. */
   readonly #closingController = new AbortController();
   #closing: Promise<void> | undefined;

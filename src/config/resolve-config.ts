@@ -2,6 +2,7 @@ import { ConfigurationError } from "../errors.js";
 import { type ReplicaSelector, resolveSelector } from "../routing/selectors/index.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
 import { type CreateDbOptions, DEFAULT_REPLICA_OPTIONS } from "./options.js";
+import { type ResolvedResilience, resolveResilience } from "./resolve-resilience.js";
 
 /** `createDb()`'s options, checked and with every default filled in. */
 export interface ResolvedConfig {
@@ -10,6 +11,8 @@ export interface ResolvedConfig {
   readonly clientOptions: Readonly<Record<string, unknown>>;
   readonly selectReplica: ReplicaSelector;
   readonly fallbackToPrimary: boolean;
+  /** Breakers, retries, bulkheads and time bounds. */
+  readonly resilience: ResolvedResilience;
 }
 
 /** Checks everything `createDb()` was given, so that bad input fails at start-up, not at the first query. */
@@ -71,6 +74,7 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     clientOptions: { ...options.clientOptions },
     selectReplica: resolveSelector(replicaOptions.select),
     fallbackToPrimary: replicaOptions.fallbackToPrimary,
+    resilience: resolveResilience(options),
   };
 }
 
