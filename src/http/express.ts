@@ -26,7 +26,10 @@ export function databaseUnavailableMiddleware() {
     next: (error?: unknown) => void,
   ): void {
     const answer = unavailableResponse(error);
-    if (answer === undefined || response.headersSent) return next(error);
+    if (answer === undefined || response.headersSent) {
+      next(error);
+      return;
+    }
     response.status(answer.status).set(answer.headers).json(answer.body);
   };
 }
