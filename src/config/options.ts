@@ -54,6 +54,12 @@ export interface BreakerOptions {
   rollingCountTimeout?: number;
   /** Buckets of the rolling window. Default: 10. */
   rollingCountBuckets?: number;
+  /**
+   * Also opens after this many infrastructure failures in a row, whatever the window holds:
+   * after a busy minute a dead node would otherwise fail for seconds before the percentage
+   * rule notices. `false`: percentage rule only. Default: 10.
+   */
+  consecutiveFailures?: number | false;
 }
 
 export interface RetryOptions {
@@ -113,6 +119,8 @@ export const RESILIENCE_DEFAULTS = Object.freeze({
     /** A 10 s window in 10 buckets. */
     rollingCountTimeout: 10_000,
     rollingCountBuckets: 10,
+    /** 10 failures in a row open it at once (a dead node fails every call). */
+    consecutiveFailures: 10 as number | false,
   }),
   retry: Object.freeze({
     /** 3 attempts in all, DESIGN.md's maximum. */

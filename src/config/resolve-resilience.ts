@@ -50,6 +50,9 @@ function resolveBreaker(value: unknown): BreakerSettings | false {
   checkNumber("breaker.volumeThreshold", settings.volumeThreshold, { min: 0, integer: true });
   checkNumber("breaker.rollingCountTimeout", settings.rollingCountTimeout, { above: 0 });
   checkNumber("breaker.rollingCountBuckets", settings.rollingCountBuckets, { min: 1, integer: true });
+  if (settings.consecutiveFailures !== false) {
+    checkNumber("breaker.consecutiveFailures", settings.consecutiveFailures, { min: 1, integer: true });
+  }
   return Object.freeze(settings);
 }
 

@@ -48,6 +48,18 @@ export class Bulkhead {
     return this.#queue.length;
   }
 
+  /** True when a call now would be refused at once (closed, or every slot and queue place taken). */
+  get isFull(): boolean {
+    return (
+      this.#closed || (this.#active >= this.#settings.maxConcurrent && this.#queue.length >= this.#settings.maxQueue)
+    );
+  }
+
+  /** Why a call now would be refused at once. */
+  get refusal(): ShedCause {
+    return this.#closed ? "closed" : "queue-full";
+  }
+
   execute<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(this.#shed("closed"));
     if (this.#active < this.#settings.maxConcurrent) return this.#run(fn);

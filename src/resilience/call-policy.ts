@@ -146,8 +146,10 @@ export class CallPolicy {
   }
 
   /**
-   * Runs one attempt. A read refused by an open breaker (a half-open replica already running its
-   * trial call) has not run anywhere: it goes on at once to the next node the router offers.
+   * Runs one attempt. A read refused by a node's breaker (open, or half-open and busy with its
+   * trial call) or shed by its full bulkhead has not run anywhere: it goes on at once to the
+   * next node the router offers, which has its own breaker and bulkhead. Not a retry: nothing
+   * is run twice and no budget is spent.
    */
   async #runRerouting<T>(
     call: CallShape,
@@ -163,7 +165,7 @@ export class CallPolicy {
       try {
         return await runOn(decision);
       } catch (error) {
-        if (call.kind !== "read" || !isDatabaseUnavailable(error) || error.reason !== "breaker-open") throw error;
+        if (call.kind !== "read" || !isRefusedBeforeRunning(error)) throw error;
         refused.add(decision.node);
         const next = this.#route(call, refused);
         if (refused.has(next.node)) throw error;
@@ -185,6 +187,10 @@ export class CallPolicy {
       cause: error,
     });
   }
+}
+
+function isRefusedBeforeRunning(error: unknown): boolean {
+  return isDatabaseUnavailable(error) && (error.reason === "breaker-open" || error.reason === "overloaded");
 }
 
 /** The node the call last ran on, for errors built outside the attempt loop. */

@@ -10,6 +10,8 @@ export interface BreakerSettings {
   readonly volumeThreshold: number;
   readonly rollingCountTimeout: number;
   readonly rollingCountBuckets: number;
+  /** Opens after this many infrastructure failures in a row, whatever the window holds; false = off. */
+  readonly consecutiveFailures: number | false;
 }
 
 export type BreakerState = "closed" | "open" | "halfOpen";
@@ -64,6 +66,22 @@ export class NodeBreaker {
     });
     this.#breaker.on("halfOpen", () => onChange("halfOpen"));
     this.#breaker.on("close", () => onChange("closed"));
+    // opossum's rule is a percentage over a time window: after minutes of successes a dead node
+    // needs as many failures again before it opens. A streak of failures says it at once.
+    const streakLimit = settings.consecutiveFailures;
+    if (streakLimit !== false) {
+      let streak = 0;
+      this.#breaker.on("success", () => {
+        streak = 0;
+      });
+      this.#breaker.on("failure", () => {
+        streak += 1;
+        if (streak >= streakLimit && this.#breaker.closed) this.#breaker.open();
+      });
+      this.#breaker.on("open", () => {
+        streak = 0;
+      });
+    }
   }
 
   get state(): BreakerState {

@@ -48,8 +48,11 @@ export class NodeGuard implements NodePolicy {
 
   /** Runs one query (`run` is the node's counting `run()`): breaker → bulkhead → query. */
   execute<T>(run: () => Promise<T>): Promise<T> {
-    this.#budget?.recordCall();
     const bulkhead = this.#bulkhead;
+    // A call the bulkhead refuses at once never reaches the breaker: load is not a node failure,
+    // and opossum would count it either way (as a success it would hide a failing node).
+    if (bulkhead?.isFull) return Promise.reject(this.#shed(bulkhead.refusal));
+    this.#budget?.recordCall();
     const inner = bulkhead === undefined ? run : () => bulkhead.execute(run);
     return this.#breaker === undefined ? inner() : this.#breaker.execute(inner);
   }

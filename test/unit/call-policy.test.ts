@@ -189,6 +189,7 @@ describe("NodeGuard: breaker per node", () => {
       volumeThreshold: 2,
       rollingCountTimeout: 10_000,
       rollingCountBuckets: 10,
+      consecutiveFailures: false as const,
     };
     const guard = new NodeGuard(replica as unknown as DbNode, { breaker, bulkhead: false, budget: false }, events);
     replica.policy = guard;
@@ -216,6 +217,7 @@ describe("NodeGuard: breaker per node", () => {
       volumeThreshold: 1,
       rollingCountTimeout: 10_000,
       rollingCountBuckets: 10,
+      consecutiveFailures: false as const,
     };
     const guard = new NodeGuard(
       primary as unknown as DbNode,
@@ -240,6 +242,7 @@ describe("NodeGuard: breaker per node", () => {
       volumeThreshold: 10,
       rollingCountTimeout: 10_000,
       rollingCountBuckets: 10,
+      consecutiveFailures: false as const,
     };
     const guard = new NodeGuard(
       primary as unknown as DbNode,
