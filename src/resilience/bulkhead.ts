@@ -9,7 +9,13 @@ export interface BulkheadSettings {
 }
 
 /** Why the bulkhead refused a call. */
-export type ShedCause = "queue-full" | "queue-timeout" | "closed";
+export type ShedCause = "queue-full" | "queue-timeout" | "closed" | "abandoned";
+
+/** Lets a caller that stopped waiting (its breaker timed out) take its call out of the queue. */
+export interface QueueTicket {
+  /** Removes the call from the queue if it is still waiting there; a running call is not touched. */
+  abandon(): void;
+}
 
 interface Waiter {
   readonly admit: () => void;
@@ -60,12 +66,24 @@ export class Bulkhead {
     return this.#closed ? "closed" : "queue-full";
   }
 
-  execute<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` when a slot is free. `ticket`, if given, gets an `abandon` that withdraws the call
+   * while it still waits: a call its caller gave up on must not run later (a write the caller
+   * was told failed could otherwise still happen, and again when the caller retries it).
+   */
+  execute<T>(fn: () => Promise<T>, ticket?: { abandon?: () => void }): Promise<T> {
     if (this.#closed) return Promise.reject(this.#shed("closed"));
     if (this.#active < this.#settings.maxConcurrent) return this.#run(fn);
     if (this.#queue.length >= this.#settings.maxQueue) return Promise.reject(this.#shed("queue-full"));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { admit: resolve, refuse: (cause) => reject(this.#shed(cause)), timer: undefined };
+      if (ticket !== undefined) {
+        ticket.abandon = () => {
+          if (!this.#remove(waiter)) return;
+          clearTimeout(waiter.timer);
+          waiter.refuse("abandoned");
+        };
+      }
       if (this.#settings.maxWaitMs > 0) {
         waiter.timer = setTimeout(() => {
           this.#remove(waiter);
@@ -109,8 +127,11 @@ export class Bulkhead {
     next.admit();
   }
 
-  #remove(waiter: Waiter): void {
+  /** Takes `waiter` out of the queue; false if it is no longer there. */
+  #remove(waiter: Waiter): boolean {
     const index = this.#queue.indexOf(waiter);
-    if (index >= 0) this.#queue.splice(index, 1);
+    if (index < 0) return false;
+    this.#queue.splice(index, 1);
+    return true;
   }
 }

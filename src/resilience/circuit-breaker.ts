@@ -1,6 +1,15 @@
 import CircuitBreaker from "opossum";
-import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
+import { DatabaseUnavailableError, isDatabaseUnavailable, type NodeRole } from "../errors.js";
 import { isInfrastructureFault } from "./classify-fault.js";
+
+/**
+ * What the breaker counts as a failure: infrastructure faults, and a call that waited in the
+ * bulkhead's queue for `pool_timeout` without a slot (the node is not finishing its queries).
+ * Query errors count as successes. A call shed at once never reaches the breaker.
+ */
+function countsAsFailure(error: unknown): boolean {
+  return isInfrastructureFault(error) || (isDatabaseUnavailable(error) && error.reason === "overloaded");
+}
 
 /** opossum's options that prisma-split sets, with database-minded values (see `DEFAULT_BREAKER_OPTIONS`). */
 export interface BreakerSettings {
@@ -55,7 +64,7 @@ export class NodeBreaker {
       volumeThreshold: settings.volumeThreshold,
       rollingCountTimeout: settings.rollingCountTimeout,
       rollingCountBuckets: settings.rollingCountBuckets,
-      errorFilter: (error: Error) => !isInfrastructureFault(error),
+      errorFilter: (error: Error) => !countsAsFailure(error),
       // No percentile bookkeeping or snapshot timer per call: nobody reads them.
       rollingPercentilesEnabled: false,
       enableSnapshots: false,

@@ -53,8 +53,13 @@ export class NodeGuard implements NodePolicy {
     // and opossum would count it either way (as a success it would hide a failing node).
     if (bulkhead?.isFull) return Promise.reject(this.#shed(bulkhead.refusal));
     this.#budget?.recordCall();
-    const inner = bulkhead === undefined ? run : () => bulkhead.execute(run);
-    return this.#breaker === undefined ? inner() : this.#breaker.execute(inner);
+    if (this.#breaker === undefined) return bulkhead === undefined ? run() : bulkhead.execute(run);
+    if (bulkhead === undefined) return this.#breaker.execute(run);
+    // When the breaker's timeout gives up on a call still queued in the bulkhead, withdraw it.
+    const ticket: { abandon?: () => void } = {};
+    const outcome = this.#breaker.execute(() => bulkhead.execute(run, ticket));
+    outcome.catch(() => ticket.abandon?.());
+    return outcome;
   }
 
   /**
@@ -96,6 +101,14 @@ export class NodeGuard implements NodePolicy {
 
   #shed(cause: ShedCause): Error {
     const node = this.#node;
+    if (cause === "abandoned") {
+      // Nobody awaits this one any more: the breaker's timeout already answered the caller.
+      return new DatabaseUnavailableError(`prisma-split: ${node.name}: the call was withdrawn from the queue`, {
+        role: node.role,
+        node: node.name,
+        reason: "unreachable",
+      });
+    }
     if (cause === "closed") {
       return new DatabaseUnavailableError(`prisma-split: ${node.name} is shutting down`, {
         role: node.role,

@@ -58,6 +58,26 @@ describe("Bulkhead", () => {
     await first;
   });
 
+  it("abandon() withdraws a waiting call, so it never runs; a running call is not touched", async () => {
+    const head = bulkhead(1, 5);
+    const gate = deferred();
+    const runningTicket: { abandon?: () => void } = {};
+    const running = head.execute(() => gate.promise, runningTicket);
+    expect(runningTicket.abandon).toBeUndefined();
+    const ticket: { abandon?: () => void } = {};
+    let ran = false;
+    const waiting = head.execute(async () => {
+      ran = true;
+    }, ticket);
+    ticket.abandon?.();
+    await expect(waiting).rejects.toMatchObject({ cause: "abandoned" });
+    expect(head.queued).toBe(0);
+    gate.resolve();
+    await running;
+    expect(ran).toBe(false);
+    expect(head.active).toBe(0);
+  });
+
   it("a failing call frees its slot", async () => {
     const head = bulkhead(1, 0);
     await expect(head.execute(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
