@@ -2,10 +2,13 @@ import { readDataModel } from "./client/prisma-internals.js";
 import { createRoutedClient } from "./client/routed-client.js";
 import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
-import type { CreateDbOptions } from "./config/options.js";
+import { type CreateDbOptions, RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { DbNode } from "./nodes/db-node.js";
+import { CallPolicy } from "./resilience/call-policy.js";
+import { NodeGuard } from "./resilience/node-guard.js";
+import { tightestBound, withTimeBounds } from "./resilience/time-bounds.js";
 import { Router } from "./routing/router.js";
 
 /**
@@ -28,12 +31,37 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     PrismaClient: options.PrismaClient as new (options: never) => unknown,
     clientOptions: config.clientOptions,
   };
-  const primary = new DbNode({ ...nodeOptions, name: "primary", role: "primary", index: -1, settings: config.primary });
+  const resilience = config.resilience;
+  const timeBound = tightestBound(
+    resilience.queryTimeoutMs,
+    resilience.breaker === false ? false : resilience.breaker.timeout,
+  );
+  const bounded = (settings: typeof config.primary) => withTimeBounds(settings, timeBound);
+  const primary = new DbNode({
+    ...nodeOptions,
+    name: "primary",
+    role: "primary",
+    index: -1,
+    settings: bounded(config.primary),
+  });
   const replicas = config.replicas.map(
-    (settings, index) => new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings }),
+    (settings, index) =>
+      new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings: bounded(settings) }),
   );
   const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary);
   const context = new SplitContext(router, readDataModel(primary.client), config.lifecycle);
+  for (const node of router.nodes) {
+    const bulkhead = resilience.bulkhead && {
+      maxQueue: resilience.bulkhead.maxQueue ?? node.settings.poolMax * RESILIENCE_DEFAULTS.bulkhead.queuePerConnection,
+    };
+    const settings = { breaker: resilience.breaker, bulkhead, budget: resilience.budget };
+    if (settings.breaker || settings.bulkhead || settings.budget)
+      node.policy = new NodeGuard(node, settings, context.events);
+  }
+  context.callPolicy = new CallPolicy(router, context.events, context, {
+    retry: resilience.retry,
+    deadlineMs: resilience.queryTimeoutMs,
+  });
   startLifecycle(context);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
   return createRoutedClient(context, clients) as SplitClient<Client>;

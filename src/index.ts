@@ -5,7 +5,15 @@ export type {
   PoolCheckOptions,
   ShutdownOptions,
 } from "./config/lifecycle-options.js";
-export type { CreateDbOptions, ReplicaOptions } from "./config/options.js";
+export {
+  type BreakerOptions,
+  type BulkheadOptions,
+  type CreateDbOptions,
+  RESILIENCE_DEFAULTS,
+  type ReplicaOptions,
+  type RetryBudgetOptions,
+  type RetryOptions,
+} from "./config/options.js";
 export { redactUrl } from "./config/redact.js";
 export { createDb } from "./create-db.js";
 export {
@@ -17,6 +25,8 @@ export {
   type NodeRole,
   type UnavailableReason,
 } from "./errors.js";
+export { databaseUnavailableMiddleware } from "./http/express.js";
+export { databaseUnavailableErrorHandler } from "./http/fastify.js";
 export {
   type HealthHandler,
   type HealthHandlerOptions,
@@ -24,6 +34,8 @@ export {
   type HealthSource,
   healthHandlers,
 } from "./http/health.js";
+export { sendDatabaseUnavailable } from "./http/node-http.js";
+export { type UnavailableBody, type UnavailableResponse, unavailableResponse } from "./http/unavailable-response.js";
 export type { PoolOversubscribedEvent, ShutdownDoneEvent, ShutdownEvent } from "./lifecycle/events.js";
 export type { HealthReport, NodeHealth } from "./lifecycle/health.js";
 export {
@@ -34,5 +46,6 @@ export {
   planConnections,
   recommendPoolSize,
 } from "./lifecycle/pool-sizing.js";
+export { classifyFault, type Fault, type FaultKind } from "./resilience/classify-fault.js";
 export { isReadOnlySql } from "./routing/read-only-sql.js";
 export type { ReplicaCandidate, ReplicaSelector, SelectionStrategy } from "./routing/selectors/index.js";

@@ -1,6 +1,7 @@
 import type { NodeRole } from "../errors.js";
 import { checkHealth, checkReady } from "../lifecycle/health.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { runTransaction } from "../resilience/call-policy.js";
 import {
   isFluentOperation,
   isReadOperation,
@@ -51,22 +52,34 @@ class ViewRunner implements CallRunner {
         ),
       );
     }
+    const policy = this.#context.callPolicy;
+    if (policy !== undefined) {
+      return policy.execute({ kind: call.kind, forced: this.#forced }, (decision) => this.#runOn(call, decision));
+    }
     let decision: RouteDecision;
     try {
       decision = this.#context.router.route(call.kind, this.#forced);
     } catch (error) {
       return Promise.reject(error);
     }
-    const root = rootOf(call);
-    return this.#observe(decision, root.method, root.model, () => call.buildOn(this.clientOf(decision.node)));
+    return this.#runOn(call, decision);
   }
 
-  /** Runs a `$transaction` on the primary (its own client runs every statement of it). */
+  /** One attempt of `call` on the node `decision` names, through that node's breaker and bulkhead. */
+  #runOn(call: RoutedCall, decision: RouteDecision): Promise<unknown> {
+    const node = decision.node;
+    const root = rootOf(call);
+    return this.#observe(decision, root.method, root.model, () =>
+      node.execute(() => call.buildOn(this.clientOf(node))),
+    );
+  }
+
+  /** Runs a `$transaction` on the primary (its own client runs every statement of it); never retried. */
   runTransaction(args: unknown[]): Promise<unknown> {
-    if (this.#context.closed) return Promise.reject(this.#context.closedError());
     const primary = this.#clients.primary as Transactional;
-    return this.#observe(this.#context.router.inTransaction, "$transaction", undefined, () =>
-      primary.$transaction(...args),
+    const router = this.#context.router;
+    return this.#observe(router.inTransaction, "$transaction", undefined, () =>
+      runTransaction(this.#context, router.primary, () => primary.$transaction(...args)),
     );
   }
 
@@ -75,13 +88,13 @@ class ViewRunner implements CallRunner {
     decision: RouteDecision,
     operation: string,
     model: string | undefined,
-    start: () => PromiseLike<unknown>,
+    start: () => Promise<unknown>,
   ): Promise<unknown> {
     const node = decision.node;
     const events = this.#context.events;
-    if (!events.has("query")) return node.run(start);
+    if (!events.has("query")) return start();
     const started = performance.now();
-    const settled = node.run(start);
+    const settled = start();
     const report = (error: unknown) =>
       events.emit("query", {
         role: node.role,

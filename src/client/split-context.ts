@@ -4,6 +4,7 @@ import { SplitEvents } from "../lifecycle/events.js";
 import { PoolBudgetCheck } from "../lifecycle/pool-budget-check.js";
 import { shutDown } from "../lifecycle/shutdown.js";
 import type { DbNode } from "../nodes/db-node.js";
+import type { CallPolicy } from "../resilience/call-policy.js";
 import type { Router } from "../routing/router.js";
 import type { ModelShape } from "./prisma-internals.js";
 
@@ -16,6 +17,8 @@ export class SplitContext {
   readonly lifecycle: LifecycleSettings;
   /** The one-time `max_connections` check (src/lifecycle/pool-budget-check.ts). */
   readonly poolBudget: PoolBudgetCheck;
+  /** Shutdown gate → deadline → retry → node, around every routed call (set by createDb). */
+  callPolicy: CallPolicy | undefined;
   /** Aborted when shutdown begins: pending waits (retry back-off, ...) listen to it and stop. */
   readonly #closingController = new AbortController();
   readonly #closers = new Set<() => unknown>();

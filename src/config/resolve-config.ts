@@ -3,6 +3,7 @@ import { type ReplicaSelector, resolveSelector } from "../routing/selectors/inde
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
 import { type CreateDbOptions, DEFAULT_REPLICA_OPTIONS } from "./options.js";
+import { type ResolvedResilience, resolveResilience } from "./resolve-resilience.js";
 
 /** `createDb()`'s options, checked and with every default filled in. */
 export interface ResolvedConfig {
@@ -13,6 +14,8 @@ export interface ResolvedConfig {
   readonly fallbackToPrimary: boolean;
   /** Shutdown, metrics, health and pool-check settings. */
   readonly lifecycle: LifecycleSettings;
+  /** Breakers, retries, bulkheads and time bounds. */
+  readonly resilience: ResolvedResilience;
 }
 
 /** Checks everything `createDb()` was given, so that bad input fails at start-up, not at the first query. */
@@ -75,6 +78,7 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     selectReplica: resolveSelector(replicaOptions.select),
     fallbackToPrimary: replicaOptions.fallbackToPrimary,
     lifecycle: resolveLifecycleOptions(options, env),
+    resilience: resolveResilience(options),
   };
 }
 

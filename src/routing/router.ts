@@ -52,19 +52,24 @@ export class Router {
     return this.#onPrimary.transaction;
   }
 
-  /** Where one query runs; `forced` is the role a `$primary()`/`$replica()` client is bound to. */
-  route(kind: QueryKind, forced: NodeRole | undefined): RouteDecision {
+  /**
+   * Where one query runs; `forced` is the role a `$primary()`/`$replica()` client is bound to.
+   * `exclude`: replicas a retry of this call must avoid (they just failed it).
+   */
+  route(kind: QueryKind, forced: NodeRole | undefined, exclude?: ReadonlySet<DbNode>): RouteDecision {
     if (kind === "write") return this.#onPrimary.write;
     if (forced === "primary" || (forced === undefined && routingScope.getStore()?.primary === true)) {
       return this.#onPrimary.forced;
     }
-    return this.routeRead(forced === "replica" ? "forced" : "read");
+    return this.routeRead(forced === "replica" ? "forced" : "read", exclude);
   }
 
   /** A replica for a read; the primary when there is none to take it and fallback is on. */
-  routeRead(reason: RouteReason): RouteDecision {
+  routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>): RouteDecision {
     if (this.replicas.length === 0) return this.#onPrimary["no-replicas"];
-    const candidates = this.replicas.filter((replica) => replica.servesReads);
+    const candidates = this.replicas.filter(
+      (replica) => replica.servesReads && (exclude === undefined || !exclude.has(replica)),
+    );
     if (candidates.length === 0) {
       if (this.#fallbackToPrimary) return this.#onPrimary.fallback;
       throw new DatabaseUnavailableError("No replica can serve this read and replicas.fallbackToPrimary is off", {
@@ -75,6 +80,16 @@ export class Router {
     const chosen = candidates.length === 1 ? candidates[0] : (this.#select(candidates) as DbNode);
     const node = chosen !== undefined && candidates.includes(chosen) ? chosen : (candidates[0] as DbNode);
     return { node, reason };
+  }
+
+  /** Why no replica could take a read (`breaker-open`, `down`, `failed`, ...), for the `fallback` event. */
+  whyNoReplica(exclude?: ReadonlySet<DbNode>): string {
+    const reasons = new Set<string>();
+    for (const replica of this.replicas) {
+      if (exclude?.has(replica)) reasons.add("failed");
+      for (const flag of replica.outOfRotation) reasons.add(flag === "breaker" ? "breaker-open" : flag);
+    }
+    return [...reasons].join(",") || "none";
   }
 
   /** Every node, primary first. */

@@ -80,6 +80,8 @@ export function runAsServerUser(
       const output = `${stderr}${stdout}`.trim();
       reject(new Error(`\`${command}\` failed (${signal ?? `exit code ${code}`})${output ? `:\n${output}` : ""}`));
     });
+    // pg_ctl may exit without reading its input: an EPIPE on stdin must not crash the process.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
