@@ -4,7 +4,11 @@ import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
 import type { CreateDbOptions } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
+import { SplitEvents } from "./lifecycle/events.js";
 import { DbNode } from "./nodes/db-node.js";
+import { ReplicaMonitor } from "./nodes/replica-monitor.js";
+import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
+import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { Router } from "./routing/router.js";
 
 /**
@@ -31,8 +35,20 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   const replicas = config.replicas.map(
     (settings, index) => new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings }),
   );
-  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary);
-  const context = new SplitContext(router, readDataModel(primary.client));
+  const readYourWrites = new ReadYourWrites(config.consistency, () =>
+    primary.run(() => primary.pool.query(PRIMARY_LSN_SQL)).then((result) => lsnOfRow(result.rows)),
+  );
+  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary, readYourWrites);
+  const events = new SplitEvents();
+  const monitor =
+    config.monitor === undefined || replicas.length === 0
+      ? undefined
+      : new ReplicaMonitor(primary, replicas, config.monitor, events);
+  const context = new SplitContext(router, readDataModel(primary.client), { readYourWrites, monitor, events });
+  if (monitor !== undefined) {
+    context.closingSignal.addEventListener("abort", () => monitor.stop(), { once: true });
+    monitor.start();
+  }
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
   return createRoutedClient(context, clients) as SplitClient<Client>;
 }

@@ -1,5 +1,6 @@
 import type { NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
+import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import {
   isFluentOperation,
   isReadOperation,
@@ -9,10 +10,10 @@ import {
 } from "../routing/operations.js";
 import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
 import type { RouteDecision } from "../routing/router.js";
-import { runOnPrimary } from "../routing/scope.js";
+import { runInSession, runOnPrimary } from "../routing/scope.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
-import type { SplitContext } from "./split-context.js";
+import { registerView, type SplitContext } from "./split-context.js";
 
 /** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
 export interface ClientSet {
@@ -58,7 +59,11 @@ class ViewRunner implements CallRunner {
     }
     const node = decision.node;
     const events = this.#context.events;
-    if (!events.has("query")) return node.run(() => call.buildOn(this.clientOf(node)));
+    if (!events.has("query"))
+      return this.#recorded(
+        call,
+        node.run(() => call.buildOn(this.clientOf(node))),
+      );
     const started = performance.now();
     const settled = node.run(() => call.buildOn(this.clientOf(node)));
     const report = (error: unknown) =>
@@ -75,7 +80,12 @@ class ViewRunner implements CallRunner {
       () => report(undefined),
       (error: unknown) => report(error),
     );
-    return settled;
+    return this.#recorded(call, settled);
+  }
+
+  /** A write made in a consistency context settles once read-your-writes has recorded it. */
+  #recorded(call: RoutedCall, settled: Promise<unknown>): Promise<unknown> {
+    return call.kind === "write" ? this.#context.readYourWrites.afterWrite(settled) : settled;
   }
 
   clientOf(node: DbNode): unknown {
@@ -134,12 +144,26 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   define("$transaction", (...args: unknown[]) =>
     context.closed
       ? Promise.reject(context.closedError())
-      : context.router.primary.run(() => (clients.primary as Transactional).$transaction(...args)),
+      : context.readYourWrites.afterWrite(
+          context.router.primary.run(() => (clients.primary as Transactional).$transaction(...args)),
+        ),
   );
   define("$events", context.events);
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
   define("$withPrimary", runOnPrimary);
+  define("$withSession", runInSession);
+  define("$consistencyToken", () => context.readYourWrites.token());
+  define("$withConsistency", (token: string | null | undefined, fn: () => unknown) => {
+    const readYourWrites = context.readYourWrites;
+    let point: ReturnType<ReadYourWrites["decode"]>;
+    try {
+      point = readYourWrites.decode(token);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return runInSession(fn, point === undefined ? undefined : () => readYourWrites.resume(point));
+  });
   define("$extends", (extension: unknown) =>
     createRoutedClient(
       context,
@@ -160,6 +184,8 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
       client.$on?.apply(client, args);
     }
   });
+
+  registerView(view, context);
 
   function roleView(role: NodeRole): object {
     let existing = roleViews.get(role);
