@@ -35,7 +35,10 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   const replicas = config.replicas.map(
     (settings, index) => new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings }),
   );
-  const readYourWrites = new ReadYourWrites(config.consistency, () =>
+  // Without replicas every read is on the primary already: no context needs recording.
+  const consistency =
+    replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
+  const readYourWrites = new ReadYourWrites(consistency, () =>
     primary.run(() => primary.pool.query(PRIMARY_LSN_SQL)).then((result) => lsnOfRow(result.rows)),
   );
   const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary, readYourWrites);

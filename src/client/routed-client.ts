@@ -59,11 +59,12 @@ class ViewRunner implements CallRunner {
     }
     const node = decision.node;
     const events = this.#context.events;
-    if (!events.has("query"))
+    if (!events.has("query")) {
       return this.#recorded(
         call,
         node.run(() => call.buildOn(this.clientOf(node))),
       );
+    }
     const started = performance.now();
     const settled = node.run(() => call.buildOn(this.clientOf(node)));
     const report = (error: unknown) =>
@@ -152,7 +153,7 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
   define("$withPrimary", runOnPrimary);
-  define("$withSession", runInSession);
+  define("$withSession", (fn: () => unknown) => runInSession(fn));
   define("$consistencyToken", () => context.readYourWrites.token());
   define("$withConsistency", (token: string | null | undefined, fn: () => unknown) => {
     const readYourWrites = context.readYourWrites;

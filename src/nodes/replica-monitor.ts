@@ -76,6 +76,7 @@ export class ReplicaMonitor {
 
   /** Runs one round now (or joins the running one): tests and benchmarks use it. */
   pollOnce(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     this.#round ??= this.#poll().finally(() => {
       this.#round = undefined;
     });
@@ -91,9 +92,10 @@ export class ReplicaMonitor {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       const started = this.#now();
-      this.pollOnce().finally(() => {
+      const next = () => {
         if (!this.#stopped) this.#schedule(Math.max(0, this.#options.pollIntervalMs - (this.#now() - started)));
-      });
+      };
+      this.pollOnce().then(next, next);
     }, delayMs);
     this.#timer.unref();
   }

@@ -23,8 +23,14 @@ export function lsnMode(readPrimaryLsn: ReadPrimaryLsn, stickyMs: number): Consi
       if (state.lsnMissingAt !== undefined && now < state.lsnMissingAt + stickyMs) return STICKY;
       return state.lsn === undefined ? ANY_NODE : { kind: "replayed", lsn: state.lsn };
     },
-    async recordWrite(state, now) {
+    async recordWrite(state, now, failed) {
       state.noteWrite(now());
+      if (failed) {
+        // It may have committed, but asking the primary now (perhaps down: that may be why it
+        // failed) would hold the error back: the sticky window covers it instead.
+        state.noteLsnMissing(now());
+        return;
+      }
       try {
         state.noteLsn(await readPrimaryLsn());
       } catch {

@@ -44,16 +44,13 @@ export class ReadYourWrites {
     const session = this.mode === offMode ? undefined : routingScope.getStore()?.session;
     if (session === undefined) return settled;
     const state = session.stateFor(this);
-    const record = async () => {
-      await this.mode.recordWrite(state, this.#now);
-    };
     return settled.then(
       async (value) => {
-        await record();
+        await this.mode.recordWrite(state, this.#now, false);
         return value;
       },
       async (error: unknown) => {
-        await record();
+        await this.mode.recordWrite(state, this.#now, true);
         throw error;
       },
     );

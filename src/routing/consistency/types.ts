@@ -20,8 +20,8 @@ export interface ConsistencyMode {
   /** What a read needs now, given the context's state; `now` is wall-clock ms. */
   readGate(state: SessionState, now: number): ReadGate;
   /**
-   * Records a write that settled in the context (successful or not: a failed write may still
+   * Records a write that settled in the context, successful or not (a failed write may still
    * have committed). Resolves when later reads can rely on it. Never rejects.
    */
-  recordWrite(state: SessionState, now: () => number): Promise<void> | undefined;
+  recordWrite(state: SessionState, now: () => number, failed: boolean): Promise<void> | undefined;
 }
