@@ -141,6 +141,25 @@ describe("replica monitor on a real primary and streaming replica", () => {
     expect(seen.filter((event) => event.name === "role:mismatch")).toHaveLength(1); // once, not every poll
   });
 
+  it("swapped URLs are reported for both nodes", async () => {
+    const client = db({
+      primaryUrl: cluster().replicaUrls[0]!,
+      replicaUrls: [cluster().primaryUrl],
+      replicas: { pollIntervalMs: POLL_MS },
+    });
+    const seen = record(client);
+    await expect.poll(() => seen.filter((event) => event.name === "role:mismatch").length, { timeout: 20_000 }).toBe(2);
+    const payloads = seen.map((event) => event.payload as { node: string; actual: string; message: string });
+    expect(payloads.map(({ node, actual }) => ({ node, actual })).sort((a, b) => a.node.localeCompare(b.node))).toEqual(
+      [
+        { node: "primary", actual: "replica" },
+        { node: "replica-0", actual: "primary" },
+      ],
+    );
+    expect(payloads.find((p) => p.node === "primary")!.message).toMatch(/is in recovery: it is a standby.*25006/);
+    expect(splitContextOf(client)!.router.primary.observed?.actualRole).toBe("replica");
+  });
+
   it("with replicas.strict, the mismatched replica takes no reads", async () => {
     const disguised = cluster().primaryUrl.replace("127.0.0.1", "localhost");
     const client = monitored({ strict: true }, [disguised]);
