@@ -4,11 +4,15 @@ import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
 import { type CreateDbOptions, RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
+import { SplitEvents } from "./lifecycle/events.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { DbNode } from "./nodes/db-node.js";
+import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { CallPolicy } from "./resilience/call-policy.js";
 import { NodeGuard } from "./resilience/node-guard.js";
 import { tightestBound, withTimeBounds } from "./resilience/time-bounds.js";
+import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
+import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { Router } from "./routing/router.js";
 
 /**
@@ -48,8 +52,24 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     (settings, index) =>
       new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings: bounded(settings) }),
   );
-  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary);
-  const context = new SplitContext(router, readDataModel(primary.client), config.lifecycle);
+  // Without replicas every read is on the primary already: no context needs recording.
+  const consistency =
+    replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
+  const readYourWrites = new ReadYourWrites(consistency, () =>
+    primary.run(() => primary.pool.query(PRIMARY_LSN_SQL)).then((result) => lsnOfRow(result.rows)),
+  );
+  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary, readYourWrites);
+  const events = new SplitEvents();
+  const monitor =
+    config.monitor === undefined || replicas.length === 0
+      ? undefined
+      : new ReplicaMonitor(primary, replicas, config.monitor, events);
+  const context = new SplitContext(router, readDataModel(primary.client), {
+    readYourWrites,
+    monitor,
+    events,
+    lifecycle: config.lifecycle,
+  });
   for (const node of router.nodes) {
     const bulkhead = resilience.bulkhead && {
       maxQueue: resilience.bulkhead.maxQueue ?? node.settings.poolMax * RESILIENCE_DEFAULTS.bulkhead.queuePerConnection,
@@ -62,6 +82,10 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     retry: resilience.retry,
     deadlineMs: resilience.queryTimeoutMs,
   });
+  if (monitor !== undefined) {
+    context.closingSignal.addEventListener("abort", () => monitor.stop(), { once: true });
+    monitor.start();
+  }
   startLifecycle(context);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
   return createRoutedClient(context, clients) as SplitClient<Client>;

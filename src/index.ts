@@ -8,8 +8,10 @@ export type {
 export {
   type BreakerOptions,
   type BulkheadOptions,
+  type ConsistencyOptions,
   type CreateDbOptions,
   RESILIENCE_DEFAULTS,
+  type ReadYourWrites,
   type ReplicaOptions,
   type RetryBudgetOptions,
   type RetryOptions,
@@ -18,15 +20,19 @@ export { redactUrl } from "./config/redact.js";
 export { createDb } from "./create-db.js";
 export {
   ConfigurationError,
+  ConsistencyTokenError,
   DatabaseUnavailableError,
   type DatabaseUnavailableErrorOptions,
   isConfigurationError,
+  isConsistencyTokenError,
   isDatabaseUnavailable,
   type NodeRole,
   type UnavailableReason,
 } from "./errors.js";
 export { databaseUnavailableMiddleware } from "./http/express.js";
+export { expressConsistency } from "./http/express-consistency.js";
 export { databaseUnavailableErrorHandler } from "./http/fastify.js";
+export { fastifyConsistency } from "./http/fastify-consistency.js";
 export {
   type HealthHandler,
   type HealthHandlerOptions,
@@ -35,6 +41,7 @@ export {
   healthHandlers,
 } from "./http/health.js";
 export { sendDatabaseUnavailable } from "./http/node-http.js";
+export type { ConsistencyClient, ConsistencyHttpOptions } from "./http/token-carrier.js";
 export { type UnavailableBody, type UnavailableResponse, unavailableResponse } from "./http/unavailable-response.js";
 export type { PoolOversubscribedEvent, ShutdownDoneEvent, ShutdownEvent } from "./lifecycle/events.js";
 export type { HealthReport, NodeHealth } from "./lifecycle/health.js";

@@ -2,6 +2,7 @@ import type { NodeRole } from "../errors.js";
 import { checkHealth, checkReady } from "../lifecycle/health.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { runTransaction } from "../resilience/call-policy.js";
+import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import {
   isFluentOperation,
   isReadOperation,
@@ -11,10 +12,10 @@ import {
 } from "../routing/operations.js";
 import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
 import type { RouteDecision } from "../routing/router.js";
-import { runOnPrimary } from "../routing/scope.js";
+import { runInSession, runOnPrimary } from "../routing/scope.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
-import type { SplitContext } from "./split-context.js";
+import { registerView, type SplitContext } from "./split-context.js";
 
 /** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
 export interface ClientSet {
@@ -54,7 +55,11 @@ class ViewRunner implements CallRunner {
     }
     const policy = this.#context.callPolicy;
     if (policy !== undefined) {
-      return policy.execute({ kind: call.kind, forced: this.#forced }, (decision) => this.#runOn(call, decision));
+      const shape = { kind: call.kind, forced: this.#forced };
+      return this.#recorded(
+        call,
+        policy.execute(shape, (decision) => this.#runOn(call, decision)),
+      );
     }
     let decision: RouteDecision;
     try {
@@ -62,7 +67,12 @@ class ViewRunner implements CallRunner {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#runOn(call, decision);
+    return this.#recorded(call, this.#runOn(call, decision));
+  }
+
+  /** A write made in a consistency context settles once read-your-writes has recorded it. */
+  #recorded(call: RoutedCall, settled: Promise<unknown>): Promise<unknown> {
+    return call.kind === "write" ? this.#context.readYourWrites.afterWrite(settled) : settled;
   }
 
   /** One attempt of `call` on the node `decision` names, through that node's breaker and bulkhead. */
@@ -78,8 +88,11 @@ class ViewRunner implements CallRunner {
   runTransaction(args: unknown[]): Promise<unknown> {
     const primary = this.#clients.primary as Transactional;
     const router = this.#context.router;
-    return this.#observe(router.inTransaction, "$transaction", undefined, () =>
-      runTransaction(this.#context, router.primary, () => primary.$transaction(...args)),
+    // A transaction counts as a write for read-your-writes.
+    return this.#context.readYourWrites.afterWrite(
+      this.#observe(router.inTransaction, "$transaction", undefined, () =>
+        runTransaction(this.#context, router.primary, () => primary.$transaction(...args)),
+      ),
     );
   }
 
@@ -171,6 +184,18 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
   define("$withPrimary", runOnPrimary);
+  define("$withSession", (fn: () => unknown) => runInSession(fn));
+  define("$consistencyToken", () => context.readYourWrites.token());
+  define("$withConsistency", (token: string | null | undefined, fn: () => unknown) => {
+    const readYourWrites = context.readYourWrites;
+    let point: ReturnType<ReadYourWrites["decode"]>;
+    try {
+      point = readYourWrites.decode(token);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return runInSession(fn, point === undefined ? undefined : () => readYourWrites.resume(point));
+  });
   define("$extends", (extension: unknown) =>
     createRoutedClient(
       context,
@@ -194,6 +219,8 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
       client.$on?.apply(client, args);
     }
   });
+
+  registerView(view, context);
 
   function roleView(role: NodeRole): object {
     let existing = roleViews.get(role);

@@ -4,36 +4,52 @@ import { SplitEvents } from "../lifecycle/events.js";
 import { PoolBudgetCheck } from "../lifecycle/pool-budget-check.js";
 import { shutDown } from "../lifecycle/shutdown.js";
 import type { DbNode } from "../nodes/db-node.js";
+import type { ReplicaMonitor } from "../nodes/replica-monitor.js";
 import type { CallPolicy } from "../resilience/call-policy.js";
+import { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import type { Router } from "../routing/router.js";
 import type { ModelShape } from "./prisma-internals.js";
+
+/** Parts of a context that only some setups have. */
+export interface SplitContextParts {
+  readonly readYourWrites?: ReadYourWrites;
+  readonly monitor?: ReplicaMonitor;
+  /** The emitter, when a part made before the context (the monitor) needs it too. */
+  readonly events?: SplitEvents;
+  /** Shutdown, metrics, health and pool-check settings; defaults when absent. */
+  readonly lifecycle?: LifecycleSettings;
+}
+
+const OFF = new ReadYourWrites({ readYourWrites: "off", stickyMs: 0 }, () => Promise.reject(new Error("unused")));
 
 /** What every view of one `createDb()` shares: the nodes, the router, the models, the lifecycle. */
 export class SplitContext {
   readonly router: Router;
   readonly models: ReadonlyMap<string, ModelShape>;
-  readonly events = new SplitEvents();
+  readonly events: SplitEvents;
   /** Shutdown, metrics, health and pool-check settings. */
   readonly lifecycle: LifecycleSettings;
   /** The one-time `max_connections` check (src/lifecycle/pool-budget-check.ts). */
   readonly poolBudget: PoolBudgetCheck;
   /** Shutdown gate → deadline → retry → node, around every routed call (set by createDb). */
   callPolicy: CallPolicy | undefined;
+  readonly readYourWrites: ReadYourWrites;
+  /** Watches replica lag and roles; undefined without replicas or with `pollIntervalMs: false`. */
+  readonly monitor: ReplicaMonitor | undefined;
   /** Aborted when shutdown begins: pending waits (retry back-off, ...) listen to it and stop. */
   readonly #closingController = new AbortController();
   readonly #closers = new Set<() => unknown>();
   #closing: Promise<void> | undefined;
   #trigger = "disconnect";
 
-  constructor(
-    router: Router,
-    models: ReadonlyMap<string, ModelShape>,
-    lifecycle: LifecycleSettings = DEFAULT_LIFECYCLE_SETTINGS,
-  ) {
+  constructor(router: Router, models: ReadonlyMap<string, ModelShape>, parts: SplitContextParts = {}) {
     this.router = router;
     this.models = models;
-    this.lifecycle = lifecycle;
-    this.poolBudget = new PoolBudgetCheck(router.nodes, this.events, lifecycle.poolCheck);
+    this.events = parts.events ?? new SplitEvents();
+    this.readYourWrites = parts.readYourWrites ?? OFF;
+    this.monitor = parts.monitor;
+    this.lifecycle = parts.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS;
+    this.poolBudget = new PoolBudgetCheck(router.nodes, this.events, this.lifecycle.poolCheck);
   }
 
   get nodes(): readonly DbNode[] {
@@ -91,4 +107,16 @@ export class SplitContext {
     this.#closingController.abort();
     return this.#closing;
   }
+}
+
+const contextOfView = new WeakMap<object, SplitContext>();
+
+/** Remembers which context a client view belongs to (createRoutedClient does it). */
+export function registerView(view: object, context: SplitContext): void {
+  contextOfView.set(view, context);
+}
+
+/** The context behind a client from createDb() (internal: tests, benchmarks, health). */
+export function splitContextOf(view: unknown): SplitContext | undefined {
+  return typeof view === "object" && view !== null ? contextOfView.get(view) : undefined;
 }

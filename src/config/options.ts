@@ -40,6 +40,12 @@ export interface CreateDbOptions<Client> {
    * caller stopped waiting for. Default: `false` (the breaker's per-attempt `timeout` bounds calls).
    */
   queryTimeoutMs?: number | false;
+  /**
+   * Read-your-writes inside a consistency context (`db.$withSession(fn)`, the HTTP middleware,
+   * `db.$withConsistency(token, fn)`); outside one, each call stands alone. `false` = `"off"`.
+   * Default: `{ readYourWrites: "lsn", stickyMs: 2000 }`.
+   */
+  consistency?: ConsistencyOptions | false;
 }
 
 /**
@@ -107,11 +113,60 @@ export interface ReplicaOptions {
   select?: SelectionStrategy | ReplicaSelector;
   /** Reads go to the primary when no replica can take them. Default: `true`. */
   fallbackToPrimary?: boolean;
+  /**
+   * A replica whose replay is more than this many ms behind the primary leaves read rotation;
+   * it returns once it is back within half of it. `false`: no time bound. Default: `10_000`.
+   */
+  maxLagMs?: number | false;
+  /** The same bound in bytes of WAL the replica has not replayed. Default: `false` (none). */
+  maxLagBytes?: number | false;
+  /**
+   * How often the replica monitor polls each node, in ms (one small query per node per poll, on
+   * its own connection). `false` turns the monitor off: no lag or outage detection, no role
+   * check, and `readYourWrites` defaults to `"session"`. Default: `1000`.
+   */
+  pollIntervalMs?: number | false;
+  /**
+   * A "replica" that is not in recovery (it is a primary) is always reported (`role:mismatch`
+   * event, or a process warning when nobody listens). With `strict`, it also takes no reads.
+   * Default: `false`.
+   */
+  strict?: boolean;
 }
 
 export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
   select: "round-robin" as SelectionStrategy,
   fallbackToPrimary: true,
+  maxLagMs: 10_000 as number | false,
+  maxLagBytes: false as number | false,
+  pollIntervalMs: 1000 as number | false,
+  strict: false,
+});
+
+/**
+ * - `"off"`: reads go to replicas right after a write (they may not show it yet);
+ * - `"session"`: after a write, the context's reads go to the primary for `stickyMs`
+ *   (Rails' DatabaseSelector); no extra query, but a replica lagging more than `stickyMs` and
+ *   less than `replicas.maxLagMs` can still serve a stale read;
+ * - `"lsn"`: after a write, one `SELECT pg_current_wal_insert_lsn()` on the primary; the
+ *   context's reads then go to a replica the monitor has seen replay that far, else to the
+ *   primary. Exact, and no extra query on reads.
+ */
+export type ReadYourWrites = "off" | "session" | "lsn";
+
+export interface ConsistencyOptions {
+  /** Default: `"lsn"` (`"session"` when `replicas.pollIntervalMs` is `false`). */
+  readYourWrites?: ReadYourWrites;
+  /**
+   * `"session"`: how long after a write the context's reads stay on the primary, in ms. `"lsn"`
+   * uses it only when the WAL position could not be read after a write. Default: `2000`.
+   */
+  stickyMs?: number;
+}
+
+export const DEFAULT_CONSISTENCY_OPTIONS = Object.freeze({
+  readYourWrites: "lsn" as ReadYourWrites,
+  stickyMs: 2000,
 });
 
 /** Every default of the failure handling, in one place (DESIGN.md "Failure handling"). */

@@ -124,8 +124,9 @@ export async function probeNode(node: DbNode, timeoutMs: number): Promise<Probe>
 }
 
 function describeNode(node: DbNode, probe: Probe, context: SplitContext): NodeHealth {
-  // A probe is the freshest word on the role; without one, the replica monitor's.
-  const actualRole = probe.actualRole ?? node.observed?.actualRole;
+  // A probe is the freshest word on the role; without one, the replica monitor's. A node that
+  // does not answer has no role we can vouch for, whatever it said before.
+  const actualRole = probe.reachable ? (probe.actualRole ?? node.observed?.actualRole) : undefined;
   return {
     name: node.name,
     role: node.role,

@@ -38,6 +38,8 @@ export interface NodeObservation {
   readonly actualRole: NodeRole | undefined;
   readonly lagMs: number | undefined;
   readonly lagBytes: number | undefined;
+  /** A standby's replayed WAL position (`pg_last_wal_replay_lsn()`): reads there see every commit before it. */
+  readonly replayLsn: bigint | undefined;
   readonly error: unknown;
 }
 

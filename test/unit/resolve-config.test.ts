@@ -102,11 +102,66 @@ describe("resolveConfig", () => {
       "replicas.fallbackToPrimary",
       /true or false/,
     ],
+    [
+      "a poll interval under 10 ms",
+      { PrismaClient, primaryUrl, replicas: { pollIntervalMs: 5 } },
+      "replicas.pollIntervalMs",
+      /must be a number ≥ 10, or false to turn it off; got 5/,
+    ],
+    ["a negative maxLagMs", { PrismaClient, primaryUrl, replicas: { maxLagMs: -1 } }, "replicas.maxLagMs", /got -1/],
+    [
+      "a fractional maxLagBytes",
+      { PrismaClient, primaryUrl, replicas: { maxLagBytes: 1.5 } },
+      "replicas.maxLagBytes",
+      /must be an integer ≥ 1/,
+    ],
+    ["a non-boolean strict", { PrismaClient, primaryUrl, replicas: { strict: 1 } }, "replicas.strict", /true or false/],
+    [
+      "an unknown readYourWrites mode",
+      { PrismaClient, primaryUrl, consistency: { readYourWrites: "strong" } },
+      "consistency.readYourWrites",
+      /"off", "session", "lsn", got "strong"/,
+    ],
+    [
+      "lsn without the monitor",
+      { PrismaClient, primaryUrl, replicas: { pollIntervalMs: false }, consistency: { readYourWrites: "lsn" } },
+      "consistency.readYourWrites",
+      /"lsn" needs the replica monitor/,
+    ],
+    [
+      "a negative stickyMs",
+      { PrismaClient, primaryUrl, consistency: { stickyMs: -5 } },
+      "consistency.stickyMs",
+      /from 0 to/,
+    ],
+    ["consistency: true", { PrismaClient, primaryUrl, consistency: true }, "consistency", /or false, got true/],
   ])("refuses %s", (_case, options, setting, message) => {
     const error = refusal(options);
     expect(error.setting).toBe(setting);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain("hunter2");
+  });
+
+  it("defaults the monitor and read-your-writes; false turns each off", () => {
+    const config = resolveConfig({ PrismaClient, primaryUrl }, {});
+    expect(config.monitor).toEqual({ pollIntervalMs: 1000, maxLagMs: 10_000, maxLagBytes: undefined, strict: false });
+    expect(config.consistency).toEqual({ readYourWrites: "lsn", stickyMs: 2000 });
+    const custom = resolveConfig(
+      {
+        PrismaClient,
+        primaryUrl,
+        replicas: { pollIntervalMs: 200, maxLagMs: false, maxLagBytes: 16_000_000, strict: true },
+        consistency: { readYourWrites: "session", stickyMs: 0 },
+      },
+      {},
+    );
+    expect(custom.monitor).toEqual({ pollIntervalMs: 200, maxLagMs: undefined, maxLagBytes: 16_000_000, strict: true });
+    expect(custom.consistency).toEqual({ readYourWrites: "session", stickyMs: 0 });
+    expect(resolveConfig({ PrismaClient, primaryUrl, consistency: false }, {}).consistency.readYourWrites).toBe("off");
+    // Without the monitor, the default mode is the one that does not need it.
+    const unmonitored = resolveConfig({ PrismaClient, primaryUrl, replicas: { pollIntervalMs: false } }, {});
+    expect(unmonitored.monitor).toBeUndefined();
+    expect(unmonitored.consistency.readYourWrites).toBe("session");
   });
 
   it("names DATABASE_URL when the bad URL came from the environment", () => {
