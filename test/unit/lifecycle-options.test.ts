@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { resolveLifecycleOptions } from "../../src/config/lifecycle-options.ts";
-import { isConfigurationError } from "../../src/errors.ts";
+import { configRefusal } from "./config-refusal.ts";
 
 function refusal(options: unknown, env: NodeJS.ProcessEnv = {}): { setting: string; message: string } {
-  try {
-    resolveLifecycleOptions(options as never, env);
-  } catch (error) {
-    if (isConfigurationError(error)) return { setting: error.setting, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
+  return configRefusal(() => resolveLifecycleOptions(options as never, env));
 }
 
 describe("resolveLifecycleOptions", () => {

@@ -1,20 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { CreateDbOptions } from "../../src/config/options.ts";
 import { resolveConfig } from "../../src/config/resolve-config.ts";
-import { isConfigurationError } from "../../src/errors.ts";
+import { configRefusal } from "./config-refusal.ts";
 
 class FakeClientClass {}
 const PrismaClient = FakeClientClass as unknown as CreateDbOptions<unknown>["PrismaClient"];
 const primaryUrl = "postgresql://app:hunter2@primary.db/app";
 
 function refusal(options: unknown, env: NodeJS.ProcessEnv = {}): { setting: string; message: string } {
-  try {
-    resolveConfig(options as CreateDbOptions<unknown>, env);
-  } catch (error) {
-    if (isConfigurationError(error)) return { setting: error.setting, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
+  return configRefusal(() => resolveConfig(options as CreateDbOptions<unknown>, env));
 }
 
 describe("resolveConfig", () => {

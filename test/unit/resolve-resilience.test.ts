@@ -3,19 +3,13 @@ import { parseConnectionUrl } from "../../src/config/connection-url.ts";
 import type { CreateDbOptions } from "../../src/config/options.ts";
 import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
 import { resolveResilience } from "../../src/config/resolve-resilience.ts";
-import { isConfigurationError } from "../../src/errors.ts";
 import { tightestBound, withTimeBounds } from "../../src/resilience/time-bounds.ts";
+import { configRefusal } from "./config-refusal.ts";
 
 const resolve = (options: object) => resolveResilience(options as CreateDbOptions<unknown>);
 
 function refusal(options: object): { setting: string; message: string } {
-  try {
-    resolve(options);
-  } catch (error) {
-    if (isConfigurationError(error)) return { setting: error.setting, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
+  return configRefusal(() => resolve(options));
 }
 
 describe("resolveResilience", () => {
