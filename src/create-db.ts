@@ -2,15 +2,13 @@ import { readDataModel } from "./client/prisma-internals.js";
 import { createRoutedClient } from "./client/routed-client.js";
 import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
-import { type CreateDbOptions, RESILIENCE_DEFAULTS } from "./config/options.js";
+import type { CreateDbOptions } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
 import { SplitEvents } from "./lifecycle/events.js";
 import { startLifecycle } from "./lifecycle/start.js";
-import { DbNode } from "./nodes/db-node.js";
+import { createNodes } from "./nodes/create-nodes.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
-import { CallPolicy } from "./resilience/call-policy.js";
-import { NodeGuard } from "./resilience/node-guard.js";
-import { tightestBound, withTimeBounds } from "./resilience/time-bounds.js";
+import { attachResilience } from "./resilience/attach-resilience.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
 import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { Router } from "./routing/router.js";
@@ -31,27 +29,7 @@ import { Router } from "./routing/router.js";
  */
 export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
   const config = resolveConfig(options as CreateDbOptions<unknown>);
-  const nodeOptions = {
-    PrismaClient: options.PrismaClient as new (options: never) => unknown,
-    clientOptions: config.clientOptions,
-  };
-  const resilience = config.resilience;
-  const timeBound = tightestBound(
-    resilience.queryTimeoutMs,
-    resilience.breaker === false ? false : resilience.breaker.timeout,
-  );
-  const bounded = (settings: typeof config.primary) => withTimeBounds(settings, timeBound);
-  const primary = new DbNode({
-    ...nodeOptions,
-    name: "primary",
-    role: "primary",
-    index: -1,
-    settings: bounded(config.primary),
-  });
-  const replicas = config.replicas.map(
-    (settings, index) =>
-      new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings: bounded(settings) }),
-  );
+  const { primary, replicas } = createNodes(config, options.PrismaClient as new (options: never) => unknown);
   // Without replicas every read is on the primary already: no context needs recording.
   const consistency =
     replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
@@ -70,18 +48,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     events,
     lifecycle: config.lifecycle,
   });
-  for (const node of router.nodes) {
-    const bulkhead = resilience.bulkhead && {
-      maxQueue: resilience.bulkhead.maxQueue ?? node.settings.poolMax * RESILIENCE_DEFAULTS.bulkhead.queuePerConnection,
-    };
-    const settings = { breaker: resilience.breaker, bulkhead, budget: resilience.budget };
-    if (settings.breaker || settings.bulkhead || settings.budget)
-      node.policy = new NodeGuard(node, settings, context.events);
-  }
-  context.callPolicy = new CallPolicy(router, context.events, context, {
-    retry: resilience.retry,
-    deadlineMs: resilience.queryTimeoutMs,
-  });
+  attachResilience(context, config.resilience);
   if (monitor !== undefined) {
     context.closingSignal.addEventListener("abort", () => monitor.stop(), { once: true });
     monitor.start();
