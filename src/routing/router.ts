@@ -31,12 +31,17 @@ export class Router {
   readonly #fallbackToPrimary: boolean;
   /** Decisions that name the primary never change: made once, not per query. */
   readonly #onPrimary: Readonly<Record<"write" | "transaction" | "forced" | "fallback" | "no-replicas", RouteDecision>>;
+  /** Every replica, frozen: what a selector gets while all of them serve reads. */
+  readonly #allReplicas: readonly DbNode[];
+  /** Per replica (by index), its decisions by reason. */
+  readonly #onReplica: Array<Partial<Record<RouteReason, RouteDecision>>> = [];
 
   constructor(primary: DbNode, replicas: readonly DbNode[], select: ReplicaSelector, fallbackToPrimary: boolean) {
     this.primary = primary;
     this.replicas = replicas;
     this.#select = select;
     this.#fallbackToPrimary = fallbackToPrimary;
+    this.#allReplicas = Object.freeze([...replicas]);
     const onPrimary = (reason: RouteReason): RouteDecision => Object.freeze({ node: primary, reason });
     this.#onPrimary = {
       write: onPrimary("write"),
@@ -64,7 +69,7 @@ export class Router {
   /** A replica for a read; the primary when there is none to take it and fallback is on. */
   routeRead(reason: RouteReason): RouteDecision {
     if (this.replicas.length === 0) return this.#onPrimary["no-replicas"];
-    const candidates = this.replicas.filter((replica) => replica.servesReads);
+    const candidates = this.#candidates();
     if (candidates.length === 0) {
       if (this.#fallbackToPrimary) return this.#onPrimary.fallback;
       throw new DatabaseUnavailableError("No replica can serve this read and replicas.fallbackToPrimary is off", {
@@ -72,9 +77,23 @@ export class Router {
         reason: "unreachable",
       });
     }
-    const chosen = candidates.length === 1 ? candidates[0] : (this.#select(candidates) as DbNode);
-    const node = chosen !== undefined && candidates.includes(chosen) ? chosen : (candidates[0] as DbNode);
-    return { node, reason };
+    if (candidates.length === 1) return this.#decision(candidates[0] as DbNode, reason);
+    const chosen = this.#select(candidates) as DbNode;
+    return this.#decision(candidates.includes(chosen) ? chosen : (candidates[0] as DbNode), reason);
+  }
+
+  /** The replicas that serve reads; while all do (the usual case), one frozen list instead of a copy per read. */
+  #candidates(): readonly DbNode[] {
+    for (const replica of this.replicas) {
+      if (!replica.servesReads) return this.replicas.filter((candidate) => candidate.servesReads);
+    }
+    return this.#allReplicas;
+  }
+
+  /** Decisions are immutable: one per replica and reason, made on first use instead of one per query. */
+  #decision(node: DbNode, reason: RouteReason): RouteDecision {
+    const byReason = (this.#onReplica[node.index] ??= {});
+    return (byReason[reason] ??= Object.freeze({ node, reason }));
   }
 
   /** Every node, primary first. */
