@@ -13,7 +13,8 @@ export interface CliOptions {
 
 export const USAGE = `npm run bench -- [--only point-read,write] [--quick] [--rounds N] [--out file.json]
 
-  --only     scenarios to run (comma-separated or repeated): point-read, find-many, write, memory, fail-fast, replica-killed
+  --only     scenarios to run (comma-separated or repeated): point-read, routing-layer, find-many,
+             write, memory, fail-fast, replica-killed
   --quick    fewer rounds and operations: a smoke run, numbers are noisier
   --rounds   rounds of the interleaved cases (default 10, 3 with --quick)
   --out      JSON output (default bench/results/latest.json)`;
