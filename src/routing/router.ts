@@ -92,8 +92,17 @@ export class Router {
 
   /** Decisions are immutable: one per replica and reason, made on first use instead of one per query. */
   #decision(node: DbNode, reason: RouteReason): RouteDecision {
-    const byReason = (this.#onReplica[node.index] ??= {});
-    return (byReason[reason] ??= Object.freeze({ node, reason }));
+    let byReason = this.#onReplica[node.index];
+    if (byReason === undefined) {
+      byReason = {};
+      this.#onReplica[node.index] = byReason;
+    }
+    let decision = byReason[reason];
+    if (decision === undefined) {
+      decision = Object.freeze({ node, reason });
+      byReason[reason] = decision;
+    }
+    return decision;
   }
 
   /** Every node, primary first. */
