@@ -21,7 +21,7 @@ const pointRead: Scenario = {
     const inMemory = await runThroughputCases(context, this.contenders, "reads", "in-memory", [
       {
         name: "sequential, in-memory driver",
-        ops: quick ? 2000 : 6000,
+        ops: quick ? 2000 : 4000,
         concurrency: 1,
         warmupOps: 2000,
         operation: findUnique,
