@@ -2,6 +2,12 @@
 export interface RoundSample {
   readonly ops: number;
   readonly elapsedMs: number;
+  /**
+   * CPU time (user + system) this process spent during the round, in µs: the client side of the
+   * work (Prisma, the router, pg), without the servers' share and without time other processes
+   * took the CPU away.
+   */
+  readonly cpuMicros: number;
   /** Per operation, in ms, in completion order. */
   readonly latenciesMs: Float64Array;
 }
@@ -25,7 +31,10 @@ export async function runOps(operation: Operation, ops: number, concurrency: num
       latenciesMs[done++] = performance.now() - started;
     }
   };
+  const cpuStarted = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, caller));
-  return { ops, elapsedMs: performance.now() - started, latenciesMs };
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
+  return { ops, elapsedMs, cpuMicros: cpu.user + cpu.system, latenciesMs };
 }

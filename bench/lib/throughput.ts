@@ -19,7 +19,7 @@ export interface ThroughputCase {
 export interface ThroughputOutcome {
   readonly rows: Row[];
   /** Per contender: throughput of each round (ops/s), in round order. */
-  readonly raw: Record<string, { opsPerSecond: number[]; p50Ms: number[]; p99Ms: number[] }>;
+  readonly raw: Record<string, { opsPerSecond: number[]; p50Ms: number[]; p99Ms: number[]; cpuMicrosPerOp: number[] }>;
 }
 
 export const THROUGHPUT_COLUMNS: readonly Column[] = [
@@ -30,12 +30,16 @@ export const THROUGHPUT_COLUMNS: readonly Column[] = [
   { key: "p99Ms", header: "p99 ms", format: (v) => formatFixed(v, 3) },
   { key: "ratio", header: "× time/op", format: (v) => formatFixed(v, 3) },
   { key: "ratioIqr", header: "IQR", align: "left" },
+  { key: "cpuMicrosPerOp", header: "CPU µs/op", format: (v) => formatFixed(v, 1) },
+  { key: "cpuRatio", header: "× CPU", format: (v) => formatFixed(v, 3) },
+  { key: "cpuRatioIqr", header: "IQR", align: "left" },
 ];
 
 /**
  * Runs one case for every contender, interleaved. Ratios are per round (a contender against the
  * baseline — the first contender — measured in the same round), then the median of the rounds:
- * time per operation, so 1.05 means 5 % slower than the baseline and below 1 faster.
+ * time per operation, so 1.05 means 5 % slower than the baseline and below 1 faster; the same for
+ * this process's CPU time per operation (the client side's cost, less disturbed by neighbours).
  */
 export async function measureThroughput(
   contenders: readonly Contender[],
@@ -60,6 +64,7 @@ export async function measureThroughput(
   });
 
   const baseline = (samples[0] as RoundSample[]).map(opsPerSecond);
+  const baselineCpu = (samples[0] as RoundSample[]).map(cpuPerOp);
   const rows: Row[] = [];
   const raw: ThroughputOutcome["raw"] = {};
   contenders.forEach((contender, index) => {
@@ -69,6 +74,9 @@ export async function measureThroughput(
     const p99 = own.map((sample) => percentile(sample.latenciesMs, 99));
     const ratios = throughput.map((value, round) => (baseline[round] as number) / value);
     const [q1, q3] = quartiles(ratios);
+    const cpu = own.map(cpuPerOp);
+    const cpuRatios = cpu.map((value, round) => value / (baselineCpu[round] as number));
+    const [cpuQ1, cpuQ3] = quartiles(cpuRatios);
     rows.push({
       case: testCase.name,
       contender: contender.label,
@@ -77,10 +85,17 @@ export async function measureThroughput(
       p99Ms: median(p99),
       ratio: median(ratios),
       ratioIqr: `${formatFixed(q1, 2)}–${formatFixed(q3, 2)}`,
+      cpuMicrosPerOp: median(cpu),
+      cpuRatio: median(cpuRatios),
+      cpuRatioIqr: `${formatFixed(cpuQ1, 2)}–${formatFixed(cpuQ3, 2)}`,
     });
-    raw[contender.id] = { opsPerSecond: throughput.map(Math.round), p50Ms: p50, p99Ms: p99 };
+    raw[contender.id] = { opsPerSecond: throughput.map(Math.round), p50Ms: p50, p99Ms: p99, cpuMicrosPerOp: cpu };
   });
   return { rows, raw };
+}
+
+function cpuPerOp(sample: RoundSample): number {
+  return sample.cpuMicros / sample.ops;
 }
 
 function opsPerSecond(sample: RoundSample): number {
