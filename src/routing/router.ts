@@ -43,6 +43,10 @@ export class Router {
     Record<"write" | "transaction" | "forced" | "fallback" | "no-replicas" | "sticky" | "lsn", RouteDecision>
   >;
   readonly #consistency: ReadConsistency | undefined;
+  /** Every replica, frozen: what a selector gets while all of them serve reads. */
+  readonly #allReplicas: readonly DbNode[];
+  /** Per replica (by index), its decisions by reason. */
+  readonly #onReplica: Array<Partial<Record<RouteReason, RouteDecision>>> = [];
 
   constructor(
     primary: DbNode,
@@ -56,6 +60,7 @@ export class Router {
     this.#select = select;
     this.#fallbackToPrimary = fallbackToPrimary;
     this.#consistency = consistency;
+    this.#allReplicas = Object.freeze([...replicas]);
     const onPrimary = (reason: RouteReason): RouteDecision => Object.freeze({ node: primary, reason });
     this.#onPrimary = {
       write: onPrimary("write"),
@@ -97,9 +102,7 @@ export class Router {
    */
   routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>, replayed?: Lsn): RouteDecision {
     if (this.replicas.length === 0) return this.#onPrimary["no-replicas"];
-    let candidates = this.replicas.filter(
-      (replica) => replica.servesReads && (exclude === undefined || !exclude.has(replica)),
-    );
+    let candidates = this.#candidates(exclude);
     if (replayed !== undefined && candidates.length > 0) {
       candidates = candidates.filter((replica) => hasReplayed(replica, replayed));
       if (candidates.length === 0) return this.#onPrimary.lsn;
@@ -111,9 +114,37 @@ export class Router {
         reason: "unreachable",
       });
     }
-    const chosen = candidates.length === 1 ? candidates[0] : (this.#select(candidates) as DbNode);
-    const node = chosen !== undefined && candidates.includes(chosen) ? chosen : (candidates[0] as DbNode);
-    return { node, reason };
+    if (candidates.length === 1) return this.#decision(candidates[0] as DbNode, reason);
+    const chosen = this.#select(candidates) as DbNode;
+    return this.#decision(candidates.includes(chosen) ? chosen : (candidates[0] as DbNode), reason);
+  }
+
+  /**
+   * The replicas that serve reads and are not excluded; while all are (the usual case), one frozen
+   * list instead of a copy per read.
+   */
+  #candidates(exclude: ReadonlySet<DbNode> | undefined): readonly DbNode[] {
+    for (const replica of this.replicas) {
+      if (!replica.servesReads || exclude?.has(replica)) {
+        return this.replicas.filter((candidate) => candidate.servesReads && !exclude?.has(candidate));
+      }
+    }
+    return this.#allReplicas;
+  }
+
+  /** Decisions are immutable: one per replica and reason, made on first use instead of one per query. */
+  #decision(node: DbNode, reason: RouteReason): RouteDecision {
+    let byReason = this.#onReplica[node.index];
+    if (byReason === undefined) {
+      byReason = {};
+      this.#onReplica[node.index] = byReason;
+    }
+    let decision = byReason[reason];
+    if (decision === undefined) {
+      decision = Object.freeze({ node, reason });
+      byReason[reason] = decision;
+    }
+    return decision;
   }
 
   /** Why no replica could take a read (`breaker-open`, `down`, `failed`, ...), for the `fallback` event. */

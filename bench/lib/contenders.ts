@@ -1,0 +1,122 @@
+import { availableParallelism } from "node:os";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { readReplicas } from "@prisma/extension-read-replicas";
+import { PrismaClient } from "../../test/generated/prisma/client.ts";
+import { inMemoryDriver } from "./in-memory-driver.ts";
+import { loadPrismaSplit } from "./prisma-split.ts";
+
+/** What the scenarios call: the generated client's surface (every contender has it). */
+export type BenchClient = PrismaClient;
+
+/** Reads go to the replica, writes to the primary; plain PrismaClient is pointed at whichever the workload needs. */
+export type Workload = "reads" | "writes";
+/** `postgres`: the real cluster. `in-memory`: no I/O at all, see in-memory-driver.ts. */
+export type Driver = "postgres" | "in-memory";
+
+export interface Target {
+  readonly primaryUrl: string;
+  readonly replicaUrl: string;
+  readonly workload: Workload;
+  readonly driver: Driver;
+}
+
+export type ContenderId = "prisma" | "extension" | "split";
+
+export interface Contender {
+  readonly id: ContenderId;
+  readonly label: string;
+  readonly client: BenchClient;
+  close(): Promise<void>;
+}
+
+export interface ContenderSpec {
+  readonly id: ContenderId;
+  /** Short name for tables. */
+  readonly label: string;
+  /** How it is set up, for the README and the JSON. */
+  readonly setup: string;
+  create(target: Target): Promise<Contender>;
+}
+
+/**
+ * prisma-split's default pool size (Prisma 6's `connection_limit` default, 2 × CPUs + 1). The
+ * peers get the same `max`, so no contender wins by opening more connections (pg's own default
+ * is 10).
+ */
+export const POOL_MAX = availableParallelism() * 2 + 1;
+
+function adapterFor(url: string, driver: Driver) {
+  return driver === "in-memory" ? inMemoryDriver : new PrismaPg({ connectionString: url, max: POOL_MAX });
+}
+
+export const plainPrisma: ContenderSpec = {
+  id: "prisma",
+  label: "PrismaClient",
+  setup: `new PrismaClient({ adapter: new PrismaPg({ connectionString, max: ${POOL_MAX} }) }) on the replica URL for reads, the primary URL for writes: the floor (1.00)`,
+  async create(target) {
+    const url = target.workload === "reads" ? target.replicaUrl : target.primaryUrl;
+    const client = new PrismaClient({ adapter: adapterFor(url, target.driver) });
+    return { id: this.id, label: this.label, client, close: () => client.$disconnect() };
+  },
+};
+
+export const officialExtension: ContenderSpec = {
+  id: "extension",
+  label: "read-replicas 0.5",
+  setup: `@prisma/extension-read-replicas 0.5: new PrismaClient(primary).$extends(readReplicas({ replicas: [new PrismaClient(replica)] })), pools max ${POOL_MAX}`,
+  async create(target) {
+    const replica = new PrismaClient({ adapter: adapterFor(target.replicaUrl, target.driver) });
+    const extended = new PrismaClient({ adapter: adapterFor(target.primaryUrl, target.driver) }).$extends(
+      // 0.5 types its replicas as the generic client from @prisma/client/extension.
+      readReplicas({ replicas: [replica as never] }),
+    );
+    // Its $disconnect() disconnects the primary client and every replica client.
+    return {
+      id: this.id,
+      label: this.label,
+      client: extended as unknown as BenchClient,
+      close: () => extended.$disconnect(),
+    };
+  },
+};
+
+export const prismaSplit: ContenderSpec = {
+  id: "split",
+  label: "prisma-split",
+  setup: `createDb({ PrismaClient, primaryUrl, replicaUrls: [replicaUrl] }) from dist/ with every default (pools max ${POOL_MAX})`,
+  async create(target) {
+    const { createDb } = await loadPrismaSplit();
+    const db = createDb({
+      PrismaClient: target.driver === "in-memory" ? InMemoryPrismaClient : PrismaClient,
+      primaryUrl: target.primaryUrl,
+      replicaUrls: [target.replicaUrl],
+    });
+    return { id: this.id, label: this.label, client: db as unknown as BenchClient, close: () => db.$disconnect() };
+  },
+};
+
+/** createDb() builds each node's PrismaPg itself; this class swaps it for the in-memory driver. */
+class InMemoryPrismaClient extends PrismaClient {
+  constructor(options: Record<string, unknown>) {
+    super({ ...options, adapter: inMemoryDriver } as ConstructorParameters<typeof PrismaClient>[0]);
+  }
+}
+
+/** The three contenders of every side-by-side scenario, baseline first. */
+export const ALL_CONTENDERS: readonly ContenderSpec[] = [plainPrisma, officialExtension, prismaSplit];
+
+/** Creates every contender of a scenario; closes those already made if one fails. */
+export async function createContenders(specs: readonly ContenderSpec[], target: Target): Promise<Contender[]> {
+  const made: Contender[] = [];
+  try {
+    for (const spec of specs) made.push(await spec.create(target));
+  } catch (error) {
+    await closeContenders(made);
+    throw error;
+  }
+  return made;
+}
+
+export async function closeContenders(contenders: readonly Contender[]): Promise<void> {
+  await Promise.allSettled(contenders.map((contender) => contender.close()));
+}

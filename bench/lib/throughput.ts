@@ -1,0 +1,103 @@
+import type { BenchClient, Contender } from "./contenders.ts";
+import { formatFixed, formatInteger } from "./format.ts";
+import { interleaveRounds } from "./interleave.ts";
+import { type RoundSample, runOps } from "./measure.ts";
+import type { Column, Row } from "./scenario.ts";
+import { median, percentile, quartiles } from "./stats.ts";
+
+/** One measured workload of a throughput scenario, e.g. `findUnique`, 16 callers. */
+export interface ThroughputCase {
+  readonly name: string;
+  /** Operations per contender per round. */
+  readonly ops: number;
+  readonly concurrency: number;
+  /** Operations per contender before the first round (JIT, pool connections, plan caches). */
+  readonly warmupOps: number;
+  readonly operation: (client: BenchClient, index: number) => PromiseLike<unknown>;
+}
+
+export interface ThroughputOutcome {
+  readonly rows: Row[];
+  /** Per contender: throughput of each round (ops/s), in round order. */
+  readonly raw: Record<string, { opsPerSecond: number[]; p50Ms: number[]; p99Ms: number[]; cpuMicrosPerOp: number[] }>;
+}
+
+export const THROUGHPUT_COLUMNS: readonly Column[] = [
+  { key: "case", header: "case", align: "left", group: true },
+  { key: "contender", header: "contender", align: "left" },
+  { key: "opsPerSecond", header: "ops/s", format: (v) => formatInteger(v) },
+  { key: "p50Ms", header: "p50 ms", format: (v) => formatFixed(v, 3) },
+  { key: "p99Ms", header: "p99 ms", format: (v) => formatFixed(v, 3) },
+  { key: "ratio", header: "× time/op", format: (v) => formatFixed(v, 3) },
+  { key: "ratioIqr", header: "IQR", align: "left" },
+  { key: "cpuMicrosPerOp", header: "CPU µs/op", format: (v) => formatFixed(v, 1) },
+  { key: "cpuRatio", header: "× CPU", format: (v) => formatFixed(v, 3) },
+  { key: "cpuRatioIqr", header: "IQR", align: "left" },
+];
+
+/**
+ * Runs one case for every contender, interleaved. Ratios are per round (a contender against the
+ * baseline — the first contender — measured in the same round), then the median of the rounds:
+ * time per operation, so 1.05 means 5 % slower than the baseline and below 1 faster; the same for
+ * this process's CPU time per operation (the client side's cost, less disturbed by neighbours).
+ */
+export async function measureThroughput(
+  contenders: readonly Contender[],
+  testCase: ThroughputCase,
+  rounds: number,
+  log: (message: string) => void,
+): Promise<ThroughputOutcome> {
+  for (const contender of contenders) {
+    const operation = (index: number) => testCase.operation(contender.client, index);
+    await runOps(operation, testCase.warmupOps, testCase.concurrency);
+  }
+  const samples = await interleaveRounds(contenders, rounds, async (contender, round) => {
+    const sample = await runOps(
+      (index) => testCase.operation(contender.client, index),
+      testCase.ops,
+      testCase.concurrency,
+    );
+    log(
+      `  ${testCase.name} · round ${round + 1}/${rounds} · ${contender.label}: ${formatInteger(opsPerSecond(sample))} ops/s`,
+    );
+    return sample;
+  });
+
+  const baseline = (samples[0] as RoundSample[]).map(opsPerSecond);
+  const baselineCpu = (samples[0] as RoundSample[]).map(cpuPerOp);
+  const rows: Row[] = [];
+  const raw: ThroughputOutcome["raw"] = {};
+  contenders.forEach((contender, index) => {
+    const own = samples[index] as RoundSample[];
+    const throughput = own.map(opsPerSecond);
+    const p50 = own.map((sample) => percentile(sample.latenciesMs, 50));
+    const p99 = own.map((sample) => percentile(sample.latenciesMs, 99));
+    const ratios = throughput.map((value, round) => (baseline[round] as number) / value);
+    const [q1, q3] = quartiles(ratios);
+    const cpu = own.map(cpuPerOp);
+    const cpuRatios = cpu.map((value, round) => value / (baselineCpu[round] as number));
+    const [cpuQ1, cpuQ3] = quartiles(cpuRatios);
+    rows.push({
+      case: testCase.name,
+      contender: contender.label,
+      opsPerSecond: median(throughput),
+      p50Ms: median(p50),
+      p99Ms: median(p99),
+      ratio: median(ratios),
+      ratioIqr: `${formatFixed(q1, 2)}–${formatFixed(q3, 2)}`,
+      cpuMicrosPerOp: median(cpu),
+      cpuRatio: median(cpuRatios),
+      cpuRatioIqr: `${formatFixed(cpuQ1, 2)}–${formatFixed(cpuQ3, 2)}`,
+    });
+    raw[contender.id] = { opsPerSecond: throughput.map(Math.round), p50Ms: p50, p99Ms: p99, cpuMicrosPerOp: cpu };
+  });
+  return { rows, raw };
+}
+
+function cpuPerOp(sample: RoundSample): number {
+  return sample.cpuMicros / sample.ops;
+}
+
+function opsPerSecond(sample: RoundSample): number {
+  return sample.ops / (sample.elapsedMs / 1000);
+}
