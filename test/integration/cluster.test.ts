@@ -5,7 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, type Cluster, defaultMigrationsDir, type PgNode, startCluster } from "../cluster";
-import { runningPostmasterPid } from "../cluster/postmaster";
+import { runningPostmasterPid } from "../../src/dev-cluster/postmaster.ts";
 
 /** Postmasters of the cluster plus their direct children (backends, walsender, checkpointer...). */
 function serverProcessIds(cluster: Cluster): number[] {
