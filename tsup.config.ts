@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // "dev-cluster" is the `prisma-split/dev-cluster` entry point: the development/test cluster helper.
+  entry: { index: "src/index.ts", "dev-cluster": "src/dev-cluster/index.ts" },
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,

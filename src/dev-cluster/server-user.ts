@@ -80,6 +80,8 @@ export function runAsServerUser(
       const output = `${stderr}${stdout}`.trim();
       reject(new Error(`\`${command}\` failed (${signal ?? `exit code ${code}`})${output ? `:\n${output}` : ""}`));
     });
+    // A program that exits without reading its stdin (pg_ctl) closes the pipe: EPIPE is not a failure, its exit code says.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
