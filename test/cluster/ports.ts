@@ -1,0 +1,1 @@
+export * from "../../src/dev-cluster/ports.ts";

@@ -1,0 +1,1 @@
+export * from "../../src/dev-cluster/server-user.ts";
