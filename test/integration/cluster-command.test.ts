@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { pollUntil } from "../../src/dev-cluster/replication.ts";
 import { queryOnce } from "../../src/dev-cluster/sql.ts";
 import { createDb } from "../../src/index.ts";
@@ -25,6 +25,21 @@ interface CliRun {
   /** Resolves once the status says it is ready and the `.env` lines are out (two pipes: either may come first). */
   ready: () => Promise<void>;
 }
+
+const started = new Set<CliRun>();
+
+// A failed assertion must not leave a cluster running: stop the command the way a user would.
+afterEach(async () => {
+  for (const cli of started) {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) {
+      cli.child.kill("SIGINT");
+      const timer = setTimeout(() => cli.child.kill("SIGKILL"), 30_000);
+      await cli.exited;
+      clearTimeout(timer);
+    }
+  }
+  started.clear();
+});
 
 function runCli(args: string[]): CliRun {
   const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
@@ -50,7 +65,7 @@ function runCli(args: string[]): CliRun {
     child.on("exit", (code, signal) => resolve({ code, signal })),
   );
   const describe = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
-  return {
+  const run: CliRun = {
     child,
     stdout: () => stdout,
     stderr: () => stderr,
@@ -69,6 +84,8 @@ function runCli(args: string[]): CliRun {
         );
       }),
   };
+  started.add(run);
+  return run;
 }
 
 /** The values of `NAME=value` lines. */
