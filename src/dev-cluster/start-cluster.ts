@@ -14,7 +14,7 @@ async function choosePorts(first: number | undefined, count: number): Promise<nu
     throw new ConfigurationError(
       "port",
       `port${busy.length > 1 ? "s" : ""} ${busy.join(", ")} already in use (the cluster needs ${ports.join(", ")}); ` +
-        "choose another port, or leave it unset for free ports.",
+        "choose another port, or let the cluster pick free ones (no port option; `--port 0` on the command line).",
     );
   }
   return ports;

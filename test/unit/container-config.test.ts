@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -86,7 +86,7 @@ describe("container settings", () => {
 describe("the replica's start script", () => {
   const pgBasebackup = `
 pgdata=""; for arg in "$@"; do case "$arg" in --pgdata=*) pgdata="\${arg#--pgdata=}";; esac; done
-mkdir -p "$pgdata"; echo 18 > "$pgdata/PG_VERSION"; echo "primary_conninfo = 'from -R'" > "$pgdata/postgresql.auto.conf"`;
+mkdir -p -m 0777 "$pgdata"; echo 18 > "$pgdata/PG_VERSION"; echo "primary_conninfo = 'from -R'" > "$pgdata/postgresql.auto.conf"`;
 
   it("first start: a base backup of the primary with -R, named after the replica, then postgres in the foreground", () => {
     const bin = standIns({ pg_basebackup: pgBasebackup, postgres: "echo postgres-ran" });
@@ -108,6 +108,7 @@ mkdir -p "$pgdata"; echo 18 > "$pgdata/PG_VERSION"; echo "primary_conninfo = 'fr
     expect(readFileSync(path.join(bin, "postgres.calls"), "utf8").trim().split("\n")).toEqual(
       postgresCommand().slice(1),
     );
+    expect(statSync(pgdata).mode & 0o777).toBe(0o700);
     expect(output).toBe("postgres-ran\n");
   });
 

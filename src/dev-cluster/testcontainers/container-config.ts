@@ -74,6 +74,8 @@ export function replicaStartScript(name: string, command: readonly string[] = po
     `  pg_basebackup --pgdata="$PGDATA" --write-recovery-conf --wal-method=stream --checkpoint=fast --no-sync --dbname=${shellQuote(conninfo)}`,
     // -R already writes a primary_conninfo; ours comes last, so it wins, and names the replica for pg_stat_replication.
     `  echo ${shellQuote(`primary_conninfo = '${conninfo}'`)} >> "$PGDATA/postgresql.auto.conf"`,
+    // The server refuses a data dir others can read; the image may have created PGDATA with a wider mode.
+    `  chmod 0700 "$PGDATA"`,
     "fi",
     `exec ${command.map(shellQuote).join(" ")}`,
     "",
