@@ -1,10 +1,11 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
+  // cli: `npx prisma-split doctor` (package.json "bin"); its #! line is kept by esbuild.
   // "dev-cluster" is the `prisma-split/dev-cluster` entry point: the development/test cluster helper.
-  entry: { index: "src/index.ts", "dev-cluster": "src/dev-cluster/index.ts" },
+  entry: { index: "src/index.ts", cli: "src/cli/index.ts", "dev-cluster": "src/dev-cluster/index.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  dts: { entry: { index: "src/index.ts", "dev-cluster": "src/dev-cluster/index.ts" } },
   sourcemap: true,
   clean: true,
   target: "node20",

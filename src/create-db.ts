@@ -4,7 +4,13 @@ import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
 import type { CreateDbOptions } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
-import { DbNode } from "./nodes/db-node.js";
+import { SplitEvents } from "./lifecycle/events.js";
+import { startLifecycle } from "./lifecycle/start.js";
+import { createNodes } from "./nodes/create-nodes.js";
+import { ReplicaMonitor } from "./nodes/replica-monitor.js";
+import { attachResilience } from "./resilience/attach-resilience.js";
+import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
+import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { Router } from "./routing/router.js";
 
 /**
@@ -23,16 +29,31 @@ import { Router } from "./routing/router.js";
  */
 export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
   const config = resolveConfig(options as CreateDbOptions<unknown>);
-  const nodeOptions = {
-    PrismaClient: options.PrismaClient as new (options: never) => unknown,
-    clientOptions: config.clientOptions,
-  };
-  const primary = new DbNode({ ...nodeOptions, name: "primary", role: "primary", index: -1, settings: config.primary });
-  const replicas = config.replicas.map(
-    (settings, index) => new DbNode({ ...nodeOptions, name: `replica-${index}`, role: "replica", index, settings }),
+  const { primary, replicas } = createNodes(config, options.PrismaClient as new (options: never) => unknown);
+  // Without replicas every read is on the primary already: no context needs recording.
+  const consistency =
+    replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
+  const readYourWrites = new ReadYourWrites(consistency, () =>
+    primary.run(() => primary.pool.query(PRIMARY_LSN_SQL)).then((result) => lsnOfRow(result.rows)),
   );
-  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary);
-  const context = new SplitContext(router, readDataModel(primary.client));
+  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary, readYourWrites);
+  const events = new SplitEvents();
+  const monitor =
+    config.monitor === undefined || replicas.length === 0
+      ? undefined
+      : new ReplicaMonitor(primary, replicas, config.monitor, events);
+  const context = new SplitContext(router, readDataModel(primary.client), {
+    readYourWrites,
+    monitor,
+    events,
+    lifecycle: config.lifecycle,
+  });
+  attachResilience(context, config.resilience);
+  if (monitor !== undefined) {
+    context.closingSignal.addEventListener("abort", () => monitor.stop(), { once: true });
+    monitor.start();
+  }
+  startLifecycle(context);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
   return createRoutedClient(context, clients) as SplitClient<Client>;
 }

@@ -5,6 +5,7 @@
 
 const CONFIGURATION_ERROR = Symbol.for("prisma-split.ConfigurationError");
 const DATABASE_UNAVAILABLE = Symbol.for("prisma-split.DatabaseUnavailableError");
+const CONSISTENCY_TOKEN_ERROR = Symbol.for("prisma-split.ConsistencyTokenError");
 
 /**
  * A setting passed to `createDb()` (or read from the environment) is missing or invalid.
@@ -79,4 +80,24 @@ export class DatabaseUnavailableError extends Error {
 /** True for a {@link DatabaseUnavailableError}, from any copy of prisma-split. */
 export function isDatabaseUnavailable(error: unknown): error is DatabaseUnavailableError {
   return typeof error === "object" && error !== null && DATABASE_UNAVAILABLE in error;
+}
+
+/**
+ * A string given to `db.$withConsistency(token, fn)` is not a token `db.$consistencyToken()`
+ * made (garbled, truncated, or from an incompatible version). Tokens usually come from clients
+ * (a header or cookie): the HTTP middleware ignores a bad one instead of failing the request.
+ *
+ * @example
+ * try { await db.$withConsistency(req.get("x-consistency-token"), handler) }
+ * catch (e) { if (isConsistencyTokenError(e)) res.status(400).send(e.message) }
+ */
+export class ConsistencyTokenError extends Error {
+  override readonly name = "ConsistencyTokenError";
+  readonly code = "PRISMA_SPLIT_CONSISTENCY_TOKEN";
+  readonly [CONSISTENCY_TOKEN_ERROR] = true;
+}
+
+/** True for a {@link ConsistencyTokenError}, from any copy of prisma-split. */
+export function isConsistencyTokenError(error: unknown): error is ConsistencyTokenError {
+  return typeof error === "object" && error !== null && CONSISTENCY_TOKEN_ERROR in error;
 }

@@ -1,5 +1,8 @@
 import type { NodeRole } from "../errors.js";
+import { checkHealth, checkReady } from "../lifecycle/health.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { runTransaction } from "../resilience/call-policy.js";
+import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import {
   isFluentOperation,
   isReadOperation,
@@ -9,10 +12,10 @@ import {
 } from "../routing/operations.js";
 import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
 import type { RouteDecision } from "../routing/router.js";
-import { runOnPrimary } from "../routing/scope.js";
+import { runInSession, runOnPrimary } from "../routing/scope.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
-import type { SplitContext } from "./split-context.js";
+import { registerView, type SplitContext } from "./split-context.js";
 
 /** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
 export interface ClientSet {
@@ -50,22 +53,46 @@ class ViewRunner implements CallRunner {
         ),
       );
     }
+    const policy = this.#context.callPolicy;
+    if (policy !== undefined) {
+      const shape = { kind: call.kind, forced: this.#forced };
+      return this.#recorded(
+        call,
+        policy.execute(shape, (decision) => this.#runOn(call, decision)),
+      );
+    }
     let decision: RouteDecision;
     try {
       decision = this.#context.router.route(call.kind, this.#forced);
     } catch (error) {
       return Promise.reject(error);
     }
-    const root = rootOf(call);
-    return this.#observe(decision, root.method, root.model, () => call.buildOn(this.clientOf(decision.node)));
+    return this.#recorded(call, this.#runOn(call, decision));
   }
 
-  /** Runs a `$transaction` on the primary (its own client runs every statement of it). */
+  /** A write made in a consistency context settles once read-your-writes has recorded it. */
+  #recorded(call: RoutedCall, settled: Promise<unknown>): Promise<unknown> {
+    return call.kind === "write" ? this.#context.readYourWrites.afterWrite(settled) : settled;
+  }
+
+  /** One attempt of `call` on the node `decision` names, through that node's breaker and bulkhead. */
+  #runOn(call: RoutedCall, decision: RouteDecision): Promise<unknown> {
+    const node = decision.node;
+    const root = rootOf(call);
+    return this.#observe(decision, root.method, root.model, () =>
+      node.execute(() => call.buildOn(this.clientOf(node))),
+    );
+  }
+
+  /** Runs a `$transaction` on the primary (its own client runs every statement of it); never retried. */
   runTransaction(args: unknown[]): Promise<unknown> {
-    if (this.#context.closed) return Promise.reject(this.#context.closedError());
     const primary = this.#clients.primary as Transactional;
-    return this.#observe(this.#context.router.inTransaction, "$transaction", undefined, () =>
-      primary.$transaction(...args),
+    const router = this.#context.router;
+    // A transaction counts as a write for read-your-writes.
+    return this.#context.readYourWrites.afterWrite(
+      this.#observe(router.inTransaction, "$transaction", undefined, () =>
+        runTransaction(this.#context, router.primary, () => primary.$transaction(...args)),
+      ),
     );
   }
 
@@ -74,13 +101,13 @@ class ViewRunner implements CallRunner {
     decision: RouteDecision,
     operation: string,
     model: string | undefined,
-    start: () => PromiseLike<unknown>,
+    start: () => Promise<unknown>,
   ): Promise<unknown> {
     const node = decision.node;
     const events = this.#context.events;
-    if (!events.has("query")) return node.run(start);
+    if (!events.has("query")) return start();
     const started = performance.now();
-    const settled = node.run(start);
+    const settled = start();
     const report = (error: unknown) =>
       events.emit("query", {
         role: node.role,
@@ -157,6 +184,18 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
   define("$withPrimary", runOnPrimary);
+  define("$withSession", (fn: () => unknown) => runInSession(fn));
+  define("$consistencyToken", () => context.readYourWrites.token());
+  define("$withConsistency", (token: string | null | undefined, fn: () => unknown) => {
+    const readYourWrites = context.readYourWrites;
+    let point: ReturnType<ReadYourWrites["decode"]>;
+    try {
+      point = readYourWrites.decode(token);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return runInSession(fn, point === undefined ? undefined : () => readYourWrites.resume(point));
+  });
   define("$extends", (extension: unknown) =>
     createRoutedClient(
       context,
@@ -170,13 +209,18 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   define("$connect", async () => {
     await Promise.all(context.nodes.map((node) => node.client.$connect()));
   });
-  define("$disconnect", () => context.close());
+  define("$disconnect", () => context.close("disconnect"));
+  define("$shutdown", () => context.close("shutdown"));
+  define("$health", () => checkHealth(context));
+  define("$ready", () => checkReady(context));
   define("$on", (...args: unknown[]) => {
     for (const node of context.nodes) {
       const client = node.client as unknown as { $on?: AnyFunction };
       client.$on?.apply(client, args);
     }
   });
+
+  registerView(view, context);
 
   function roleView(role: NodeRole): object {
     let existing = roleViews.get(role);

@@ -1,5 +1,6 @@
 import type { Types } from "@prisma/client/runtime/client";
 import type { SplitEvents } from "../lifecycle/events.js";
+import type { HealthReport } from "../lifecycle/health.js";
 
 /** Methods prisma-split adds to the client. */
 export interface SplitMethods<Client> {
@@ -12,8 +13,49 @@ export interface SplitMethods<Client> {
   $replica(): SplitClient<Client>;
   /** Runs `fn`; every query it starts, however deep in its async calls, goes to the primary. */
   $withPrimary<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one consistency context (a request): with `consistency.readYourWrites` on,
+   * reads in it see its own writes (see `consistency`). Outside any context each call stands
+   * alone; inside one already, `fn` joins it. The HTTP middleware opens one per request.
+   *
+   * @example
+   * await db.$withSession(async () => {
+   *   await db.user.update({ where: { id }, data: { name } });
+   *   return db.user.findUnique({ where: { id } }); // sees the new name
+   * });
+   */
+  $withSession<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * The current context's read-your-writes position as an opaque string (versioned), to hand to
+   * the client (header, cookie) and back to `$withConsistency` on its next request, on any app
+   * instance. `undefined` outside a context, or when there is nothing to carry.
+   */
+  $consistencyToken(): string | undefined;
+  /**
+   * Runs `fn` in a consistency context that starts from `token` (from `$consistencyToken()`,
+   * here or on another app instance), so its reads see the writes the token stands for. An
+   * empty or missing token just opens a context; a malformed one rejects with a
+   * `ConsistencyTokenError` before `fn` runs.
+   *
+   * @example
+   * const body = await db.$withConsistency(req.get("x-consistency-token"), () => handle(req));
+   */
+  $withConsistency<T>(token: string | null | undefined, fn: () => T | Promise<T>): Promise<T>;
   /** Typed events: `db.$events.on("query", (e) => console.log(e.node, e.operation))`. */
   readonly $events: SplitEvents;
+  /**
+   * Probes every node (a real query through its pool) and reports reachability, latency, role,
+   * breaker, pool and lag; `ready` is what a readiness probe should answer.
+   */
+  $health(): Promise<HealthReport>;
+  /** Readiness alone: shutdown has not begun and the primary answers a query. */
+  $ready(): Promise<boolean>;
+  /**
+   * Graceful shutdown, for apps whose framework owns the signals (terminus, lightship,
+   * close-with-grace): refuses new calls with a 503, drains in-flight queries, closes every
+   * client, pool and timer. The same as `$disconnect()`; idempotent.
+   */
+  $shutdown(): Promise<void>;
 }
 
 type HookOf<Client> = Client extends { $extends: infer Hook } ? Hook : never;

@@ -1,4 +1,5 @@
 import type { ReplicaSelector, SelectionStrategy } from "../routing/selectors/index.js";
+import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
 
 /**
  * Options of `createDb()`. Every group has defaults; URLs default to the environment
@@ -19,6 +20,92 @@ export interface CreateDbOptions<Client> {
   /** Passed to every PrismaClient (`log`, `errorFormat`, `omit`, ...); `adapter` is ours. */
   clientOptions?: Record<string, unknown>;
   replicas?: ReplicaOptions;
+  /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
+  shutdown?: ShutdownOptions | false;
+  /** Prometheus metrics; default on when prom-client is installed, in its global registry. */
+  metrics?: MetricsOptions | false;
+  /** How `db.$health()` probes the nodes. */
+  health?: HealthOptions;
+  /** Warns once when every instance's pools together would exceed a server's `max_connections`. */
+  poolCheck?: PoolCheckOptions | false;
+  /** One circuit breaker per node (opossum). `false` turns breakers off. */
+  breaker?: BreakerOptions | false;
+  /** Retries of failed attempts (async-retry), with a budget per node. `false`: never retry. */
+  retry?: RetryOptions | false;
+  /** At most `connection_limit` queries in flight per node, plus a bounded queue. `false`: no limit. */
+  bulkhead?: BulkheadOptions | false;
+  /**
+   * Bound of one call in ms, every attempt and back-off wait included; also set as the
+   * connections' `statement_timeout` (unless the URL sets one) so the server stops what the
+   * caller stopped waiting for. Default: `false` (the breaker's per-attempt `timeout` bounds calls).
+   */
+  queryTimeoutMs?: number | false;
+  /**
+   * Read-your-writes inside a consistency context (`db.$withSession(fn)`, the HTTP middleware,
+   * `db.$withConsistency(token, fn)`); outside one, each call stands alone. `false` = `"off"`.
+   * Default: `{ readYourWrites: "lsn", stickyMs: 2000 }`.
+   */
+  consistency?: ConsistencyOptions | false;
+}
+
+/**
+ * opossum's options that fit a database, per node. `capacity` is not offered: opossum counts
+ * its rejections as failures; the bulkhead limits concurrency instead.
+ */
+export interface BreakerOptions {
+  /**
+   * ms one attempt may take before it counts as a failure and the caller gets a 503. It does not
+   * cancel the query: the connections' `statement_timeout` is set to it (unless the URL sets
+   * one). `false`: no timeout. Default: 10 000.
+   */
+  timeout?: number | false;
+  /** ms an open breaker waits before letting one trial call through. Default: 5 000. */
+  resetTimeout?: number;
+  /** Percentage of failed calls in the window that opens the breaker. Default: 50. */
+  errorThresholdPercentage?: number;
+  /** Calls in the window before the breaker may open (opossum's 0 opens on the first failure). Default: 10. */
+  volumeThreshold?: number;
+  /** ms of the rolling window failures are counted in. Default: 10 000. */
+  rollingCountTimeout?: number;
+  /** Buckets of the rolling window. Default: 10. */
+  rollingCountBuckets?: number;
+  /**
+   * Also opens after this many infrastructure failures in a row, whatever the window holds:
+   * after a busy minute a dead node would otherwise fail for seconds before the percentage
+   * rule notices. `false`: percentage rule only. Default: 10.
+   */
+  consecutiveFailures?: number | false;
+}
+
+export interface RetryOptions {
+  /** Attempts after the first; DESIGN.md allows at most 3 attempts in all. Default: 2. */
+  retries?: number;
+  /** ms, the ceiling of the first retry's delay (full jitter: the delay is drawn from [0, ceiling)). Default: 50. */
+  minTimeout?: number;
+  /** ms, no ceiling exceeds this. Default: 1 000. */
+  maxTimeout?: number;
+  /** Growth of the ceiling per retry. Default: 2. */
+  factor?: number;
+  /** Retries per node ≤ `minRetries` + `ratio` × calls over `windowMs`. `false`: no budget. */
+  budget?: RetryBudgetOptions | false;
+}
+
+export interface RetryBudgetOptions {
+  /** Default: 0.2 (one retry per five calls). */
+  ratio?: number;
+  /** Retries always allowed per window. Default: 10. */
+  minRetries?: number;
+  /** ms. Default: 10 000. */
+  windowMs?: number;
+}
+
+export interface BulkheadOptions {
+  /**
+   * Calls that may wait for one of the node's `connection_limit` slots; one more is refused at
+   * once with a 503 (`reason: "overloaded"`). A waiting call gives up after the URL's
+   * `pool_timeout`. Default: 2 × `connection_limit`.
+   */
+  maxQueue?: number;
 }
 
 export interface ReplicaOptions {
@@ -26,9 +113,97 @@ export interface ReplicaOptions {
   select?: SelectionStrategy | ReplicaSelector;
   /** Reads go to the primary when no replica can take them. Default: `true`. */
   fallbackToPrimary?: boolean;
+  /**
+   * A replica whose replay is more than this many ms behind the primary leaves read rotation;
+   * it returns once it is back within half of it. `false`: no time bound. Default: `10_000`.
+   */
+  maxLagMs?: number | false;
+  /** The same bound in bytes of WAL the replica has not replayed. Default: `false` (none). */
+  maxLagBytes?: number | false;
+  /**
+   * How often the replica monitor polls each node, in ms (one small query per node per poll, on
+   * its own connection). `false` turns the monitor off: no lag or outage detection, no role
+   * check, and `readYourWrites` defaults to `"session"`. Default: `1000`.
+   */
+  pollIntervalMs?: number | false;
+  /**
+   * A "replica" that is not in recovery (it is a primary) is always reported (`role:mismatch`
+   * event, or a process warning when nobody listens). With `strict`, it also takes no reads.
+   * Default: `false`.
+   */
+  strict?: boolean;
 }
 
 export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
   select: "round-robin" as SelectionStrategy,
   fallbackToPrimary: true,
+  maxLagMs: 10_000 as number | false,
+  maxLagBytes: false as number | false,
+  pollIntervalMs: 1000 as number | false,
+  strict: false,
+});
+
+/**
+ * - `"off"`: reads go to replicas right after a write (they may not show it yet);
+ * - `"session"`: after a write, the context's reads go to the primary for `stickyMs`
+ *   (Rails' DatabaseSelector); no extra query, but a replica lagging more than `stickyMs` and
+ *   less than `replicas.maxLagMs` can still serve a stale read;
+ * - `"lsn"`: after a write, one `SELECT pg_current_wal_insert_lsn()` on the primary; the
+ *   context's reads then go to a replica the monitor has seen replay that far, else to the
+ *   primary. Exact, and no extra query on reads.
+ */
+export type ReadYourWrites = "off" | "session" | "lsn";
+
+export interface ConsistencyOptions {
+  /** Default: `"lsn"` (`"session"` when `replicas.pollIntervalMs` is `false`). */
+  readYourWrites?: ReadYourWrites;
+  /**
+   * `"session"`: how long after a write the context's reads stay on the primary, in ms. `"lsn"`
+   * uses it only when the WAL position could not be read after a write. Default: `2000`.
+   */
+  stickyMs?: number;
+}
+
+export const DEFAULT_CONSISTENCY_OPTIONS = Object.freeze({
+  readYourWrites: "lsn" as ReadYourWrites,
+  stickyMs: 2000,
+});
+
+/** Every default of the failure handling, in one place (DESIGN.md "Failure handling"). */
+export const RESILIENCE_DEFAULTS = Object.freeze({
+  breaker: Object.freeze({
+    /** 10 s per attempt, opossum's own default; backed by `statement_timeout`. */
+    timeout: 10_000 as number | false,
+    /** 5 s open before a trial call: opossum's 30 s is long for a database restart. */
+    resetTimeout: 5_000,
+    /** Opens when more than half the calls of the window failed. */
+    errorThresholdPercentage: 50,
+    /** At least 10 calls in the window first: opossum's 0 opens on the first failure. */
+    volumeThreshold: 10,
+    /** A 10 s window in 10 buckets. */
+    rollingCountTimeout: 10_000,
+    rollingCountBuckets: 10,
+    /** 10 failures in a row open it at once (a dead node fails every call). */
+    consecutiveFailures: 10 as number | false,
+  }),
+  retry: Object.freeze({
+    /** 3 attempts in all, DESIGN.md's maximum. */
+    retries: 2,
+    /** First retry waits up to 50 ms, each next one up to twice as long, never over 1 s. */
+    minTimeout: 50,
+    maxTimeout: 1_000,
+    factor: 2,
+  }),
+  budget: Object.freeze({
+    /** Retries ≤ 10 + 20 % of the node's calls over 10 s. */
+    ratio: 0.2,
+    minRetries: 10,
+    windowMs: 10_000,
+  }),
+  bulkhead: Object.freeze({
+    /** Up to 2 × `connection_limit` calls wait for a slot; more are shed. */
+    queuePerConnection: 2,
+  }),
+  /** No whole-call deadline: the breaker's `timeout` bounds each attempt. */
+  queryTimeoutMs: false as number | false,
 });

@@ -1,7 +1,14 @@
 import { ConfigurationError } from "../errors.js";
 import { type ReplicaSelector, resolveSelector } from "../routing/selectors/index.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
-import { type CreateDbOptions, DEFAULT_REPLICA_OPTIONS } from "./options.js";
+import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
+import {
+  type CreateDbOptions,
+  DEFAULT_CONSISTENCY_OPTIONS,
+  DEFAULT_REPLICA_OPTIONS,
+  type ReadYourWrites,
+} from "./options.js";
+import { type ResolvedResilience, resolveResilience } from "./resolve-resilience.js";
 
 /** `createDb()`'s options, checked and with every default filled in. */
 export interface ResolvedConfig {
@@ -10,7 +17,30 @@ export interface ResolvedConfig {
   readonly clientOptions: Readonly<Record<string, unknown>>;
   readonly selectReplica: ReplicaSelector;
   readonly fallbackToPrimary: boolean;
+  /** Shutdown, metrics, health and pool-check settings. */
+  readonly lifecycle: LifecycleSettings;
+  /** Breakers, retries, bulkheads and time bounds. */
+  readonly resilience: ResolvedResilience;
+  /** The replica monitor's settings; undefined when `replicas.pollIntervalMs` is `false`. */
+  readonly monitor: MonitorSettings | undefined;
+  readonly consistency: ConsistencySettings;
 }
+
+export interface MonitorSettings {
+  readonly pollIntervalMs: number;
+  readonly maxLagMs: number | undefined;
+  readonly maxLagBytes: number | undefined;
+  readonly strict: boolean;
+}
+
+export interface ConsistencySettings {
+  readonly readYourWrites: ReadYourWrites;
+  readonly stickyMs: number;
+}
+
+const READ_YOUR_WRITES_MODES: readonly ReadYourWrites[] = ["off", "session", "lsn"];
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Checks everything `createDb()` was given, so that bad input fails at start-up, not at the first query. */
 export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
@@ -65,13 +95,90 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     );
   }
 
+  const given = options.replicas ?? {};
+  const defaults = DEFAULT_REPLICA_OPTIONS;
+  const strict = given.strict ?? defaults.strict;
+  if (typeof strict !== "boolean") {
+    throw new ConfigurationError("replicas.strict", `must be true or false, got ${String(strict)}`);
+  }
+  const pollIntervalMs = readBound("replicas.pollIntervalMs", given.pollIntervalMs ?? defaults.pollIntervalMs, {
+    min: 10,
+  });
+  const monitor =
+    pollIntervalMs === undefined
+      ? undefined
+      : {
+          pollIntervalMs,
+          maxLagMs: readBound("replicas.maxLagMs", given.maxLagMs ?? defaults.maxLagMs, { min: 1 }),
+          maxLagBytes: readBound("replicas.maxLagBytes", given.maxLagBytes ?? defaults.maxLagBytes, {
+            min: 1,
+            integer: true,
+          }),
+          strict,
+        };
+
   return {
     primary,
     replicas,
     clientOptions: { ...options.clientOptions },
     selectReplica: resolveSelector(replicaOptions.select),
     fallbackToPrimary: replicaOptions.fallbackToPrimary,
+    lifecycle: resolveLifecycleOptions(options, env),
+    resilience: resolveResilience(options),
+    monitor,
+    consistency: resolveConsistency(options.consistency, monitor !== undefined),
   };
+}
+
+function resolveConsistency(value: CreateDbOptions<unknown>["consistency"], monitored: boolean): ConsistencySettings {
+  if (value === false) return { readYourWrites: "off", stickyMs: DEFAULT_CONSISTENCY_OPTIONS.stickyMs };
+  if (value !== undefined && (typeof value !== "object" || value === null)) {
+    throw new ConfigurationError(
+      "consistency",
+      `must be an object ({ readYourWrites, stickyMs }) or false, got ${JSON.stringify(value)}`,
+    );
+  }
+  const readYourWrites = value?.readYourWrites ?? (monitored ? DEFAULT_CONSISTENCY_OPTIONS.readYourWrites : "session");
+  if (!READ_YOUR_WRITES_MODES.includes(readYourWrites)) {
+    throw new ConfigurationError(
+      "consistency.readYourWrites",
+      `must be one of ${READ_YOUR_WRITES_MODES.map((mode) => `"${mode}"`).join(", ")}, got ${JSON.stringify(readYourWrites)}`,
+    );
+  }
+  if (readYourWrites === "lsn" && !monitored) {
+    throw new ConfigurationError(
+      "consistency.readYourWrites",
+      '"lsn" needs the replica monitor to know how far each replica has replayed, and replicas.pollIntervalMs ' +
+        'is false: turn the monitor on, or use "session"',
+    );
+  }
+  const stickyMs = value?.stickyMs ?? DEFAULT_CONSISTENCY_OPTIONS.stickyMs;
+  if (typeof stickyMs !== "number" || !Number.isFinite(stickyMs) || stickyMs < 0 || stickyMs > MAX_TIMER_MS) {
+    throw new ConfigurationError(
+      "consistency.stickyMs",
+      `must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(stickyMs)}`,
+    );
+  }
+  return { readYourWrites, stickyMs };
+}
+
+/** A positive bound that `false` turns off (undefined). */
+function readBound(setting: string, value: unknown, rule: { min: number; integer?: boolean }): number | undefined {
+  if (value === false) return undefined;
+  const valid =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    value >= rule.min &&
+    value <= (rule.integer ? Number.MAX_SAFE_INTEGER : MAX_TIMER_MS) &&
+    (!rule.integer || Number.isInteger(value));
+  if (!valid) {
+    const kind = rule.integer ? "an integer" : "a number";
+    throw new ConfigurationError(
+      setting,
+      `must be ${kind} ≥ ${rule.min}, or false to turn it off; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 function listReplicaUrls(value: readonly string[] | string | undefined): string[] {

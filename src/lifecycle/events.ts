@@ -32,7 +32,9 @@ export interface SplitEventMap {
   /** Graceful shutdown began (signal or `$disconnect()`/`$shutdown()`). */
   "shutdown:start": [ShutdownEvent];
   /** Every client, pool and timer is closed. */
-  "shutdown:done": [ShutdownEvent];
+  "shutdown:done": [ShutdownDoneEvent];
+  /** Every instance's pools together could open more connections than a server allows (checked once). */
+  "pool:oversubscribed": [PoolOversubscribedEvent];
 }
 
 export interface NodeEvent {
@@ -67,6 +69,33 @@ export interface RoleMismatchEvent extends NodeEvent {
 export interface ShutdownEvent {
   /** `SIGTERM`, `SIGINT`, or `disconnect` / `shutdown` when called from code. */
   readonly trigger: string;
+}
+
+export interface ShutdownDoneEvent extends ShutdownEvent {
+  /** Whether every in-flight query finished within `shutdown.timeoutMs`. */
+  readonly drained: boolean;
+  /** Connections still busy when the drain time was up, whose queries were cancelled on the server. */
+  readonly cancelled: number;
+  readonly durationMs: number;
+  /** The first failure while closing clients and pools, if any. */
+  readonly error: unknown;
+}
+
+export interface PoolOversubscribedEvent {
+  /** `host:port` of the server. */
+  readonly server: string;
+  /** The nodes whose pools reach that server (`primary`, `replica-0`, ...). */
+  readonly nodes: readonly string[];
+  readonly maxConnections: number;
+  readonly reserved: number;
+  readonly instances: number;
+  /** instances × Σ connection_limit of those pools. */
+  readonly planned: number;
+  /** max_connections − reserved. */
+  readonly budget: number;
+  /** A connection_limit per pool that fits. */
+  readonly recommendedConnectionLimit: number;
+  readonly message: string;
 }
 
 export interface QueryEvent {

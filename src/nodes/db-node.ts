@@ -12,6 +12,23 @@ export interface PrismaClientLike {
   $transaction(...args: unknown[]): Promise<unknown>;
 }
 
+/**
+ * The failure handling around one node's queries (resilience/node-guard.ts: breaker → bulkhead,
+ * retry budget). Without one, queries run straight on the node.
+ */
+export interface NodePolicy {
+  /** Runs one query under the node's breaker and bulkhead. */
+  execute<T>(run: () => Promise<T>): Promise<T>;
+  /** Same for a transaction: refused while the breaker is open, not timed by it. */
+  executeUntimed<T>(run: () => Promise<T>): Promise<T>;
+  /** Takes one retry from the node's retry budget; false when it is spent. */
+  tryRetry(): boolean;
+  /** Seconds until the node is worth trying again (an open breaker's remaining reset time). */
+  retryAfterSeconds(): number;
+  /** Stops timers and refuses queued calls. */
+  close(): void;
+}
+
 /** What a health probe last learned about a node. */
 export interface NodeObservation {
   readonly reachable: boolean;
@@ -21,6 +38,8 @@ export interface NodeObservation {
   readonly actualRole: NodeRole | undefined;
   readonly lagMs: number | undefined;
   readonly lagBytes: number | undefined;
+  /** A standby's replayed WAL position (`pg_last_wal_replay_lsn()`): reads there see every commit before it. */
+  readonly replayLsn: bigint | undefined;
   readonly error: unknown;
 }
 
@@ -49,7 +68,11 @@ export class DbNode {
   observed: NodeObservation | undefined;
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
+  /** Breaker, bulkhead and retry budget of this node (attached by createDb unless turned off). */
+  policy: NodePolicy | undefined;
   #closed: Promise<void> | undefined;
+  /** Resolvers of `whenIdle()` promises, called when `inFlight` drops to zero. */
+  #idleWaiters: Array<() => void> = [];
 
   constructor(init: {
     name: string;
@@ -87,25 +110,47 @@ export class DbNode {
     try {
       settled = Promise.resolve(start());
     } catch (error) {
-      this.inFlight--;
+      this.#settle();
       return Promise.reject(error);
     }
     return settled.then(
       (value) => {
-        this.inFlight--;
+        this.#settle();
         return value;
       },
       (error: unknown) => {
-        this.inFlight--;
+        this.#settle();
         throw error;
       },
     );
+  }
+
+  /** Resolves once no query started through `run()` is in flight (at once if none is): shutdown drains with it. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #settle(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Runs one query through this node's policy (breaker → bulkhead), counted while in flight. */
+  execute<T>(start: () => PromiseLike<T>): Promise<T> {
+    const policy = this.policy;
+    return policy === undefined ? this.run(start) : policy.execute(() => this.run(start));
   }
 
   /** Disconnects the client and ends the pool; safe to call more than once. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       try {
+        this.policy?.close();
         await this.client.$disconnect();
       } finally {
         if (!this.pool.ended) await this.pool.end();

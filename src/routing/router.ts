@@ -1,6 +1,8 @@
 import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { routingScope } from "./scope.js";
+import { type Lsn, lsnReached } from "../nodes/lsn.js";
+import type { ReadGate } from "./consistency/types.js";
+import { type RoutingScope, routingScope } from "./scope.js";
 import type { ReplicaSelector } from "./selectors/index.js";
 
 export type QueryKind = "read" | "write";
@@ -12,7 +14,14 @@ export type RouteReason =
   | "transaction" // a $transaction, always on the primary
   | "forced" // $primary() / $replica() / $withPrimary()
   | "fallback" // a read on the primary because no replica could take it
-  | "no-replicas"; // a read on the primary of a primary-only setup
+  | "no-replicas" // a read on the primary of a primary-only setup
+  | "sticky" // a read on the primary: its consistency context wrote within `stickyMs`
+  | "lsn"; // a read on the primary: no replica is known to have replayed its context's last write
+
+/** What the Router asks of read-your-writes (`ReadYourWrites`). */
+export interface ReadConsistency {
+  readGate(scope: RoutingScope | undefined): ReadGate;
+}
 
 /** Where one query runs, and why. */
 export interface RouteDecision {
@@ -30,13 +39,23 @@ export class Router {
   readonly #select: ReplicaSelector;
   readonly #fallbackToPrimary: boolean;
   /** Decisions that name the primary never change: made once, not per query. */
-  readonly #onPrimary: Readonly<Record<"write" | "transaction" | "forced" | "fallback" | "no-replicas", RouteDecision>>;
+  readonly #onPrimary: Readonly<
+    Record<"write" | "transaction" | "forced" | "fallback" | "no-replicas" | "sticky" | "lsn", RouteDecision>
+  >;
+  readonly #consistency: ReadConsistency | undefined;
 
-  constructor(primary: DbNode, replicas: readonly DbNode[], select: ReplicaSelector, fallbackToPrimary: boolean) {
+  constructor(
+    primary: DbNode,
+    replicas: readonly DbNode[],
+    select: ReplicaSelector,
+    fallbackToPrimary: boolean,
+    consistency?: ReadConsistency,
+  ) {
     this.primary = primary;
     this.replicas = replicas;
     this.#select = select;
     this.#fallbackToPrimary = fallbackToPrimary;
+    this.#consistency = consistency;
     const onPrimary = (reason: RouteReason): RouteDecision => Object.freeze({ node: primary, reason });
     this.#onPrimary = {
       write: onPrimary("write"),
@@ -44,6 +63,8 @@ export class Router {
       forced: onPrimary("forced"),
       fallback: onPrimary("fallback"),
       "no-replicas": onPrimary("no-replicas"),
+      sticky: onPrimary("sticky"),
+      lsn: onPrimary("lsn"),
     };
   }
 
@@ -52,19 +73,37 @@ export class Router {
     return this.#onPrimary.transaction;
   }
 
-  /** Where one query runs; `forced` is the role a `$primary()`/`$replica()` client is bound to. */
-  route(kind: QueryKind, forced: NodeRole | undefined): RouteDecision {
+  /**
+   * Where one query runs; `forced` is the role a `$primary()`/`$replica()` client is bound to.
+   * `exclude`: replicas a retry of this call must avoid (they just failed it).
+   */
+  route(kind: QueryKind, forced: NodeRole | undefined, exclude?: ReadonlySet<DbNode>): RouteDecision {
     if (kind === "write") return this.#onPrimary.write;
-    if (forced === "primary" || (forced === undefined && routingScope.getStore()?.primary === true)) {
-      return this.#onPrimary.forced;
-    }
-    return this.routeRead(forced === "replica" ? "forced" : "read");
+    if (forced === "primary") return this.#onPrimary.forced;
+    if (forced === "replica") return this.routeRead("forced", exclude);
+    const scope = routingScope.getStore();
+    if (scope?.primary === true) return this.#onPrimary.forced;
+    const gate = this.#consistency?.readGate(scope);
+    if (gate === undefined || gate.kind === "any") return this.routeRead("read", exclude);
+    if (gate.kind === "sticky") return this.#onPrimary.sticky;
+    return this.routeRead("read", exclude, gate.lsn);
   }
 
-  /** A replica for a read; the primary when there is none to take it and fallback is on. */
-  routeRead(reason: RouteReason): RouteDecision {
+  /**
+   * A replica for a read; the primary when there is none to take it and fallback is on.
+   * `exclude`: replicas a retry of this call must avoid (they just failed it). With `replayed`,
+   * only a replica the monitor has seen replay that far will do; when replicas are up but none
+   * has, the read goes to the primary (reason `lsn`), fallback or not, as in `$withPrimary`.
+   */
+  routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>, replayed?: Lsn): RouteDecision {
     if (this.replicas.length === 0) return this.#onPrimary["no-replicas"];
-    const candidates = this.replicas.filter((replica) => replica.servesReads);
+    let candidates = this.replicas.filter(
+      (replica) => replica.servesReads && (exclude === undefined || !exclude.has(replica)),
+    );
+    if (replayed !== undefined && candidates.length > 0) {
+      candidates = candidates.filter((replica) => hasReplayed(replica, replayed));
+      if (candidates.length === 0) return this.#onPrimary.lsn;
+    }
     if (candidates.length === 0) {
       if (this.#fallbackToPrimary) return this.#onPrimary.fallback;
       throw new DatabaseUnavailableError("No replica can serve this read and replicas.fallbackToPrimary is off", {
@@ -77,8 +116,23 @@ export class Router {
     return { node, reason };
   }
 
+  /** Why no replica could take a read (`breaker-open`, `down`, `failed`, ...), for the `fallback` event. */
+  whyNoReplica(exclude?: ReadonlySet<DbNode>): string {
+    const reasons = new Set<string>();
+    for (const replica of this.replicas) {
+      if (exclude?.has(replica)) reasons.add("failed");
+      for (const flag of replica.outOfRotation) reasons.add(flag === "breaker" ? "breaker-open" : flag);
+    }
+    return [...reasons].join(",") || "none";
+  }
+
   /** Every node, primary first. */
   get nodes(): readonly DbNode[] {
     return [this.primary, ...this.replicas];
   }
+}
+
+function hasReplayed(replica: DbNode, lsn: Lsn): boolean {
+  const replayed = replica.observed?.replayLsn;
+  return replayed !== undefined && lsnReached(replayed, lsn);
 }

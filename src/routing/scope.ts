@@ -1,13 +1,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { ConsistencySession } from "./consistency/session-state.js";
 
-/** What the async context of a call says about routing (`db.$withPrimary(fn)`). */
+/** What the async context of a call says about routing (`db.$withPrimary(fn)`, `db.$withSession(fn)`). */
 export interface RoutingScope {
   readonly primary: boolean;
+  /** The consistency context (a request) the call belongs to, if any. */
+  readonly session?: ConsistencySession;
 }
 
 export const routingScope = new AsyncLocalStorage<RoutingScope>();
-
-const PRIMARY_SCOPE: RoutingScope = Object.freeze({ primary: true });
 
 /**
  * Runs `fn` so that every query it starts, however deep, goes to the primary. A lazy promise
@@ -15,7 +16,27 @@ const PRIMARY_SCOPE: RoutingScope = Object.freeze({ primary: true });
  * awaited later, outside it, it would no longer see the scope.
  */
 export function runOnPrimary<T>(fn: () => T | PromiseLike<T>): Promise<T> {
-  return routingScope.run(PRIMARY_SCOPE, () => {
+  const current = routingScope.getStore();
+  return runIn({ ...current, primary: true }, fn);
+}
+
+/**
+ * Runs `fn` in a consistency context: writes made in it are seen by its later reads. Inside one
+ * already, `fn` joins it (a helper opening its own session inside a request keeps the request's).
+ * `enter` runs first, inside the context (`$withConsistency` seeds it from a token there).
+ */
+export function runInSession<T>(fn: () => T | PromiseLike<T>, enter?: () => void): Promise<T> {
+  const current = routingScope.getStore();
+  const scope =
+    current?.session !== undefined ? current : { primary: false, ...current, session: new ConsistencySession() };
+  return runIn(scope, () => {
+    enter?.();
+    return fn();
+  });
+}
+
+function runIn<T>(scope: RoutingScope, fn: () => T | PromiseLike<T>): Promise<T> {
+  return routingScope.run(scope, () => {
     try {
       return Promise.resolve(startNow(fn()));
     } catch (error) {

@@ -34,7 +34,8 @@ describe("pools honour Prisma's URL parameters, which Prisma 7's adapter ignores
   const observe = (sql: string, params: unknown[]) => cluster().primary.query<{ count: number }>(sql, params);
 
   it("connection_limit=2 caps a node at 2 backends under 8 parallel queries", async () => {
-    const client = db({ primaryUrl: `${cluster().primaryUrl}?connection_limit=2` });
+    // No bulkhead: the pool alone must hold the line (with it, 2 of the 8 would be shed at once).
+    const client = db({ primaryUrl: `${cluster().primaryUrl}?connection_limit=2`, bulkhead: false });
     const work = sleepers(() => client.$primary().$queryRaw`SELECT 1 AS one FROM pg_sleep(0.3)`, 8);
     const peak = await peakBackends(observe, "prisma-split/primary", work);
     console.info(`connection_limit=2, 8 parallel queries: peak ${peak} backends in pg_stat_activity`);

@@ -35,6 +35,17 @@ export async function typeChecks(): Promise<void> {
   void label;
   const count: number = await extended.$withPrimary(() => extended.user.count());
   void count;
+  const seen = await extended.$withSession(async () => {
+    await extended.user.create({ data: { email: "s@y.z" } });
+    return { user: await extended.user.findFirst(), token: extended.$consistencyToken() };
+  });
+  const seenLabel: string | undefined = seen.user?.label;
+  const token: string | undefined = seen.token;
+  void seenLabel;
+  const resumed: number = await db.$withConsistency(token, () => db.user.count());
+  void resumed;
+  // @ts-expect-error: a token is a string
+  await db.$withConsistency(42, () => 1);
   const [a, b] = await db.$transaction([db.user.count(), db.post.findMany()]);
   const n: number = a;
   void n;

@@ -1,20 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { CreateDbOptions } from "../../src/config/options.ts";
 import { resolveConfig } from "../../src/config/resolve-config.ts";
-import { isConfigurationError } from "../../src/errors.ts";
+import { configRefusal } from "./config-refusal.ts";
 
 class FakeClientClass {}
 const PrismaClient = FakeClientClass as unknown as CreateDbOptions<unknown>["PrismaClient"];
 const primaryUrl = "postgresql://app:hunter2@primary.db/app";
 
 function refusal(options: unknown, env: NodeJS.ProcessEnv = {}): { setting: string; message: string } {
-  try {
-    resolveConfig(options as CreateDbOptions<unknown>, env);
-  } catch (error) {
-    if (isConfigurationError(error)) return { setting: error.setting, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
+  return configRefusal(() => resolveConfig(options as CreateDbOptions<unknown>, env));
 }
 
 describe("resolveConfig", () => {
@@ -102,11 +96,66 @@ describe("resolveConfig", () => {
       "replicas.fallbackToPrimary",
       /true or false/,
     ],
+    [
+      "a poll interval under 10 ms",
+      { PrismaClient, primaryUrl, replicas: { pollIntervalMs: 5 } },
+      "replicas.pollIntervalMs",
+      /must be a number ≥ 10, or false to turn it off; got 5/,
+    ],
+    ["a negative maxLagMs", { PrismaClient, primaryUrl, replicas: { maxLagMs: -1 } }, "replicas.maxLagMs", /got -1/],
+    [
+      "a fractional maxLagBytes",
+      { PrismaClient, primaryUrl, replicas: { maxLagBytes: 1.5 } },
+      "replicas.maxLagBytes",
+      /must be an integer ≥ 1/,
+    ],
+    ["a non-boolean strict", { PrismaClient, primaryUrl, replicas: { strict: 1 } }, "replicas.strict", /true or false/],
+    [
+      "an unknown readYourWrites mode",
+      { PrismaClient, primaryUrl, consistency: { readYourWrites: "strong" } },
+      "consistency.readYourWrites",
+      /"off", "session", "lsn", got "strong"/,
+    ],
+    [
+      "lsn without the monitor",
+      { PrismaClient, primaryUrl, replicas: { pollIntervalMs: false }, consistency: { readYourWrites: "lsn" } },
+      "consistency.readYourWrites",
+      /"lsn" needs the replica monitor/,
+    ],
+    [
+      "a negative stickyMs",
+      { PrismaClient, primaryUrl, consistency: { stickyMs: -5 } },
+      "consistency.stickyMs",
+      /from 0 to/,
+    ],
+    ["consistency: true", { PrismaClient, primaryUrl, consistency: true }, "consistency", /or false, got true/],
   ])("refuses %s", (_case, options, setting, message) => {
     const error = refusal(options);
     expect(error.setting).toBe(setting);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain("hunter2");
+  });
+
+  it("defaults the monitor and read-your-writes; false turns each off", () => {
+    const config = resolveConfig({ PrismaClient, primaryUrl }, {});
+    expect(config.monitor).toEqual({ pollIntervalMs: 1000, maxLagMs: 10_000, maxLagBytes: undefined, strict: false });
+    expect(config.consistency).toEqual({ readYourWrites: "lsn", stickyMs: 2000 });
+    const custom = resolveConfig(
+      {
+        PrismaClient,
+        primaryUrl,
+        replicas: { pollIntervalMs: 200, maxLagMs: false, maxLagBytes: 16_000_000, strict: true },
+        consistency: { readYourWrites: "session", stickyMs: 0 },
+      },
+      {},
+    );
+    expect(custom.monitor).toEqual({ pollIntervalMs: 200, maxLagMs: undefined, maxLagBytes: 16_000_000, strict: true });
+    expect(custom.consistency).toEqual({ readYourWrites: "session", stickyMs: 0 });
+    expect(resolveConfig({ PrismaClient, primaryUrl, consistency: false }, {}).consistency.readYourWrites).toBe("off");
+    // Without the monitor, the default mode is the one that does not need it.
+    const unmonitored = resolveConfig({ PrismaClient, primaryUrl, replicas: { pollIntervalMs: false } }, {});
+    expect(unmonitored.monitor).toBeUndefined();
+    expect(unmonitored.consistency.readYourWrites).toBe("session");
   });
 
   it("names DATABASE_URL when the bad URL came from the environment", () => {

@@ -1,0 +1,103 @@
+import type { HealthReport } from "../lifecycle/health.js";
+
+/** What the handlers need of `db`: any view of a createDb() client. */
+export interface HealthSource {
+  $health(): Promise<HealthReport>;
+  $ready(): Promise<boolean>;
+}
+
+export interface HealthHandlerOptions {
+  /**
+   * Answer readiness with the whole `$health()` report (every node probed, URLs redacted)
+   * instead of `{ status }` after one probe of the primary. Default: false, since the report
+   * names hosts and the endpoint is often reachable from outside.
+   */
+  detail?: boolean;
+  /** Path of the liveness endpoint for `handle()`. Default: `/health`. */
+  livePath?: string;
+  /** Path of the readiness endpoint for `handle()`. Default: `/health/ready`. */
+  readyPath?: string;
+}
+
+/**
+ * A route handler for Express (`(req, res)`), Fastify (`(request, reply)`) and Node's http
+ * (`(req, res)`) alike: it writes the response itself.
+ */
+export type HealthHandler = (request: unknown, response: unknown) => Promise<unknown>;
+
+export interface HealthHandlers {
+  /** Liveness: 200 while the process runs. Never touches the database (a database outage must not restart pods). */
+  live: HealthHandler;
+  /** Readiness: 200 when the primary answers and shutdown has not begun, else 503. */
+  ready: HealthHandler;
+  /** For a plain `http.createServer`: answers the two paths and returns true, or returns false for any other request. */
+  handle(request: unknown, response: unknown): boolean;
+}
+
+const DEFAULTS = Object.freeze({ detail: false, livePath: "/health", readyPath: "/health/ready" });
+
+/**
+ * Liveness and readiness endpoints for Kubernetes-style probes.
+ *
+ * @example
+ * const health = healthHandlers(db);
+ * app.get("/health", health.live);             // Express
+ * app.get("/health/ready", health.ready);
+ * fastify.get("/health/ready", health.ready);  // Fastify
+ * http.createServer((req, res) => health.handle(req, res) || app(req, res)); // Node http
+ */
+export function healthHandlers(db: HealthSource, options: HealthHandlerOptions = {}): HealthHandlers {
+  const { detail, livePath, readyPath } = { ...DEFAULTS, ...options };
+  const live: HealthHandler = async (_request, response) => send(response, 200, { status: "ok" });
+  const ready: HealthHandler = async (_request, response) => {
+    try {
+      if (detail) {
+        const report = await db.$health();
+        return send(response, report.ready ? 200 : 503, report);
+      }
+      const isReady = await db.$ready();
+      return send(response, isReady ? 200 : 503, { status: isReady ? "ready" : "not-ready" });
+    } catch {
+      return send(response, 503, { status: "not-ready" });
+    }
+  };
+  return {
+    live,
+    ready,
+    handle(request, response) {
+      const { method, url } = request as { method?: string; url?: string };
+      if (method !== "GET" && method !== "HEAD") return false;
+      const path = (url ?? "").split("?")[0];
+      if (path === livePath) void live(request, response);
+      else if (path === readyPath) void ready(request, response);
+      else return false;
+      return true;
+    },
+  };
+}
+
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(body: unknown): FastifyReplyLike;
+}
+
+interface ServerResponseLike {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(body: string): unknown;
+}
+
+/** Writes a JSON answer on a Fastify reply or a Node/Express response. Returns the reply for Fastify's async handlers. */
+function send(response: unknown, status: number, body: unknown): unknown {
+  const reply = response as Partial<FastifyReplyLike>;
+  if (typeof reply.code === "function" && typeof reply.send === "function" && typeof reply.header === "function") {
+    return (reply as FastifyReplyLike).code(status).header("cache-control", "no-store").send(body);
+  }
+  const res = response as ServerResponseLike;
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("cache-control", "no-store");
+  res.end(JSON.stringify(body));
+  return undefined;
+}

@@ -1,0 +1,180 @@
+import type { SplitContext } from "../client/split-context.js";
+import type { NodeRole } from "../errors.js";
+import type { DbNode } from "../nodes/db-node.js";
+import type { ConnectionPlan } from "./pool-sizing.js";
+
+/** One node as `db.$health()` saw it. URLs never show a password. */
+export interface NodeHealth {
+  /** `primary`, `replica-0`, ... */
+  readonly name: string;
+  readonly role: NodeRole;
+  /** The connection string with the password replaced by `***`. */
+  readonly url: string;
+  /** A probe query ran through the node's pool within `health.timeoutMs`. */
+  readonly reachable: boolean;
+  /** The probe's round trip, pool wait included (ms); undefined when unreachable. */
+  readonly latencyMs: number | undefined;
+  /** Why it is unreachable. */
+  readonly error: string | undefined;
+  /** What the server says it is (`pg_is_in_recovery()`); undefined when unreachable. */
+  readonly actualRole: NodeRole | undefined;
+  /** `mismatch`: a "replica" that is not in recovery, or a "primary" that is. */
+  readonly roleCheck: "ok" | "mismatch" | "unknown";
+  readonly breaker: "closed" | "open" | "halfOpen";
+  /** Reads may be routed here (always true for the primary). */
+  readonly inRotation: boolean;
+  /** Why not: `breaker`, `down`, `lagging`, ... (each concern's flag). */
+  readonly outOfRotation: readonly string[];
+  readonly inFlight: number;
+  readonly pool: { readonly max: number; readonly total: number; readonly idle: number; readonly waiting: number };
+  /** Replay lag the replica monitor last measured; undefined without a monitor. */
+  readonly lagMs: number | undefined;
+  readonly lagBytes: number | undefined;
+  /** This server's connection budget, once the pool check has read `max_connections`. */
+  readonly connections: ConnectionPlan | undefined;
+}
+
+export interface HealthReport {
+  /** `down`: the primary cannot take writes (or shutdown has begun); `degraded`: something else is wrong. */
+  readonly status: "ok" | "degraded" | "down";
+  /** The primary is reachable and shutdown has not begun: what a readiness probe answers. */
+  readonly ready: boolean;
+  readonly shuttingDown: boolean;
+  /** ISO time of the check. */
+  readonly checkedAt: string;
+  readonly primary: NodeHealth;
+  readonly replicas: readonly NodeHealth[];
+}
+
+interface Probe {
+  readonly reachable: boolean;
+  readonly latencyMs: number | undefined;
+  readonly error: string | undefined;
+  readonly actualRole: NodeRole | undefined;
+}
+
+const PROBE_SQL = "SELECT pg_is_in_recovery() AS in_recovery";
+
+/**
+ * Probes every node at once (a real query through its pool: Prisma 7's `$connect()` is lazy and
+ * proves nothing) and reports what it saw. During shutdown it probes nothing: pools are closing.
+ */
+export async function checkHealth(context: SplitContext): Promise<HealthReport> {
+  const shuttingDown = context.closed;
+  const timeoutMs = context.lifecycle.health.timeoutMs;
+  const probes = shuttingDown
+    ? context.nodes.map(() => SHUTTING_DOWN)
+    : await Promise.all(context.nodes.map((node) => probeNode(node, timeoutMs)));
+  if (!shuttingDown) await withTimeout(context.poolBudget.ensure(), timeoutMs, undefined).catch(() => {});
+  const reports = context.nodes.map((node, index) => describeNode(node, probes[index] as Probe, context));
+  const [primary, ...replicas] = reports as [NodeHealth, ...NodeHealth[]];
+  return {
+    ...summarize(primary, replicas, shuttingDown),
+    shuttingDown,
+    checkedAt: new Date().toISOString(),
+    primary,
+    replicas,
+  };
+}
+
+/** Readiness alone: not shutting down and the primary answers. One probe, on the primary. */
+export async function checkReady(context: SplitContext): Promise<boolean> {
+  if (context.closed) return false;
+  const probe = await probeNode(context.router.primary, context.lifecycle.health.timeoutMs);
+  return probe.reachable && !context.closed;
+}
+
+/** The status rules, apart from any I/O so they can be tested alone. */
+export function summarize(
+  primary: Pick<NodeHealth, "reachable" | "actualRole" | "breaker" | "roleCheck">,
+  replicas: ReadonlyArray<Pick<NodeHealth, "reachable" | "roleCheck" | "breaker" | "inRotation">>,
+  shuttingDown: boolean,
+): { status: HealthReport["status"]; ready: boolean } {
+  const ready = !shuttingDown && primary.reachable;
+  if (shuttingDown || !primary.reachable || primary.actualRole === "replica") return { status: "down", ready };
+  const degraded =
+    primary.breaker !== "closed" ||
+    replicas.some(
+      (replica) =>
+        !replica.reachable || replica.roleCheck === "mismatch" || replica.breaker !== "closed" || !replica.inRotation,
+    );
+  return { status: degraded ? "degraded" : "ok", ready };
+}
+
+/** Runs the probe query through the node's pool, bounded by `timeoutMs`. Never rejects. */
+export async function probeNode(node: DbNode, timeoutMs: number): Promise<Probe> {
+  if (node.pool.ended) return SHUTTING_DOWN;
+  const started = performance.now();
+  try {
+    const result = await withTimeout(node.pool.query<{ in_recovery: boolean }>(PROBE_SQL), timeoutMs, TIMED_OUT);
+    if (result === TIMED_OUT) {
+      const busy = node.pool.waitingCount > 0 ? ` (pool busy: ${node.pool.waitingCount} waiting)` : "";
+      return unreachable(`no answer within ${timeoutMs} ms${busy}`);
+    }
+    const inRecovery = result.rows[0]?.in_recovery;
+    return {
+      reachable: true,
+      latencyMs: round(performance.now() - started),
+      error: undefined,
+      actualRole: inRecovery === undefined ? undefined : inRecovery ? "replica" : "primary",
+    };
+  } catch (error) {
+    return unreachable(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function describeNode(node: DbNode, probe: Probe, context: SplitContext): NodeHealth {
+  // A probe is the freshest word on the role; without one, the replica monitor's. A node that
+  // does not answer has no role we can vouch for, whatever it said before.
+  const actualRole = probe.reachable ? (probe.actualRole ?? node.observed?.actualRole) : undefined;
+  return {
+    name: node.name,
+    role: node.role,
+    url: node.settings.redactedUrl,
+    reachable: probe.reachable,
+    latencyMs: probe.latencyMs,
+    error: probe.error,
+    actualRole,
+    roleCheck: actualRole === undefined ? "unknown" : actualRole === node.role ? "ok" : "mismatch",
+    breaker: node.breakerState,
+    inRotation: node.role === "primary" || node.servesReads,
+    outOfRotation: [...node.outOfRotation],
+    inFlight: node.inFlight,
+    pool: {
+      max: node.settings.poolMax,
+      total: node.pool.totalCount,
+      idle: node.pool.idleCount,
+      waiting: node.pool.waitingCount,
+    },
+    lagMs: node.observed?.lagMs,
+    lagBytes: node.observed?.lagBytes,
+    connections: context.poolBudget.planFor(node),
+  };
+}
+
+const TIMED_OUT = Symbol("timed out");
+const SHUTTING_DOWN: Probe = Object.freeze({
+  reachable: false,
+  latencyMs: undefined,
+  error: "shutting down",
+  actualRole: undefined,
+});
+
+function unreachable(error: string): Probe {
+  return { reachable: false, latencyMs: undefined, error, actualRole: undefined };
+}
+
+function withTimeout<T, F>(promise: Promise<T>, timeoutMs: number, onTimeout: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout), timeoutMs);
+    timer.unref();
+  });
+  // A probe that loses the race still settles later; its rejection must not go unhandled.
+  promise.catch(() => {});
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

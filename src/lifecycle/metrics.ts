@@ -1,0 +1,261 @@
+import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SplitContext } from "../client/split-context.js";
+import type { LifecycleSettings } from "../config/lifecycle-options.js";
+import { ConfigurationError } from "../errors.js";
+import type { DbNode } from "../nodes/db-node.js";
+import type { QueryEvent } from "./events.js";
+import { loadPromClient, type PromClientModule } from "./prom-client.js";
+
+/** Seconds; from a 1 ms point read to a 10 s report. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BREAKER_STATES = ["closed", "halfOpen", "open"] as const;
+
+/** Where one registry's metric objects live, so that every createDb() (and every copy of this package) shares them. */
+const SHARED = Symbol.for("prisma-split.metrics");
+
+/**
+ * Counts what every createDb() of this process does into prom-client metrics, from its events
+ * (the opossum → prom-client bridge included: `breaker:*` events) and, at scrape time, from its
+ * nodes (pools, breakers, lag). Labels carry only names prisma-split chose (role, node,
+ * operation, model, reason), never a URL or SQL text. Returns a function that detaches `context`.
+ */
+export function instrumentMetrics(
+  context: SplitContext,
+  settings: LifecycleSettings["metrics"],
+  load: () => PromClientModule | undefined = loadPromClient,
+): () => void {
+  if (settings === false) return () => {};
+  const prom = load();
+  if (prom === undefined) {
+    if (!settings.required) return () => {};
+    throw new ConfigurationError(
+      "metrics",
+      "needs prom-client, which is not installed: npm install prom-client, or pass metrics: false",
+    );
+  }
+  const registry = (settings.registry ?? prom.register) as Registry & { [SHARED]?: Map<string, SplitMetrics> };
+  registry[SHARED] ??= new Map();
+  let metrics = registry[SHARED].get(settings.prefix);
+  if (metrics === undefined) {
+    metrics = new SplitMetrics(prom, registry, settings.prefix);
+    registry[SHARED].set(settings.prefix, metrics);
+  }
+  return metrics.attach(context);
+}
+
+type NodeLabels = { role: string; node: string };
+
+/** The metric objects of one registry and prefix, and the contexts whose nodes they read at scrape time. */
+class SplitMetrics {
+  readonly #contexts = new Set<SplitContext>();
+  readonly queryDuration: Histogram<"role" | "node" | "operation" | "model" | "outcome">;
+  readonly routed: Counter<"role" | "node" | "reason">;
+  readonly retries: Counter<"role" | "node">;
+  readonly shed: Counter<"role" | "node">;
+  readonly fallbacks: Counter<"reason">;
+  readonly breakerTransitions: Counter<"role" | "node" | "to">;
+  readonly replicaTransitions: Counter<"node" | "state">;
+  /**
+   * Bound children of the per-query metrics, by label values: the query event's path then skips
+   * prom-client's label validation and object spreading (measured 5-6 µs → 1-1.4 µs per query).
+   */
+  readonly #durationChildren = new Map<string, { observe(value: number): void }>();
+  readonly #routedChildren = new Map<string, { inc(): void }>();
+
+  constructor(prom: PromClientModule, registry: Registry, prefix: string) {
+    const registers = [registry];
+    const contexts = this.#contexts;
+    const name = (suffix: string) => `${prefix}${suffix}`;
+    const everyNode = (visit: (node: DbNode, labels: NodeLabels) => void) => {
+      for (const context of contexts)
+        for (const node of context.nodes) visit(node, { role: node.role, node: node.name });
+    };
+
+    this.queryDuration = new prom.Histogram({
+      name: name("query_duration_seconds"),
+      help: "Time from routing a query to its result, by node, operation and model.",
+      labelNames: ["role", "node", "operation", "model", "outcome"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.routed = new prom.Counter({
+      name: name("queries_routed_total"),
+      help: "Queries routed to a node, by the reason for the choice (read, write, forced, fallback, sticky, lsn, ...).",
+      labelNames: ["role", "node", "reason"],
+      registers,
+    });
+    this.retries = new prom.Counter({
+      name: name("retries_total"),
+      help: "Failed attempts that were retried, by the node that failed.",
+      labelNames: ["role", "node"],
+      registers,
+    });
+    this.shed = new prom.Counter({
+      name: name("shed_total"),
+      help: "Calls refused at once because the node's bulkhead was full.",
+      labelNames: ["role", "node"],
+      registers,
+    });
+    this.fallbacks = new prom.Counter({
+      name: name("fallbacks_total"),
+      help: "Reads sent to the primary because no replica could take them, by why.",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.breakerTransitions = new prom.Counter({
+      name: name("breaker_transitions_total"),
+      help: "Circuit breaker state changes, by node and new state.",
+      labelNames: ["role", "node", "to"],
+      registers,
+    });
+    this.replicaTransitions = new prom.Counter({
+      name: name("replica_state_changes_total"),
+      help: "Replica monitor verdicts: down, up, lagging.",
+      labelNames: ["node", "state"],
+      registers,
+    });
+    scrapeGauge(
+      prom,
+      registers,
+      name("breaker_state"),
+      "1 for the breaker's current state, 0 for the others.",
+      ["role", "node", "state"],
+      (gauge) =>
+        everyNode((node, labels) => {
+          for (const state of BREAKER_STATES) gauge.inc({ ...labels, state }, node.breakerState === state ? 1 : 0);
+        }),
+    );
+    scrapeGauge(
+      prom,
+      registers,
+      name("pool_connections"),
+      "Open pool connections, idle or busy.",
+      ["role", "node", "state"],
+      (gauge) =>
+        everyNode((node, labels) => {
+          gauge.inc({ ...labels, state: "idle" }, node.pool.idleCount);
+          gauge.inc({ ...labels, state: "busy" }, node.pool.totalCount - node.pool.idleCount);
+        }),
+    );
+    scrapeGauge(
+      prom,
+      registers,
+      name("pool_max_connections"),
+      "The pool's connection_limit.",
+      ["role", "node"],
+      (gauge) => everyNode((node, labels) => gauge.inc(labels, node.settings.poolMax)),
+    );
+    scrapeGauge(
+      prom,
+      registers,
+      name("pool_waiting_requests"),
+      "Queries waiting for a free connection.",
+      ["role", "node"],
+      (gauge) => everyNode((node, labels) => gauge.inc(labels, node.pool.waitingCount)),
+    );
+    scrapeGauge(prom, registers, name("queries_in_flight"), "Queries running on the node.", ["role", "node"], (gauge) =>
+      everyNode((node, labels) => gauge.inc(labels, node.inFlight)),
+    );
+    scrapeGauge(
+      prom,
+      registers,
+      name("replica_in_rotation"),
+      "1 when reads may go to the replica.",
+      ["node"],
+      (gauge) =>
+        everyNode((node) => {
+          if (node.role === "replica") gauge.inc({ node: node.name }, node.servesReads ? 1 : 0);
+        }),
+    );
+    scrapeGauge(
+      prom,
+      registers,
+      name("replica_lag_seconds"),
+      "Replay lag the replica monitor last measured.",
+      ["node"],
+      (gauge) => {
+        // Several clients of one process may watch the same replica: report the worst view.
+        const worst = new Map<string, number>();
+        everyNode((node) => {
+          const lagMs = node.observed?.lagMs;
+          if (node.role !== "replica" || lagMs === undefined) return;
+          worst.set(node.name, Math.max(worst.get(node.name) ?? 0, lagMs / 1000));
+        });
+        for (const [node, seconds] of worst) gauge.set({ node }, seconds);
+      },
+    );
+  }
+
+  #countQuery(event: QueryEvent): void {
+    const outcome = event.error === undefined ? "ok" : "error";
+    const model = event.model ?? "";
+    const routedKey = `${event.role}\u0000${event.node}\u0000${event.reason}`;
+    let routed = this.#routedChildren.get(routedKey);
+    if (routed === undefined) {
+      routed = this.routed.labels({ role: event.role, node: event.node, reason: event.reason });
+      this.#routedChildren.set(routedKey, routed);
+    }
+    routed.inc();
+    const durationKey = `${routedKey}\u0000${event.operation}\u0000${model}\u0000${outcome}`;
+    let duration = this.#durationChildren.get(durationKey);
+    if (duration === undefined) {
+      duration = this.queryDuration.labels({
+        role: event.role,
+        node: event.node,
+        operation: event.operation,
+        model,
+        outcome,
+      });
+      this.#durationChildren.set(durationKey, duration);
+    }
+    duration.observe(event.durationMs / 1000);
+  }
+
+  attach(context: SplitContext): () => void {
+    this.#contexts.add(context);
+    const events = context.events;
+    const disposers = [
+      events.on("query", (event) => this.#countQuery(event)),
+      events.on("retry", (event) => this.retries.inc({ role: event.role, node: event.node })),
+      events.on("shed", (event) => this.shed.inc({ role: event.role, node: event.node })),
+      events.on("fallback", (event) => this.fallbacks.inc({ reason: event.reason })),
+      events.on("breaker:open", (event) =>
+        this.breakerTransitions.inc({ role: event.role, node: event.node, to: "open" }),
+      ),
+      events.on("breaker:halfOpen", (event) =>
+        this.breakerTransitions.inc({ role: event.role, node: event.node, to: "halfOpen" }),
+      ),
+      events.on("breaker:close", (event) =>
+        this.breakerTransitions.inc({ role: event.role, node: event.node, to: "closed" }),
+      ),
+      events.on("replica:down", (event) => this.replicaTransitions.inc({ node: event.node, state: "down" })),
+      events.on("replica:up", (event) => this.replicaTransitions.inc({ node: event.node, state: "up" })),
+      events.on("replica:lagging", (event) => this.replicaTransitions.inc({ node: event.node, state: "lagging" })),
+    ];
+    return () => {
+      this.#contexts.delete(context);
+      for (const dispose of disposers) dispose();
+    };
+  }
+}
+
+/** A gauge whose values are read from the nodes when Prometheus scrapes, not kept up to date on every change. */
+function scrapeGauge<Label extends string>(
+  prom: PromClientModule,
+  registers: Registry[],
+  name: string,
+  help: string,
+  labelNames: Label[],
+  fill: (gauge: Gauge<Label>) => void,
+): void {
+  new prom.Gauge<Label>({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      fill(this);
+    },
+  });
+}

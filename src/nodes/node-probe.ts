@@ -1,0 +1,116 @@
+import type { Client } from "pg";
+import type { ConnectionSettings } from "../config/connection-url.js";
+import { loadDriver } from "./driver.js";
+import { type Lsn, parseOptionalLsn } from "./lsn.js";
+
+/** What one probe reads off a server, in one round trip. */
+export interface ProbeSample {
+  /** `pg_is_in_recovery()`. */
+  readonly inRecovery: boolean;
+  /** A primary's flushed WAL position (what standbys can stream); undefined on a standby. */
+  readonly walLsn: Lsn | undefined;
+  readonly receiveLsn: Lsn | undefined;
+  readonly replayLsn: Lsn | undefined;
+  /** The standby's clock minus `pg_last_xact_replay_timestamp()`; undefined when unknown. */
+  readonly replayDelayMs: number | undefined;
+}
+
+// One statement for either role. CASE keeps pg_current_wal_flush_lsn() (which fails during
+// recovery) off standbys; the receive/replay functions return NULL on a primary.
+const PROBE_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
+  CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_flush_lsn()::text END AS wal_lsn,
+  pg_last_wal_receive_lsn()::text AS receive_lsn,
+  pg_last_wal_replay_lsn()::text AS replay_lsn,
+  (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_delay_ms`;
+
+interface ProbeRow {
+  in_recovery: boolean;
+  wal_lsn: string | null;
+  receive_lsn: string | null;
+  replay_lsn: string | null;
+  replay_delay_ms: number | null;
+}
+
+/**
+ * The replica monitor's own connection to one node: one small `pg` client (from the adapter's
+ * copy of `pg`), not a connection of the node's Prisma pool, so a busy pool never delays the
+ * probe and the probe never takes a connection from the app. Its socket is unref()ed: a probe
+ * never keeps the process alive. Any failure drops the connection; the next probe reconnects.
+ */
+export class NodeProbe {
+  readonly #settings: ConnectionSettings;
+  readonly #applicationName: string;
+  readonly #timeoutMs: number;
+  #client: Promise<Client> | undefined;
+  #connected: Client | undefined;
+  /** Queries sent (the benchmark reads it). */
+  queries = 0;
+
+  constructor(settings: ConnectionSettings, nodeName: string, timeoutMs: number) {
+    this.#settings = settings;
+    this.#applicationName = `prisma-split/monitor/${nodeName}`;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Reads the node's role and WAL positions; rejects when the node does not answer in time. */
+  async probe(): Promise<ProbeSample> {
+    this.#client ??= this.#connect();
+    try {
+      const client = await this.#client;
+      this.queries++;
+      const { rows } = await client.query<ProbeRow>(PROBE_SQL);
+      const row = rows[0] as ProbeRow;
+      return {
+        inRecovery: row.in_recovery,
+        walLsn: parseOptionalLsn(row.wal_lsn),
+        receiveLsn: parseOptionalLsn(row.receive_lsn),
+        replayLsn: parseOptionalLsn(row.replay_lsn),
+        replayDelayMs: row.replay_delay_ms === null ? undefined : Math.max(0, row.replay_delay_ms),
+      };
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** Drops the connection (if any); the next probe opens a new one. */
+  close(): void {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#connected = undefined;
+    client?.then(
+      (connected) => connected.end().catch(() => {}),
+      () => {},
+    );
+  }
+
+  async #connect(): Promise<Client> {
+    const { pg } = loadDriver();
+    const client = new pg.Client({
+      connectionString: this.#settings.connectionString,
+      connectionTimeoutMillis: this.#timeoutMs,
+      query_timeout: this.#timeoutMs,
+      statement_timeout: this.#timeoutMs,
+      fallback_application_name: this.#applicationName,
+    });
+    // A server going away emits 'error' on an idle client; unheard, it would crash the process.
+    client.on("error", () => {
+      if (this.#connected === client) this.close();
+    });
+    unrefSocket(client);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    unrefSocket(client); // TLS replaces the socket during connect()
+    this.#connected = client;
+    return client;
+  }
+}
+
+function unrefSocket(client: Client): void {
+  const stream = (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream;
+  stream?.unref?.();
+}

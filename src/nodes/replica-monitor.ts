@@ -1,0 +1,228 @@
+import type { SplitEvents } from "../lifecycle/events.js";
+import type { DbNode } from "./db-node.js";
+import { NodeProbe, type ProbeSample } from "./node-probe.js";
+import {
+  type HealthEvent,
+  INITIAL_HEALTH,
+  type LagBounds,
+  nextReplicaHealth,
+  type ProbeOutcome,
+  type ReplicaHealth,
+} from "./replica-health.js";
+import { type Lag, measureLag } from "./replica-lag.js";
+import { WalTimeline } from "./wal-timeline.js";
+
+/** The flags the monitor sets in `DbNode.outOfRotation`. */
+export const ROTATION_FLAGS = Object.freeze({ down: "down", lagging: "lagging", roleMismatch: "role-mismatch" });
+
+export interface ReplicaMonitorOptions extends LagBounds {
+  readonly pollIntervalMs: number;
+  /** A replica that is not in recovery takes no reads (otherwise it is only reported). */
+  readonly strict: boolean;
+  /** Monotonic ms; injectable for tests. Default `performance.now()`. */
+  readonly now?: () => number;
+}
+
+/**
+ * Polls the primary and every replica each `pollIntervalMs` with one cheap query apiece (see
+ * NodeProbe), on its own connections. For each replica it keeps `node.observed` current (role,
+ * lag in ms and bytes, replayed WAL position) and the `down` / `lagging` / `role-mismatch` flags in
+ * `node.outOfRotation`, which the Router honours; it emits `replica:down|up|lagging` and
+ * `role:mismatch` on changes. Its timer is unref()ed and its sockets too: it never keeps the
+ * process alive. `stop()` ends it (createDb wires it to `$disconnect()`).
+ */
+export class ReplicaMonitor {
+  readonly #primary: DbNode;
+  readonly #replicas: readonly DbNode[];
+  readonly #options: ReplicaMonitorOptions;
+  readonly #events: SplitEvents;
+  readonly #now: () => number;
+  readonly #probes: Map<DbNode, NodeProbe>;
+  readonly #health = new Map<DbNode, ReplicaHealth>();
+  readonly #timeline: WalTimeline;
+  #primaryMismatch = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #round: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(primary: DbNode, replicas: readonly DbNode[], options: ReplicaMonitorOptions, events: SplitEvents) {
+    this.#primary = primary;
+    this.#replicas = replicas;
+    this.#options = options;
+    this.#events = events;
+    this.#now = options.now ?? (() => performance.now());
+    // A probe that takes longer than this counts as "down"; never longer than 5 s, never less than 1 s.
+    const timeoutMs = Math.min(5000, Math.max(1000, 2 * options.pollIntervalMs));
+    this.#probes = new Map(
+      [primary, ...replicas].map((node) => [node, new NodeProbe(node.settings, node.name, timeoutMs)]),
+    );
+    // Lags beyond this are reported as "at least this"; enough to see any bound crossed.
+    this.#timeline = new WalTimeline(Math.max(60_000, 4 * (options.maxLagMs ?? 0)));
+  }
+
+  /** Starts polling (the first round at once); idempotent. */
+  start(): void {
+    if (this.#stopped || this.#timer !== undefined || this.#round !== undefined) return;
+    this.#schedule(0);
+  }
+
+  /** Stops polling and closes the probe connections; idempotent. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const probe of this.#probes.values()) probe.close();
+  }
+
+  /** Runs one round now (or joins the running one): tests and benchmarks use it. */
+  pollOnce(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#round ??= this.#poll().finally(() => {
+      this.#round = undefined;
+    });
+    return this.#round;
+  }
+
+  /** Probe queries sent so far, per node name. */
+  queriesSent(): Record<string, number> {
+    return Object.fromEntries([...this.#probes].map(([node, probe]) => [node.name, probe.queries]));
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const started = this.#now();
+      const next = () => {
+        if (!this.#stopped) this.#schedule(Math.max(0, this.#options.pollIntervalMs - (this.#now() - started)));
+      };
+      this.pollOnce().then(next, next);
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #poll(): Promise<void> {
+    const nodes = [this.#primary, ...this.#replicas];
+    const results = await Promise.allSettled(nodes.map((node) => (this.#probes.get(node) as NodeProbe).probe()));
+    if (this.#stopped) return;
+    const now = this.#now();
+    try {
+      const [primaryResult, ...replicaResults] = results;
+      const primaryLsn = this.#observePrimary(primaryResult as PromiseSettledResult<ProbeSample>, now);
+      replicaResults.forEach((result, index) => {
+        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, now);
+      });
+    } catch (error) {
+      // Only an event listener can throw here; the monitor must keep running regardless.
+      process.emitWarning(`prisma-split: an event listener threw in the replica monitor: ${String(error)}`);
+    }
+  }
+
+  #observePrimary(result: PromiseSettledResult<ProbeSample>, now: number): bigint | undefined {
+    const node = this.#primary;
+    if (result.status === "rejected") {
+      node.observed = observation(
+        false,
+        undefined,
+        undefined,
+        { lagMs: undefined, lagBytes: undefined },
+        result.reason,
+      );
+      return undefined;
+    }
+    const sample = result.value;
+    node.observed = observation(true, sample.inRecovery ? "replica" : "primary", undefined, { lagMs: 0, lagBytes: 0 });
+    if (sample.inRecovery !== this.#primaryMismatch) {
+      this.#primaryMismatch = sample.inRecovery;
+      if (sample.inRecovery) {
+        this.#reportMismatch(
+          node,
+          "replica",
+          `prisma-split: the primary (${node.settings.redactedUrl}) is in recovery: it is a standby, and writes sent ` +
+            "to it fail with SQLSTATE 25006. Check primaryUrl / DATABASE_URL (a failover in progress looks the same).",
+        );
+      }
+    }
+    if (sample.walLsn !== undefined) this.#timeline.record(now, sample.walLsn);
+    return sample.walLsn;
+  }
+
+  #observeReplica(
+    node: DbNode,
+    result: PromiseSettledResult<ProbeSample>,
+    primaryLsn: bigint | undefined,
+    now: number,
+  ): void {
+    let outcome: ProbeOutcome;
+    let lag: Lag = { lagMs: undefined, lagBytes: undefined };
+    let replayLsn: bigint | undefined;
+    if (result.status === "rejected") {
+      outcome = { reachable: false };
+    } else {
+      const sample = result.value;
+      replayLsn = sample.replayLsn;
+      if (sample.inRecovery && replayLsn !== undefined) {
+        lag = measureLag({ ...sample, replayLsn }, primaryLsn, this.#timeline, now);
+      }
+      outcome = { reachable: true, inRecovery: sample.inRecovery, ...lag };
+    }
+
+    const previous = this.#health.get(node) ?? INITIAL_HEALTH;
+    const { health, events } = nextReplicaHealth(previous, outcome, this.#options);
+    this.#health.set(node, health);
+    setFlag(node, ROTATION_FLAGS.down, health.status === "down");
+    setFlag(node, ROTATION_FLAGS.lagging, health.status === "lagging");
+    setFlag(node, ROTATION_FLAGS.roleMismatch, this.#options.strict && health.roleMismatch);
+    node.observed =
+      result.status === "rejected"
+        ? observation(false, node.observed?.actualRole, undefined, lag, result.reason)
+        : observation(true, result.value.inRecovery ? "replica" : "primary", replayLsn, lag);
+    for (const event of events) this.#emit(node, event, lag, result.status === "rejected" ? result.reason : undefined);
+  }
+
+  #emit(node: DbNode, event: HealthEvent, lag: Lag, error: unknown): void {
+    if (event === "role:mismatch") {
+      const strict = this.#options.strict
+        ? "replicas.strict is on: it takes no reads."
+        : "It keeps serving reads (set replicas.strict to refuse it).";
+      this.#reportMismatch(
+        node,
+        "primary",
+        `prisma-split: ${node.name} (${node.settings.redactedUrl}) is not in recovery: it is a primary, not a ` +
+          `streaming replica, so it has no replication lag to watch. Check replicaUrls / DATABASE_REPLICA_URLS. ${strict}`,
+      );
+      return;
+    }
+    if (!this.#events.has(event)) return;
+    this.#events.emit(event, {
+      role: "replica",
+      node: node.name,
+      lagMs: lag.lagMs,
+      lagBytes: lag.lagBytes,
+      ...(error === undefined ? {} : { error }),
+    });
+  }
+
+  /** Loud: the event, or a process warning (printed by Node) when nobody listens to it. */
+  #reportMismatch(node: DbNode, actual: "primary" | "replica", message: string): void {
+    if (this.#events.has("role:mismatch")) {
+      this.#events.emit("role:mismatch", { role: node.role, node: node.name, actual, message });
+    } else {
+      process.emitWarning(message, { code: "PRISMA_SPLIT_ROLE_MISMATCH" });
+    }
+  }
+}
+
+function setFlag(node: DbNode, flag: string, on: boolean): void {
+  if (on) node.outOfRotation.add(flag);
+  else node.outOfRotation.delete(flag);
+}
+
+function observation(
+  reachable: boolean,
+  actualRole: "primary" | "replica" | undefined,
+  replayLsn: bigint | undefined,
+  lag: Lag,
+  error?: unknown,
+): NonNullable<DbNode["observed"]> {
+  return { reachable, at: Date.now(), actualRole, replayLsn, lagMs: lag.lagMs, lagBytes: lag.lagBytes, error };
+}

@@ -1,0 +1,225 @@
+import retry from "async-retry";
+import { DatabaseUnavailableError, isDatabaseUnavailable, type NodeRole } from "../errors.js";
+import type { SplitEvents } from "../lifecycle/events.js";
+import type { DbNode } from "../nodes/db-node.js";
+import type { QueryKind, RouteDecision, Router } from "../routing/router.js";
+import { type BackoffSettings, fullJitterDelay } from "./backoff.js";
+import { classifyFault, type Fault } from "./classify-fault.js";
+import { withDeadline } from "./deadline.js";
+import { waitUnlessAborted } from "./wait.js";
+
+/** How a failed attempt is retried. */
+export interface RetrySettings extends BackoffSettings {
+  /** Attempts after the first. */
+  readonly retries: number;
+}
+
+export interface CallPolicySettings {
+  readonly retry: RetrySettings | false;
+  /** Bound of one call, every attempt and wait included, in ms; false = none. */
+  readonly deadlineMs: number | false;
+  /** Source of jitter; injectable for tests. */
+  readonly random?: () => number;
+}
+
+/** What the policy needs from the shared context: the closing signal and its error. */
+export interface ShutdownGate {
+  readonly closed: boolean;
+  readonly closingSignal: AbortSignal;
+  closedError(): Error;
+}
+
+/** One call as the policy sees it. */
+export interface CallShape {
+  readonly kind: QueryKind;
+  readonly forced: NodeRole | undefined;
+}
+
+/** Runs one attempt on the node the router chose. */
+export type RunOn<T> = (decision: RouteDecision) => Promise<T>;
+
+/**
+ * The per-call half of the failure handling, in DESIGN.md's order: shutdown gate → deadline →
+ * retry (with each node's budget) → the chosen node's breaker → bulkhead → the query.
+ * Each attempt is routed anew, away from the nodes that already failed this call.
+ *
+ * - Reads are retried on infrastructure faults, on another replica or the primary.
+ * - Writes (raw SQL included) are retried only when the fault proves the statement never
+ *   reached the server (refused connection, pool-acquire timeout).
+ * - Query errors and prisma-split's own refusals are never retried; query errors pass untouched.
+ * - An infrastructure fault that is not retried (or the last one) becomes a
+ *   `DatabaseUnavailableError` (503) with the original as `cause`.
+ */
+export class CallPolicy {
+  readonly #router: Router;
+  readonly #events: SplitEvents;
+  readonly #gate: ShutdownGate;
+  readonly #settings: CallPolicySettings;
+  readonly #random: () => number;
+
+  constructor(router: Router, events: SplitEvents, gate: ShutdownGate, settings: CallPolicySettings) {
+    this.#router = router;
+    this.#events = events;
+    this.#gate = gate;
+    this.#settings = settings;
+    this.#random = settings.random ?? Math.random;
+  }
+
+  execute<T>(call: CallShape, runOn: RunOn<T>): Promise<T> {
+    if (this.#gate.closed) return Promise.reject(this.#gate.closedError());
+    const deadlineMs = this.#settings.deadlineMs;
+    if (deadlineMs === false) return this.#attempts(call, runOn, Number.POSITIVE_INFINITY);
+    const trail: Trail = { node: undefined };
+    return withDeadline(
+      (deadlineAt) => this.#attempts(call, runOn, deadlineAt, trail),
+      deadlineMs,
+      () => {
+        const role = trail.node?.role ?? (call.kind === "write" || call.forced === "primary" ? "primary" : "replica");
+        return new DatabaseUnavailableError(`prisma-split: the query did not complete within ${deadlineMs} ms`, {
+          role,
+          reason: "unreachable",
+          ...(trail.node === undefined ? {} : { node: trail.node.name }),
+        });
+      },
+    );
+  }
+
+  #attempts<T>(call: CallShape, runOn: RunOn<T>, deadlineAt: number, trail: Trail = { node: undefined }): Promise<T> {
+    const settings = this.#settings.retry;
+    const failed = new Set<DbNode>();
+    let lastError: unknown;
+    return retry<T>(
+      async (bail, attempt) => {
+        let decision: RouteDecision;
+        try {
+          decision = this.#route(call, failed);
+        } catch (error) {
+          // No node left to route to (fallback off): report the fault that emptied the list.
+          bail(lastError === undefined ? (error as Error) : this.#unavailable(lastError, trail.node!, attempt - 1));
+          return undefined as T;
+        }
+        try {
+          return await this.#runRerouting(call, decision, failed, runOn, trail);
+        } catch (error) {
+          const node = trail.node!;
+          const fault = classifyFault(error);
+          if (fault.kind !== "infrastructure") {
+            bail(error as Error);
+            return undefined as T;
+          }
+          failed.add(node);
+          lastError = error;
+          const delayMs = settings === false ? 0 : fullJitterDelay(attempt, settings, this.#random);
+          if (!this.#mayRetry(call, fault, attempt, node, deadlineAt, delayMs)) {
+            bail(this.#unavailable(error, node, attempt));
+            return undefined as T;
+          }
+          if (this.#events.has("retry")) {
+            this.#events.emit("retry", { role: node.role, node: node.name, attempt, delayMs, error });
+          }
+          if (!(await waitUnlessAborted(delayMs, this.#gate.closingSignal))) {
+            bail(this.#gate.closedError());
+            return undefined as T;
+          }
+          throw error;
+        }
+      },
+      // The waits are ours (full jitter, cancellable): async-retry only runs the loop.
+      { retries: settings === false ? 0 : settings.retries, minTimeout: 0, maxTimeout: 0, factor: 1, randomize: false },
+    );
+  }
+
+  #mayRetry(call: CallShape, fault: Fault, attempt: number, node: DbNode, deadlineAt: number, delay: number): boolean {
+    const settings = this.#settings.retry;
+    if (settings === false || attempt > settings.retries) return false;
+    if (call.kind === "read" ? !fault.retryable : !fault.notSent) return false;
+    if (this.#gate.closingSignal.aborted || Date.now() + delay >= deadlineAt) return false;
+    return node.policy === undefined || node.policy.tryRetry();
+  }
+
+  #route(call: CallShape, failed: ReadonlySet<DbNode>): RouteDecision {
+    const decision = this.#router.route(call.kind, call.forced, failed.size === 0 ? undefined : failed);
+    if (decision.reason === "fallback" && this.#events.has("fallback")) {
+      this.#events.emit("fallback", { reason: this.#router.whyNoReplica(failed) });
+    }
+    return decision;
+  }
+
+  /**
+   * Runs one attempt. A read refused by a node's breaker (open, or half-open and busy with its
+   * trial call) or shed by its full bulkhead has not run anywhere: it goes on at once to the
+   * next node the router offers, which has its own breaker and bulkhead. Not a retry: nothing
+   * is run twice and no budget is spent.
+   */
+  async #runRerouting<T>(
+    call: CallShape,
+    first: RouteDecision,
+    failed: ReadonlySet<DbNode>,
+    runOn: RunOn<T>,
+    trail: Trail,
+  ): Promise<T> {
+    let decision = first;
+    const refused = new Set<DbNode>(failed);
+    for (;;) {
+      trail.node = decision.node;
+      try {
+        return await runOn(decision);
+      } catch (error) {
+        if (call.kind !== "read" || !isRefusedBeforeRunning(error)) throw error;
+        refused.add(decision.node);
+        const next = this.#route(call, refused);
+        if (refused.has(next.node)) throw error;
+        decision = next;
+      }
+    }
+  }
+
+  /** The 503 error for an infrastructure fault the call gives up on. */
+  #unavailable(error: unknown, node: DbNode, attempt: number): DatabaseUnavailableError {
+    if (isDatabaseUnavailable(error)) return error;
+    const fault = classifyFault(error);
+    const tries = attempt > 1 ? ` after ${attempt} attempts` : "";
+    // A call cut short by our own shutdown (its query cancelled, its pool ended) says so.
+    const closing = this.#gate.closingSignal.aborted;
+    const during = closing ? " during shutdown" : "";
+    return new DatabaseUnavailableError(
+      `prisma-split: ${node.name} (${node.role}) failed${tries}${during}: ${fault.label}`,
+      {
+        role: node.role,
+        node: node.name,
+        reason: closing ? "shutting-down" : attempt > 1 ? "retries-exhausted" : "unreachable",
+        retryAfterSeconds: node.policy?.retryAfterSeconds() ?? 1,
+        cause: error,
+      },
+    );
+  }
+}
+
+function isRefusedBeforeRunning(error: unknown): boolean {
+  return isDatabaseUnavailable(error) && (error.reason === "breaker-open" || error.reason === "overloaded");
+}
+
+/** The node the call last ran on, for errors built outside the attempt loop. */
+interface Trail {
+  node: DbNode | undefined;
+}
+
+/**
+ * A transaction on the primary: never retried (its statements are the user's), refused while the
+ * primary's breaker is open, and an infrastructure fault becomes a 503 error.
+ */
+export function runTransaction<T>(gate: ShutdownGate, primary: DbNode, start: () => Promise<T>): Promise<T> {
+  if (gate.closed) return Promise.reject(gate.closedError());
+  const run = () => primary.run(start);
+  const running = primary.policy === undefined ? run() : primary.policy.executeUntimed(run);
+  return running.catch((error: unknown) => {
+    if (classifyFault(error).kind !== "infrastructure") throw error;
+    throw new DatabaseUnavailableError(`prisma-split: the transaction failed on ${primary.name}`, {
+      role: primary.role,
+      node: primary.name,
+      reason: "unreachable",
+      retryAfterSeconds: primary.policy?.retryAfterSeconds() ?? 1,
+      cause: error,
+    });
+  });
+}

@@ -1,0 +1,143 @@
+import CircuitBreaker from "opossum";
+import { DatabaseUnavailableError, isDatabaseUnavailable, type NodeRole } from "../errors.js";
+import { isInfrastructureFault } from "./classify-fault.js";
+
+/**
+ * What the breaker counts as a failure: infrastructure faults, and a call that waited in the
+ * bulkhead's queue for `pool_timeout` without a slot (the node is not finishing its queries).
+ * Query errors count as successes. A call shed at once never reaches the breaker.
+ */
+function countsAsFailure(error: unknown): boolean {
+  return isInfrastructureFault(error) || (isDatabaseUnavailable(error) && error.reason === "overloaded");
+}
+
+/** opossum's options that prisma-split sets, with database-minded values (see `DEFAULT_BREAKER_OPTIONS`). */
+export interface BreakerSettings {
+  readonly timeout: number | false;
+  readonly resetTimeout: number;
+  readonly errorThresholdPercentage: number;
+  readonly volumeThreshold: number;
+  readonly rollingCountTimeout: number;
+  readonly rollingCountBuckets: number;
+  /** Opens after this many infrastructure failures in a row, whatever the window holds; false = off. */
+  readonly consecutiveFailures: number | false;
+}
+
+export type BreakerState = "closed" | "open" | "halfOpen";
+
+/** Called on every state change, so the node, the router and `db.$events` follow. */
+export type BreakerListener = (state: BreakerState) => void;
+
+type Action = () => Promise<unknown>;
+
+/**
+ * One node's circuit breaker (never one per model: it is the server that fails). Only
+ * infrastructure faults count as failures (`errorFilter` counts query errors as successes);
+ * opossum's `capacity` is left unlimited, since its rejections would count as failures — the
+ * bulkhead limits concurrency instead.
+ *
+ * @example
+ * const breaker = new NodeBreaker(settings, { role: "primary", node: "primary" }, (state) => log(state));
+ * await breaker.execute(() => runQuery());
+ */
+export class NodeBreaker {
+  readonly #breaker: CircuitBreaker<[Action], unknown>;
+  readonly #settings: BreakerSettings;
+  readonly #who: { readonly role: NodeRole; readonly node: string };
+  readonly #now: () => number;
+  #openedAt = 0;
+
+  constructor(
+    settings: BreakerSettings,
+    who: { readonly role: NodeRole; readonly node: string },
+    onChange: BreakerListener,
+    now: () => number = Date.now,
+  ) {
+    this.#settings = settings;
+    this.#who = who;
+    this.#now = now;
+    this.#breaker = new CircuitBreaker<[Action], unknown>((action: Action) => action(), {
+      name: `prisma-split:${who.node}`,
+      timeout: settings.timeout,
+      resetTimeout: settings.resetTimeout,
+      errorThresholdPercentage: settings.errorThresholdPercentage,
+      volumeThreshold: settings.volumeThreshold,
+      rollingCountTimeout: settings.rollingCountTimeout,
+      rollingCountBuckets: settings.rollingCountBuckets,
+      errorFilter: (error: Error) => !countsAsFailure(error),
+      // No percentile bookkeeping or snapshot timer per call: nobody reads them.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+    } as CircuitBreaker.Options<[Action]>);
+    this.#breaker.on("open", () => {
+      this.#openedAt = this.#now();
+      onChange("open");
+    });
+    this.#breaker.on("halfOpen", () => onChange("halfOpen"));
+    this.#breaker.on("close", () => onChange("closed"));
+    // opossum's rule is a percentage over a time window: after minutes of successes a dead node
+    // needs as many failures again before it opens. A streak of failures says it at once.
+    const streakLimit = settings.consecutiveFailures;
+    if (streakLimit !== false) {
+      let streak = 0;
+      this.#breaker.on("success", () => {
+        streak = 0;
+      });
+      this.#breaker.on("failure", () => {
+        streak += 1;
+        if (streak >= streakLimit && this.#breaker.closed) this.#breaker.open();
+      });
+      this.#breaker.on("open", () => {
+        streak = 0;
+      });
+    }
+  }
+
+  get state(): BreakerState {
+    if (this.#breaker.halfOpen) return "halfOpen";
+    return this.#breaker.opened ? "open" : "closed";
+  }
+
+  /** Runs `action` through the breaker; refuses at once with a 503 error while it is open. */
+  execute<T>(action: () => Promise<T>): Promise<T> {
+    return (this.#breaker.fire(action) as Promise<T>).catch((error: unknown) => {
+      throw this.#translate(error);
+    });
+  }
+
+  /** Seconds until an open breaker lets a trial call through (at least 1). */
+  retryAfterSeconds(): number {
+    if (this.state !== "open") return 1;
+    const remainingMs = this.#settings.resetTimeout - (this.#now() - this.#openedAt);
+    return Math.max(1, Math.ceil(remainingMs / 1000));
+  }
+
+  /** Stops the breaker's timers; later calls are refused as shutting down. */
+  shutdown(): void {
+    if (!this.#breaker.isShutdown) this.#breaker.shutdown();
+  }
+
+  /** opossum's own refusals become prisma-split's 503 errors; everything else passes unchanged. */
+  #translate(error: unknown): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === "EOPENBREAKER") {
+      return new DatabaseUnavailableError(
+        `prisma-split: the circuit breaker of ${this.#who.node} (${this.#who.role}) is open after repeated failures`,
+        {
+          role: this.#who.role,
+          node: this.#who.node,
+          reason: "breaker-open",
+          retryAfterSeconds: this.retryAfterSeconds(),
+        },
+      );
+    }
+    if (code === "ESHUTDOWN") {
+      return new DatabaseUnavailableError(`prisma-split: ${this.#who.node} is shutting down`, {
+        role: this.#who.role,
+        node: this.#who.node,
+        reason: "shutting-down",
+      });
+    }
+    return error;
+  }
+}

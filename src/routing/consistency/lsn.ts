@@ -1,0 +1,53 @@
+import { type Lsn, parseLsn } from "../../nodes/lsn.js";
+import { ANY_NODE, type ConsistencyMode, type ReadGate, STICKY } from "./types.js";
+
+/** Reads the primary's WAL position right after a write. */
+export type ReadPrimaryLsn = () => Promise<Lsn>;
+
+/**
+ * `"lsn"`: after a write, one `SELECT pg_current_wal_insert_lsn()` on the primary; the context's
+ * reads then go to a replica whose replayed position (as the replica monitor last saw it) has
+ * reached that, else to the primary. A read never pays an extra query: when the monitor has not
+ * yet seen a replica catch up, the primary answers, and one round trip there costs what asking a
+ * replica "have you caught up?" would, before even reading.
+ *
+ * The insert position, not `pg_current_wal_lsn()`: with `synchronous_commit = off` a commit can
+ * return before its WAL is written, and the write position may then be short of it.
+ *
+ * @param stickyMs how long reads stay on the primary when the position could not be read.
+ */
+export function lsnMode(readPrimaryLsn: ReadPrimaryLsn, stickyMs: number): ConsistencyMode {
+  return {
+    name: "lsn",
+    readGate(state, now): ReadGate {
+      if (state.lsnMissingAt !== undefined && now < state.lsnMissingAt + stickyMs) return STICKY;
+      return state.lsn === undefined ? ANY_NODE : { kind: "replayed", lsn: state.lsn };
+    },
+    async recordWrite(state, now, failed) {
+      state.noteWrite(now());
+      if (failed) {
+        // It may have committed, but asking the primary now (perhaps down: that may be why it
+        // failed) would hold the error back: the sticky window covers it instead.
+        state.noteLsnMissing(now());
+        return;
+      }
+      try {
+        state.noteLsn(await readPrimaryLsn());
+      } catch {
+        // The write is done; only its position is unknown (the primary just went away?): the
+        // context falls back to "session" for this write rather than failing it.
+        state.noteLsnMissing(now());
+      }
+    },
+  };
+}
+
+/** The query `"lsn"` runs on the primary after a write. */
+export const PRIMARY_LSN_SQL = "SELECT pg_current_wal_insert_lsn()::text AS lsn";
+
+/** Parses PRIMARY_LSN_SQL's single row. */
+export function lsnOfRow(rows: ReadonlyArray<{ lsn?: unknown }>): Lsn {
+  const text = rows[0]?.lsn;
+  if (typeof text !== "string") throw new Error("pg_current_wal_insert_lsn() returned no position");
+  return parseLsn(text);
+}

@@ -1,0 +1,27 @@
+import type { ReadYourWrites } from "../../config/options.js";
+import type { Lsn } from "../../nodes/lsn.js";
+import type { SessionState } from "./session-state.js";
+
+/** What a read of a consistency context needs. */
+export type ReadGate =
+  /** Nothing: any replica will do. */
+  | { readonly kind: "any" }
+  /** The primary (a write happened within the sticky window). */
+  | { readonly kind: "sticky" }
+  /** A replica that has replayed up to `lsn`, else the primary. */
+  | { readonly kind: "replayed"; readonly lsn: Lsn };
+
+export const ANY_NODE: ReadGate = Object.freeze({ kind: "any" });
+export const STICKY: ReadGate = Object.freeze({ kind: "sticky" });
+
+/** One `consistency.readYourWrites` mode. */
+export interface ConsistencyMode {
+  readonly name: ReadYourWrites;
+  /** What a read needs now, given the context's state; `now` is wall-clock ms. */
+  readGate(state: SessionState, now: number): ReadGate;
+  /**
+   * Records a write that settled in the context, successful or not (a failed write may still
+   * have committed). Resolves when later reads can rely on it. Never rejects.
+   */
+  recordWrite(state: SessionState, now: () => number, failed: boolean): Promise<void> | undefined;
+}

@@ -1,0 +1,245 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CreateDbOptions } from "../../../src/config/options.ts";
+import { createDb } from "../../../src/index.ts";
+import { PrismaClient } from "../../generated/prisma/client.ts";
+import { type TestDb, useCluster } from "../harness.ts";
+import { countExactlyOnce, leftovers, resourceCounts } from "./checks.ts";
+import { type LoadResult, runLoad, type Sample } from "./load.ts";
+import { describeFailures, formatTable, type ScenarioRow } from "./report.ts";
+import { TcpProxy } from "./tcp-proxy.ts";
+
+// Real primary + streaming replica, a bounded mixed load (8 workers, 70 % reads, 30 % writes
+// with unique keys, a few seconds), one fault per scenario. Behaviour is asserted; the numbers
+// are printed in a table after the last scenario.
+
+type DbOptions = Omit<CreateDbOptions<PrismaClient>, "PrismaClient">;
+interface Observed {
+  result: LoadResult;
+  events: string[];
+  marks: Record<string, number>;
+}
+
+const LOAD = { workers: 8, readShare: 0.7, pauseMs: 5 };
+/** Test-friendly breaker: a trial call 1 s after opening (default 5 s), opens after 5 calls. */
+const BREAKER = { resetTimeout: 1_000, volumeThreshold: 5 };
+const rows: ScenarioRow[] = [];
+const notes: string[] = [];
+
+describe("chaos: node failures under load", () => {
+  const { cluster } = useCluster(1);
+  let authorId = 0;
+
+  beforeAll(async () => {
+    const [author] = await cluster().primary.query<{ id: number }>(
+      "INSERT INTO users (email) VALUES ('chaos-author@example.test') RETURNING id",
+    );
+    authorId = author!.id;
+    await cluster().waitForReplicas();
+  });
+
+  afterAll(() => {
+    console.log(`\nchaos suite (8 workers, 70% reads / 30% writes)\n${formatTable(rows)}\n${notes.join("\n")}\n`);
+  });
+
+  /** Runs the load while `fault` plays out, then checks acknowledged writes and leftovers. */
+  async function scenario(
+    name: string,
+    options: DbOptions,
+    durationMs: number,
+    fault: (marks: Record<string, number>, db: TestDb) => Promise<void>,
+  ): Promise<Observed> {
+    const before = resourceCounts();
+    const db: TestDb = createDb({
+      PrismaClient,
+      primaryUrl: cluster().primaryUrl,
+      replicaUrls: cluster().replicaUrls,
+      ...options,
+    });
+    const events: string[] = [];
+    for (const name of ["breaker:open", "breaker:halfOpen", "breaker:close", "shed", "replica:down"] as const) {
+      db.$events.on(name, (event) => events.push(`${name} ${event.node}`));
+    }
+    const marks: Record<string, number> = {};
+    let result: LoadResult;
+    try {
+      // The fault's first steps run before the load's first requests (scenario 4 takes the slots first).
+      const faulted = fault(marks, db);
+      [result] = await Promise.all([
+        runLoad(db, { ...LOAD, durationMs, tag: name.replace(/\W+/g, "-"), authorId }),
+        faulted,
+      ]);
+    } finally {
+      await db.$disconnect();
+    }
+    for (const node of cluster().nodes) await node.start();
+    await cluster().waitForReplicas(30_000);
+    const exactlyOnce = await countExactlyOnce(cluster(), result.acknowledged);
+    rows.push({
+      scenario: name,
+      samples: result.samples,
+      exactlyOnce,
+      acknowledged: result.acknowledged.length,
+      leftovers: await leftovers(cluster(), before),
+    });
+    notes.push(`${name}: failures: ${describeFailures(result.samples)}; breaker: ${summarize(events)}`);
+    return { result, events, marks };
+  }
+
+  const last = () => rows.at(-1)!;
+  const where = (samples: readonly Sample[], test: (sample: Sample) => boolean) => samples.filter(test);
+  function expectAcknowledgedWritesExactlyOnce(): void {
+    expect(last().acknowledged).toBeGreaterThan(0);
+    expect(last().exactlyOnce).toBe(last().acknowledged);
+    expect(last().leftovers).toBe("none");
+  }
+
+  it("1. a replica killed (immediate) mid-load and restarted: no read fails", async () => {
+    const replica = cluster().replicas[0]!;
+    const { result, marks, events } = await scenario("replica killed", { breaker: BREAKER }, 6_000, async (marks) => {
+      await sleep(1_000);
+      await replica.kill();
+      marks.killed = performance.now();
+      await sleep(1_500);
+      await replica.start();
+      marks.restarted = performance.now();
+    });
+    const { samples } = result;
+    expect(where(samples, (s) => s.outcome !== "ok")).toEqual([]);
+    // Reads moved to the primary while the replica was down, and came back to it afterwards.
+    const port = replica.port;
+    expect(
+      where(samples, (s) => s.kind === "read" && s.startedAt < marks.killed! && s.port === port).length,
+    ).toBeGreaterThan(0);
+    expect(
+      where(samples, (s) => s.kind === "read" && s.startedAt > marks.restarted! && s.port === port).length,
+    ).toBeGreaterThan(0);
+    // Whichever notices first takes it out of rotation: its breaker, or the replica monitor's poll.
+    expect(
+      events.filter((event) => event === "breaker:open replica-0" || event === "replica:down replica-0"),
+    ).not.toEqual([]);
+    expectAcknowledgedWritesExactlyOnce();
+  }, 90_000);
+
+  it("2. the primary killed mid-load and restarted: writes fail fast with 503 only, reads go on, writes resume", async () => {
+    const primary = cluster().primary;
+    const { result, marks, events } = await scenario("primary killed", { breaker: BREAKER }, 6_000, async (marks) => {
+      await sleep(1_000);
+      await primary.kill();
+      marks.killed = performance.now();
+      await sleep(2_000);
+      await primary.start();
+      marks.restarted = performance.now();
+    });
+    const { samples } = result;
+    expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
+    expect(where(samples, (s) => s.kind === "read" && s.outcome !== "ok")).toEqual([]);
+    const unavailable = where(samples, (s) => s.outcome === "503");
+    expect(unavailable.length).toBeGreaterThan(0);
+    expect(unavailable.every((s) => s.kind === "write")).toBe(true);
+    // Once the breaker is open, writes are refused without touching the network.
+    expect(events).toContain("breaker:open primary");
+    expect(where(unavailable, (s) => s.detail === "breaker-open").length).toBeGreaterThan(0);
+    // No hang: every call came back within the time bounds (generous: this asserts no hang, not speed).
+    expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(15_000);
+    // Writes resumed after the restart, with the same client.
+    expect(
+      where(samples, (s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > marks.restarted!).length,
+    ).toBeGreaterThan(0);
+    expectAcknowledgedWritesExactlyOnce();
+  }, 90_000);
+
+  it("3a. a black-holed replica: reads bounded by the breaker's timeout go to the primary, the breaker opens", async () => {
+    const proxy = await new TcpProxy(cluster().replicas[0]!.port).listen();
+    try {
+      const options: DbOptions = {
+        replicaUrls: [`postgresql://postgres@127.0.0.1:${proxy.port}/app?connect_timeout=1&pool_timeout=1`],
+        breaker: { ...BREAKER, timeout: 500 },
+      };
+      const { result, events } = await scenario("replica black-holed", options, 6_000, async () => {
+        await sleep(1_000);
+        proxy.blackHole();
+        await sleep(2_000);
+        proxy.restore();
+      });
+      const { samples } = result;
+      expect(where(samples, (s) => s.outcome !== "ok")).toEqual([]);
+      expect(events).toContain("breaker:open replica-0");
+      expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(10_000);
+      expectAcknowledgedWritesExactlyOnce();
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
+
+  it("3b. a black-holed primary: writes end in a bounded 503, the breaker opens, reads go on", async () => {
+    const proxy = await new TcpProxy(cluster().primary.port).listen();
+    try {
+      const options: DbOptions = {
+        primaryUrl: `postgresql://postgres@127.0.0.1:${proxy.port}/app?connect_timeout=1&pool_timeout=1`,
+        breaker: { ...BREAKER, timeout: 500 },
+      };
+      const { result, events, marks } = await scenario("primary black-holed", options, 6_000, async (marks) => {
+        await sleep(1_000);
+        proxy.blackHole();
+        await sleep(2_000);
+        proxy.restore();
+        marks.restored = performance.now();
+      });
+      const { samples } = result;
+      expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
+      expect(where(samples, (s) => s.kind === "read" && s.outcome !== "ok")).toEqual([]);
+      expect(where(samples, (s) => s.outcome === "503").length).toBeGreaterThan(0);
+      expect(events).toContain("breaker:open primary");
+      expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(10_000);
+      expect(
+        where(samples, (s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > marks.restored!).length,
+      ).toBeGreaterThan(0);
+      expectAcknowledgedWritesExactlyOnce();
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
+
+  it("4. pool exhaustion: slow queries hold every primary connection, excess writes are shed with 503 at once", async () => {
+    const options: DbOptions = {
+      primaryUrl: `${cluster().primaryUrl}?connection_limit=2&pool_timeout=5`,
+      bulkhead: { maxQueue: 4 },
+      breaker: BREAKER,
+    };
+    const slow: string[] = [];
+    const { result, events, marks } = await scenario("pool exhausted", options, 6_000, async (marks, db) => {
+      // Two hold both connections for 2 s, two wait in the queue and then hold them 2 s more.
+      const holders = Array.from({ length: 4 }, () => Promise.resolve(db.$executeRawUnsafe("SELECT pg_sleep(2)")));
+      marks.exhausted = performance.now();
+      const outcomes = await Promise.allSettled(holders);
+      marks.freed = performance.now();
+      slow.push(
+        ...outcomes.map((outcome) =>
+          outcome.status === "fulfilled" ? "held" : String((outcome.reason as Error).message).slice(0, 120),
+        ),
+      );
+    });
+    const { samples } = result;
+    expect(slow).toEqual(["held", "held", "held", "held"]);
+    expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
+    expect(where(samples, (s) => s.kind === "read" && s.outcome !== "ok")).toEqual([]);
+    const shed = where(samples, (s) => s.outcome === "503");
+    expect(shed.length).toBeGreaterThan(0);
+    expect(shed.every((s) => s.detail === "overloaded")).toBe(true);
+    expect(events.some((event) => event.startsWith("shed primary"))).toBe(true);
+    expect(events.some((event) => event.startsWith("breaker:open"))).toBe(false);
+    // The process stayed healthy: writes go through again once the slow queries are done.
+    expect(
+      where(samples, (s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > marks.freed!).length,
+    ).toBeGreaterThan(0);
+    notes.push(`pool exhausted: slow holders ${slow.join(", ")}`);
+    expectAcknowledgedWritesExactlyOnce();
+  }, 90_000);
+});
+
+function summarize(events: readonly string[]): string {
+  const tally = new Map<string, number>();
+  for (const event of events) tally.set(event, (tally.get(event) ?? 0) + 1);
+  return [...tally].map(([event, n]) => `${event} ×${n}`).join(", ") || "no events";
+}

@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { isDatabaseUnavailable } from "../../../src/index.ts";
+import type { TestDb } from "../harness.ts";
+
+/** One request of the load and how it ended. */
+export interface Sample {
+  readonly kind: "read" | "write";
+  readonly startedAt: number;
+  readonly ms: number;
+  readonly outcome: "ok" | "503" | "other";
+  /** For a 503, its reason; for another error, its message. */
+  readonly detail?: string;
+  /** For a read, the port of the server that answered. */
+  readonly port?: number;
+  readonly message?: string;
+}
+
+export interface LoadResult {
+  readonly samples: readonly Sample[];
+  /** Titles of posts whose create() was acknowledged. */
+  readonly acknowledged: readonly string[];
+}
+
+export interface LoadOptions {
+  readonly workers: number;
+  readonly durationMs: number;
+  /** Share of reads, the rest are writes with unique keys. */
+  readonly readShare: number;
+  /** Pause of each worker between its requests: bounds the load on 2 shared cores. */
+  readonly pauseMs: number;
+  readonly tag: string;
+  readonly authorId: number;
+}
+
+/**
+ * A bounded mixed load: `workers` loops, each a read (node_info, so the answering server is
+ * known) or a write (a post with a unique title; posts have no unique constraint, so a write
+ * that ran twice would show as two rows).
+ */
+export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadResult> {
+  const samples: Sample[] = [];
+  const acknowledged: string[] = [];
+  const stopAt = performance.now() + options.durationMs;
+  const worker = async (id: number) => {
+    for (let i = 0; performance.now() < stopAt; i++) {
+      const kind = Math.random() < options.readShare ? "read" : "write";
+      const startedAt = performance.now();
+      const title = `${options.tag}-${id}-${i}`;
+      try {
+        if (kind === "read") {
+          const row = await db.nodeInfo.findFirst();
+          samples.push({ kind, startedAt, ms: performance.now() - startedAt, outcome: "ok", port: row?.port });
+        } else {
+          await db.post.create({ data: { title, authorId: options.authorId } });
+          acknowledged.push(title);
+          samples.push({ kind, startedAt, ms: performance.now() - startedAt, outcome: "ok" });
+        }
+      } catch (error) {
+        const ms = performance.now() - startedAt;
+        if (isDatabaseUnavailable(error)) {
+          samples.push({ kind, startedAt, ms, outcome: "503", detail: error.reason, message: error.message });
+        } else samples.push({ kind, startedAt, ms, outcome: "other", detail: String((error as Error).message) });
+      }
+      await sleep(options.pauseMs);
+    }
+  };
+  await Promise.all(Array.from({ length: options.workers }, (_, id) => worker(id)));
+  return { samples, acknowledged };
+}

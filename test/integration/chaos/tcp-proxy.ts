@@ -1,0 +1,75 @@
+import net from "node:net";
+
+/**
+ * A TCP proxy in front of a database node that can black-hole traffic: it stops forwarding in
+ * both directions without closing anything, as a dead switch or a firewall that drops packets
+ * would. New connections are accepted and never reach the server. `restore()` forwards again.
+ */
+export class TcpProxy {
+  readonly #server: net.Server;
+  readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket | undefined }>();
+  readonly #targetPort: number;
+  #blackHoled = false;
+  port = 0;
+
+  constructor(targetPort: number) {
+    this.#targetPort = targetPort;
+    this.#server = net.createServer((client) => this.#accept(client));
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    this.port = (this.#server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  blackHole(): void {
+    this.#blackHoled = true;
+    for (const pair of this.#pairs) {
+      pair.client.unpipe();
+      pair.upstream?.unpipe();
+      pair.client.pause();
+      pair.upstream?.pause();
+    }
+  }
+
+  restore(): void {
+    this.#blackHoled = false;
+    for (const pair of this.#pairs) this.#forward(pair);
+  }
+
+  /** Closes every connection and the listening socket. */
+  close(): Promise<void> {
+    for (const pair of this.#pairs) {
+      pair.client.destroy();
+      pair.upstream?.destroy();
+    }
+    this.#pairs.clear();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(client: net.Socket): void {
+    const pair: { client: net.Socket; upstream: net.Socket | undefined } = { client, upstream: undefined };
+    this.#pairs.add(pair);
+    client.on("error", () => {});
+    client.on("close", () => {
+      pair.upstream?.destroy();
+      this.#pairs.delete(pair);
+    });
+    client.pause();
+    if (!this.#blackHoled) this.#forward(pair);
+  }
+
+  #forward(pair: { client: net.Socket; upstream: net.Socket | undefined }): void {
+    if (pair.upstream === undefined) {
+      const upstream = net.connect(this.#targetPort, "127.0.0.1");
+      upstream.on("error", () => pair.client.destroy());
+      upstream.on("close", () => pair.client.destroy());
+      pair.upstream = upstream;
+    }
+    pair.client.pipe(pair.upstream);
+    pair.upstream.pipe(pair.client);
+    pair.client.resume();
+    pair.upstream.resume();
+  }
+}

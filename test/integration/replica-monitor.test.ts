@@ -1,0 +1,206 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { splitContextOf } from "../../src/client/split-context.ts";
+import type { SplitEventMap } from "../../src/lifecycle/events.ts";
+import type { DbNode } from "../../src/nodes/db-node.ts";
+import type { RouteReason } from "../../src/routing/router.ts";
+import { type TestDb, uniqueEmail, useCluster } from "./harness.ts";
+
+const run = promisify(execFile);
+const POLL_MS = 100;
+const MAX_LAG_MS = 300;
+
+type Recorded = { name: keyof SplitEventMap; at: number; payload: unknown };
+
+/** Every monitor event of `db`, with the time it came. */
+function record(db: TestDb): Recorded[] {
+  const seen: Recorded[] = [];
+  for (const name of ["replica:down", "replica:up", "replica:lagging", "role:mismatch"] as const) {
+    db.$events.on(name, (payload: unknown) => seen.push({ name, at: performance.now(), payload }));
+  }
+  return seen;
+}
+
+function replicaNode(db: TestDb, index = 0): DbNode {
+  return splitContextOf(db)!.router.replicas[index]!;
+}
+
+async function servedBy(db: TestDb): Promise<{ port: number; reason: RouteReason }> {
+  let reason: RouteReason | undefined;
+  const off = db.$events.on("query", (event) => {
+    reason = event.reason;
+  });
+  try {
+    const { port } = await db.nodeInfo.findFirstOrThrow();
+    return { port, reason: reason! };
+  } finally {
+    off();
+  }
+}
+
+const waitFor = (seen: Recorded[], name: keyof SplitEventMap, after = 0) =>
+  expect
+    .poll(() => seen.find((event) => event.name === name && event.at >= after), { timeout: 20_000, interval: 20 })
+    .toBeDefined();
+
+describe("replica monitor on a real primary and streaming replica", () => {
+  const { cluster, db } = useCluster(1);
+  const monitored = (extra: { strict?: boolean } = {}, replicaUrls?: string[]) =>
+    db({
+      replicas: { pollIntervalMs: POLL_MS, maxLagMs: MAX_LAG_MS, ...extra },
+      ...(replicaUrls === undefined ? {} : { replicaUrls }),
+    });
+
+  it("an idle primary does not look like lag, though the last replayed commit is old", async () => {
+    await cluster().waitForReplicas();
+    const client = monitored();
+    const seen = record(client);
+    await new Promise((resolve) => setTimeout(resolve, 3 * MAX_LAG_MS));
+    // The naive measure, now() - pg_last_xact_replay_timestamp(), is past the bound by now...
+    const [naive] = await cluster().replicas[0]!.query<{ ms: number }>(
+      "SELECT (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS ms",
+    );
+    expect(naive!.ms).toBeGreaterThan(MAX_LAG_MS);
+    // ...but receive = replay = the primary's position: caught up.
+    expect(seen.filter((event) => event.name === "replica:lagging")).toEqual([]);
+    expect(replicaNode(client).observed).toMatchObject({
+      reachable: true,
+      actualRole: "replica",
+      lagMs: 0,
+      lagBytes: 0,
+    });
+    expect(await servedBy(client)).toEqual({ port: cluster().replicas[0]!.port, reason: "read" });
+  });
+
+  it("a replica paused past maxLagMs leaves rotation, and returns once caught up after resume", async () => {
+    const replica = cluster().replicas[0]!;
+    const client = monitored();
+    const seen = record(client);
+    await expect.poll(() => replicaNode(client).observed?.lagMs, { timeout: 10_000 }).toBe(0);
+    await cluster().pauseReplay(replica);
+    try {
+      await cluster().primary.query("INSERT INTO users (email) VALUES ($1)", [uniqueEmail("lag")]);
+      const wrote = performance.now();
+      await waitFor(seen, "replica:lagging");
+      const left = seen.find((event) => event.name === "replica:lagging")!;
+      const polls = (left.at - wrote - MAX_LAG_MS) / POLL_MS;
+      console.log(
+        `lagging after ${Math.round(left.at - wrote)} ms (maxLagMs ${MAX_LAG_MS}, poll ${POLL_MS} ms: ` +
+          `${polls.toFixed(1)} poll intervals past the bound), payload ${JSON.stringify(left.payload)}`,
+      );
+      expect(replicaNode(client).outOfRotation.has("lagging")).toBe(true);
+      expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "fallback" });
+    } catch (error) {
+      await cluster().resumeReplay(replica);
+      throw error;
+    }
+    const resumed = performance.now();
+    await cluster().resumeReplay(replica);
+    await waitFor(seen, "replica:up", resumed);
+    expect(replicaNode(client).servesReads).toBe(true);
+    expect(replicaNode(client).observed?.lagMs).toBeLessThanOrEqual(MAX_LAG_MS / 2);
+    expect(await servedBy(client)).toEqual({ port: replica.port, reason: "read" });
+  });
+
+  it("a stopped replica leaves rotation (reads fall back, none fails) and returns after start", async () => {
+    const replica = cluster().replicas[0]!;
+    const client = monitored();
+    const seen = record(client);
+    expect((await servedBy(client)).port).toBe(replica.port);
+    await replica.stop("immediate");
+    try {
+      await waitFor(seen, "replica:down");
+      expect(replicaNode(client).outOfRotation.has("down")).toBe(true);
+      expect(replicaNode(client).observed?.reachable).toBe(false);
+      expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "fallback" });
+    } catch (error) {
+      await replica.start();
+      throw error;
+    }
+    const started = performance.now();
+    await replica.start();
+    await waitFor(seen, "replica:up", started);
+    expect(await servedBy(client)).toEqual({ port: replica.port, reason: "read" });
+  });
+
+  it("a replica URL that points at the primary is reported: role:mismatch event and node state", async () => {
+    // Another host name for the primary, so that the URL check at createDb() cannot catch it.
+    const disguised = cluster().primaryUrl.replace("127.0.0.1", "localhost");
+    const client = monitored({}, [disguised]);
+    const seen = record(client);
+    await waitFor(seen, "role:mismatch");
+    const mismatch = seen.find((event) => event.name === "role:mismatch")!.payload;
+    expect(mismatch).toMatchObject({ role: "replica", node: "replica-0", actual: "primary" });
+    expect((mismatch as { message: string }).message).toMatch(/replica-0 \(.*localhost.*\) is not in recovery/);
+    expect(replicaNode(client).observed?.actualRole).toBe("primary");
+    // Not strict: reported, and it keeps serving reads.
+    expect(replicaNode(client).servesReads).toBe(true);
+    expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "read" });
+    expect(seen.filter((event) => event.name === "role:mismatch")).toHaveLength(1); // once, not every poll
+  });
+
+  it("swapped URLs are reported for both nodes", async () => {
+    const client = db({
+      primaryUrl: cluster().replicaUrls[0]!,
+      replicaUrls: [cluster().primaryUrl],
+      replicas: { pollIntervalMs: POLL_MS },
+    });
+    const seen = record(client);
+    await expect.poll(() => seen.filter((event) => event.name === "role:mismatch").length, { timeout: 20_000 }).toBe(2);
+    const payloads = seen.map((event) => event.payload as { node: string; actual: string; message: string });
+    expect(payloads.map(({ node, actual }) => ({ node, actual })).sort((a, b) => a.node.localeCompare(b.node))).toEqual(
+      [
+        { node: "primary", actual: "replica" },
+        { node: "replica-0", actual: "primary" },
+      ],
+    );
+    expect(payloads.find((p) => p.node === "primary")!.message).toMatch(/is in recovery: it is a standby.*25006/);
+    expect(splitContextOf(client)!.router.primary.observed?.actualRole).toBe("replica");
+  });
+
+  it("with replicas.strict, the mismatched replica takes no reads", async () => {
+    const disguised = cluster().primaryUrl.replace("127.0.0.1", "localhost");
+    const client = monitored({ strict: true }, [disguised]);
+    const seen = record(client);
+    await waitFor(seen, "role:mismatch");
+    expect((seen[0]!.payload as { message: string }).message).toMatch(/replicas\.strict is on: it takes no reads/);
+    expect([...replicaNode(client).outOfRotation]).toEqual(["role-mismatch"]);
+    expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "fallback" });
+  });
+
+  it("$disconnect() stops the monitor: no more probes, its connections closed", async () => {
+    const monitorConnections = async () =>
+      (
+        await cluster().primary.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'prisma-split/monitor/primary'",
+        )
+      )[0]!.n;
+    const before = await monitorConnections(); // this file's earlier clients still poll
+    const client = monitored();
+    const monitor = splitContextOf(client)!.monitor!;
+    await expect.poll(() => monitor.queriesSent()["replica-0"], { timeout: 10_000 }).toBeGreaterThan(1);
+    expect(await monitorConnections()).toBe(before + 1);
+    await client.$disconnect();
+    const after = monitor.queriesSent();
+    await new Promise((resolve) => setTimeout(resolve, 3 * POLL_MS));
+    expect(monitor.queriesSent()).toEqual(after);
+    await expect.poll(monitorConnections, { timeout: 10_000 }).toBe(before);
+  });
+
+  it("a running monitor never keeps the process alive", async () => {
+    const script = fileURLToPath(new URL("./fixtures/monitor-exit.ts", import.meta.url));
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", script, cluster().primaryUrl, cluster().replicaUrls[0]!],
+      {
+        timeout: 30_000,
+      },
+    );
+    // It polled (three rounds or more) and then the process ended without $disconnect().
+    const sent = JSON.parse(stdout.trim()) as Record<string, number>;
+    expect(sent.primary).toBeGreaterThanOrEqual(3);
+    expect(sent["replica-0"]).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+});

@@ -1,0 +1,180 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { healthHandlers } from "../../src/index.ts";
+import type { PgNode } from "../cluster/index.ts";
+import { ChildApp } from "./child-app.ts";
+import { useCluster } from "./harness.ts";
+
+/** Backends our pools opened (application_name prisma-split/<node>), on one server. */
+async function ourBackends(node: PgNode): Promise<Array<{ application_name: string; state: string; query: string }>> {
+  return node.query(
+    "SELECT application_name, state, query FROM pg_stat_activity WHERE application_name LIKE 'prisma-split/%'",
+  );
+}
+
+/** Waits until `count` pg_sleep queries of ours are running, over all nodes. */
+async function waitForSleepers(nodes: PgNode[], count: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const rows = (await Promise.all(nodes.map(ourBackends))).flat();
+    const sleeping = rows.filter((row) => row.state === "active" && row.query.includes("pg_sleep"));
+    if (sleeping.length >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${sleeping.length} of ${count} slow queries reached the servers`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Backends close asynchronously after the client's Terminate: wait (bounded) until none of ours is left. */
+async function waitForNoBackends(nodes: PgNode[]): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = (await Promise.all(nodes.map(ourBackends))).flat().length;
+    if (left === 0 || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("graceful shutdown in a child process, on a real primary and replica", () => {
+  const { cluster, db } = useCluster(1);
+  const nodes = () => cluster().nodes;
+  const children: ChildApp[] = [];
+  const start = (env: Record<string, string>) => {
+    const child = new ChildApp("test/fixtures/shutdown-app.ts", {
+      PRIMARY_URL: cluster().primaryUrl,
+      REPLICA_URLS: cluster().replicaUrls.join(","),
+      ...env,
+    });
+    children.push(child);
+    return child;
+  };
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.kill("SIGKILL");
+      await child.exited;
+    }
+  });
+
+  it("SIGTERM: in-flight queries finish, new ones get 503 shutting-down, the process ends by SIGTERM, no backend left", async () => {
+    const child = start({ SLOW_QUERIES: "4", SLOW_SECONDS: "2" });
+    await child.waitFor("started");
+    await waitForSleepers(nodes(), 4);
+    child.kill("SIGTERM");
+    const exit = await child.exited;
+
+    expect(exit, child.stderr).toEqual({ code: null, signal: "SIGTERM" });
+    expect(
+      child.events("slow-done").map((line) => line.i),
+      JSON.stringify(child.lines),
+    ).toEqual(expect.arrayContaining([0, 1, 2, 3]));
+    expect(child.events("slow-failed")).toEqual([]);
+    expect(child.events("late-query")).toEqual([
+      { event: "late-query", ok: false, unavailable: true, status: 503, reason: "shutting-down" },
+    ]);
+    expect(child.events("ready")).toEqual([{ event: "ready", ready: false }]);
+    expect(child.events("shutdown:start")).toEqual([{ event: "shutdown:start", trigger: "SIGTERM" }]);
+    expect(child.events("shutdown:done")).toEqual([
+      { event: "shutdown:done", trigger: "SIGTERM", drained: true, cancelled: 0 },
+    ]);
+    // Every slow query was reported done before the shutdown was.
+    const order = child.lines.map((line) => line.event);
+    expect(order.lastIndexOf("slow-done")).toBeLessThan(order.indexOf("shutdown:done"));
+    expect(await waitForNoBackends(nodes())).toBe(0);
+  });
+
+  it("a hung query is bounded by timeoutMs: cancelled on the server, then the process ends by SIGTERM", async () => {
+    // pg_sleep(600) would outlive the test's own timeout: only the cancel can end it in time.
+    const child = start({ SLOW_QUERIES: "2", SLOW_SECONDS: "600", SHUTDOWN_TIMEOUT_MS: "500" });
+    await child.waitFor("started");
+    await waitForSleepers(nodes(), 2);
+    child.kill("SIGTERM");
+    const exit = await child.exited;
+
+    expect(exit, child.stderr).toEqual({ code: null, signal: "SIGTERM" });
+    expect(child.events("shutdown:done")).toEqual([
+      { event: "shutdown:done", trigger: "SIGTERM", drained: false, cancelled: 2 },
+    ]);
+    const failures = child.events("slow-failed");
+    expect(failures).toHaveLength(2);
+    for (const failure of failures) expect(String(failure.message)).toMatch(/cancel/i);
+    expect(await waitForNoBackends(nodes())).toBe(0);
+  });
+
+  it("two signals, and a $disconnect() on top, do the work once; SIGINT ends the process by SIGINT", async () => {
+    const child = start({ SLOW_QUERIES: "2", SLOW_SECONDS: "2", MODE: "disconnect-too" });
+    await child.waitFor("started");
+    await waitForSleepers(nodes(), 2);
+    child.kill("SIGINT");
+    await child.waitFor("shutdown:start");
+    child.kill("SIGINT");
+    const exit = await child.exited;
+
+    expect(exit, child.stderr).toEqual({ code: null, signal: "SIGINT" });
+    expect(child.events("shutdown:start")).toHaveLength(1);
+    expect(child.events("shutdown:done")).toEqual([
+      { event: "shutdown:done", trigger: "SIGINT", drained: true, cancelled: 0 },
+    ]);
+    expect(child.events("disconnect-resolved")).toHaveLength(1);
+    expect(child.events("slow-done")).toHaveLength(2);
+    expect(await waitForNoBackends(nodes())).toBe(0);
+  });
+
+  it("leaves the signal to the app when the app listens too: no re-raise, the process ends by itself (code 0)", async () => {
+    const child = start({ SLOW_QUERIES: "2", SLOW_SECONDS: "1", MODE: "own-listener" });
+    await child.waitFor("started");
+    await waitForSleepers(nodes(), 2);
+    child.kill("SIGTERM");
+    const exit = await child.exited;
+
+    // Had prisma-split called process.exit or re-raised the signal, this would differ.
+    expect(exit, child.stderr).toEqual({ code: 0, signal: null });
+    expect(child.events("app-handler")).toHaveLength(1);
+    expect(child.events("shutdown:done")).toHaveLength(1);
+    expect(child.events("slow-done")).toHaveLength(2);
+  });
+
+  it("shutdown: false installs no signal listener; the default installs one and removes it on $disconnect()", async () => {
+    const before = process.listenerCount("SIGTERM");
+    const beforeInt = process.listenerCount("SIGINT");
+    const quiet = db({ shutdown: false });
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+    expect(process.listenerCount("SIGINT")).toBe(beforeInt);
+    await quiet.$disconnect();
+
+    const listening = db();
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    expect(process.listenerCount("SIGINT")).toBe(beforeInt + 1);
+    await listening.$disconnect();
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+  });
+
+  it("readiness answers 503 as soon as $shutdown() begins, while an in-flight query still drains", async () => {
+    const client = db();
+    const health = healthHandlers(client);
+    const server: Server = createServer((req, res) => {
+      if (!health.handle(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+      const slow = client.$executeRawUnsafe("SELECT pg_sleep(1)");
+      const started = slow.then(() => "done");
+      await waitForSleepers([cluster().primary], 1);
+
+      const shutdown = client.$shutdown();
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: "not-ready" });
+      expect((await fetch(`${base}/health`)).status).toBe(200);
+      const report = await client.$health();
+      expect(report).toMatchObject({ status: "down", ready: false, shuttingDown: true });
+
+      await shutdown;
+      expect(await started).toBe("done");
+      await expect(client.user.count()).rejects.toMatchObject({ status: 503, reason: "shutting-down" });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,204 @@
+import { describe, expect, it } from "vitest";
+import type { DbNode } from "../../src/nodes/db-node.ts";
+import { ReadYourWrites } from "../../src/routing/consistency/read-your-writes.ts";
+import { decodeConsistencyToken, encodeConsistencyToken } from "../../src/routing/consistency/token.ts";
+import type { ReadGate } from "../../src/routing/consistency/types.ts";
+import { Router } from "../../src/routing/router.ts";
+import { routingScope, runInSession, runOnPrimary } from "../../src/routing/scope.ts";
+import { roundRobin } from "../../src/routing/selectors/round-robin.ts";
+
+/** A wall clock the test moves by hand. */
+function fakeClock(start = 1_000_000) {
+  const clock = { now: start, read: () => clock.now };
+  return clock;
+}
+
+function readYourWrites(
+  mode: "off" | "session" | "lsn",
+  clock: ReturnType<typeof fakeClock>,
+  lsns: Array<bigint | Error> = [],
+) {
+  let lsnQueries = 0;
+  const rw = new ReadYourWrites(
+    { readYourWrites: mode, stickyMs: 1000 },
+    async () => {
+      lsnQueries++;
+      const next = lsns.shift();
+      if (next instanceof Error || next === undefined) throw next ?? new Error("no position");
+      return next;
+    },
+    clock.read,
+  );
+  return { rw, lsnQueries: () => lsnQueries };
+}
+
+const gate = (rw: ReadYourWrites) => rw.readGate(routingScope.getStore());
+const write = (rw: ReadYourWrites) => rw.afterWrite(Promise.resolve("written"));
+
+describe("read-your-writes modes (fake clock)", () => {
+  it("session: the primary for stickyMs after a write, then any replica", async () => {
+    const clock = fakeClock();
+    const { rw } = readYourWrites("session", clock);
+    await runInSession(async () => {
+      expect(gate(rw)).toEqual({ kind: "any" });
+      expect(await write(rw)).toBe("written");
+      clock.now += 999;
+      expect(gate(rw)).toEqual({ kind: "sticky" });
+      clock.now += 1;
+      expect(gate(rw)).toEqual({ kind: "any" });
+    });
+  });
+
+  it("lsn: a write reads the primary's position once; reads then need a replica that replayed it", async () => {
+    const clock = fakeClock();
+    const { rw, lsnQueries } = readYourWrites("lsn", clock, [500n, 400n]);
+    await runInSession(async () => {
+      await write(rw);
+      expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
+      await write(rw); // a lower position (reordered) never lowers the requirement
+      expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
+      clock.now += 60_000;
+      expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n }); // exact, not a time window
+    });
+    expect(lsnQueries()).toBe(2);
+  });
+
+  it("lsn: a failed write is recorded too (it may have committed), without a query that would delay its error", async () => {
+    const clock = fakeClock();
+    const { rw, lsnQueries } = readYourWrites("lsn", clock, [700n]);
+    await runInSession(async () => {
+      await expect(rw.afterWrite(Promise.reject(new Error("connection lost after COMMIT?")))).rejects.toThrow(
+        /connection lost/,
+      );
+      expect(gate(rw)).toEqual({ kind: "sticky" });
+      clock.now += 1000;
+      expect(gate(rw)).toEqual({ kind: "any" });
+    });
+    expect(lsnQueries()).toBe(0);
+  });
+
+  it("lsn: when the position cannot be read, the write still succeeds and reads stick to the primary for stickyMs", async () => {
+    const clock = fakeClock();
+    const { rw } = readYourWrites("lsn", clock, [new Error("primary went away")]);
+    await runInSession(async () => {
+      expect(await write(rw)).toBe("written");
+      expect(gate(rw)).toEqual({ kind: "sticky" });
+      expect(decodeConsistencyToken(rw.token())).toEqual({ writtenAt: clock.now, lsn: undefined });
+      clock.now += 1000;
+      expect(gate(rw)).toEqual({ kind: "any" });
+      expect(rw.token()).toBeUndefined();
+    });
+  });
+
+  it("outside a context nothing is recorded, nothing is queried, and there is no token", async () => {
+    const { rw, lsnQueries } = readYourWrites("lsn", fakeClock(), [1n]);
+    expect(await write(rw)).toBe("written");
+    expect(gate(rw)).toEqual({ kind: "any" });
+    expect(rw.token()).toBeUndefined();
+    expect(lsnQueries()).toBe(0);
+  });
+
+  it("off: no query and no token, even in a context", async () => {
+    const { rw, lsnQueries } = readYourWrites("off", fakeClock(), [1n]);
+    await runInSession(async () => {
+      await write(rw);
+      expect(gate(rw)).toEqual({ kind: "any" });
+      expect(rw.token()).toBeUndefined();
+    });
+    expect(lsnQueries()).toBe(0);
+  });
+
+  it("contexts are separate; a nested one joins; $withPrimary keeps it", async () => {
+    const { rw } = readYourWrites("session", fakeClock());
+    await Promise.all([
+      runInSession(async () => {
+        await write(rw);
+        expect(gate(rw).kind).toBe("sticky");
+        await runInSession(async () => expect(gate(rw).kind).toBe("sticky"));
+        await runOnPrimary(async () => expect(routingScope.getStore()?.session).toBeDefined());
+      }),
+      runInSession(async () => expect(gate(rw).kind).toBe("any")),
+    ]);
+  });
+
+  it("a token resumes the write elsewhere; a write time from a clock ahead is clamped to ours", async () => {
+    const clock = fakeClock();
+    const { rw } = readYourWrites("session", clock);
+    await runInSession(
+      async () => {
+        expect(gate(rw)).toEqual({ kind: "sticky" });
+        expect(decodeConsistencyToken(rw.token()).writtenAt).toBe(clock.now);
+        clock.now += 1000;
+        expect(gate(rw)).toEqual({ kind: "any" }); // not stretched by the other clock's lead
+      },
+      () => rw.resume({ writtenAt: clock.now + 3_600_000, lsn: undefined }),
+    );
+  });
+
+  it("lsn: a token's position is resumed; a token without one sticks for stickyMs", async () => {
+    const clock = fakeClock();
+    const { rw } = readYourWrites("lsn", clock);
+    const token = encodeConsistencyToken({ writtenAt: clock.now, lsn: 0xabcn });
+    await runInSession(
+      async () => {
+        expect(gate(rw)).toEqual({ kind: "replayed", lsn: 0xabcn });
+        expect(rw.token()).toBe(token);
+      },
+      () => rw.resume(decodeConsistencyToken(token)),
+    );
+    await runInSession(
+      async () => expect(gate(rw)).toEqual({ kind: "sticky" }),
+      () => rw.resume({ writtenAt: clock.now, lsn: undefined }),
+    );
+  });
+});
+
+describe("Router with a read gate", () => {
+  const node = (name: string, role: "primary" | "replica", replayLsn?: bigint, flags: string[] = []) => {
+    const outOfRotation = new Set(flags);
+    return {
+      name,
+      role,
+      index: role === "primary" ? -1 : Number(name.slice(-1)),
+      inFlight: 0,
+      outOfRotation,
+      servesReads: outOfRotation.size === 0,
+      observed: replayLsn === undefined ? undefined : { replayLsn },
+    } as unknown as DbNode;
+  };
+
+  function router(replicas: DbNode[], gateValue: ReadGate) {
+    return new Router(node("primary", "primary"), replicas, roundRobin(), true, { readGate: () => gateValue });
+  }
+
+  it("sends a replayed-gated read to a replica that has replayed that far, else to the primary (lsn)", () => {
+    const behind = node("replica-0", "replica", 100n);
+    const caughtUp = node("replica-1", "replica", 500n);
+    const gated = router([behind, caughtUp], { kind: "replayed", lsn: 500n });
+    expect(
+      [gated.route("read", undefined), gated.route("read", undefined)].map((d) => [d.node.name, d.reason]),
+    ).toEqual([
+      ["replica-1", "read"],
+      ["replica-1", "read"],
+    ]);
+    const none = router([behind, node("replica-1", "replica")], { kind: "replayed", lsn: 500n });
+    expect(none.route("read", undefined)).toMatchObject({ node: { name: "primary" }, reason: "lsn" });
+  });
+
+  it("a caught-up replica out of rotation does not count; with every replica out, the usual fallback", () => {
+    const out = node("replica-0", "replica", 900n, ["lagging"]);
+    expect(
+      router([out, node("replica-1", "replica", 1n)], { kind: "replayed", lsn: 500n }).route("read", undefined).reason,
+    ).toBe("lsn");
+    expect(router([out], { kind: "replayed", lsn: 500n }).route("read", undefined).reason).toBe("fallback");
+  });
+
+  it("sticky reads go to the primary; writes, $primary() and $replica() are not affected by the gate", () => {
+    const replica = node("replica-0", "replica", 1n);
+    const sticky = router([replica], { kind: "sticky" });
+    expect(sticky.route("read", undefined).reason).toBe("sticky");
+    expect(sticky.route("write", undefined).reason).toBe("write");
+    expect(sticky.route("read", "primary").reason).toBe("forced");
+    expect(sticky.route("read", "replica")).toMatchObject({ node: { name: "replica-0" }, reason: "forced" });
+  });
+});

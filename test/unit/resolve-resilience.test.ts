@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { parseConnectionUrl } from "../../src/config/connection-url.ts";
+import type { CreateDbOptions } from "../../src/config/options.ts";
+import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
+import { resolveResilience } from "../../src/config/resolve-resilience.ts";
+import { tightestBound, withTimeBounds } from "../../src/resilience/time-bounds.ts";
+import { configRefusal } from "./config-refusal.ts";
+
+const resolve = (options: object) => resolveResilience(options as CreateDbOptions<unknown>);
+
+function refusal(options: object): { setting: string; message: string } {
+  return configRefusal(() => resolve(options));
+}
+
+describe("resolveResilience", () => {
+  it("fills every default from RESILIENCE_DEFAULTS, which is frozen", () => {
+    const resolved = resolve({});
+    expect(resolved.breaker).toEqual(RESILIENCE_DEFAULTS.breaker);
+    expect(resolved.retry).toEqual(RESILIENCE_DEFAULTS.retry);
+    expect(resolved.budget).toEqual(RESILIENCE_DEFAULTS.budget);
+    expect(resolved.bulkhead).toEqual({ maxQueue: undefined });
+    expect(resolved.queryTimeoutMs).toBe(false);
+    expect(Object.isFrozen(RESILIENCE_DEFAULTS) && Object.isFrozen(RESILIENCE_DEFAULTS.breaker)).toBe(true);
+  });
+
+  it("false turns each feature off", () => {
+    expect(resolve({ breaker: false, retry: false, bulkhead: false, queryTimeoutMs: false })).toEqual({
+      breaker: false,
+      retry: false,
+      budget: false,
+      bulkhead: false,
+      queryTimeoutMs: false,
+    });
+    expect(resolve({ retry: { budget: false } }).budget).toBe(false);
+  });
+
+  it("merges partial groups over the defaults", () => {
+    const resolved = resolve({ breaker: { resetTimeout: 1000 }, retry: { retries: 1, budget: { ratio: 0.1 } } });
+    expect(resolved.breaker).toMatchObject({ resetTimeout: 1000, volumeThreshold: 10 });
+    expect(resolved.retry).toMatchObject({ retries: 1, minTimeout: 50 });
+    expect(resolved.budget).toMatchObject({ ratio: 0.1, minRetries: 10 });
+  });
+
+  it.each([
+    [{ breaker: true }, "breaker", /options object or false, got true/],
+    [{ breaker: { capacity: 10 } }, "breaker.capacity", /use `bulkhead`/],
+    [{ breaker: { timout: 10 } }, "breaker.timout", /is not an option; known: timeout/],
+    [{ breaker: { timeout: 0 } }, "breaker.timeout", /> 0, got 0/],
+    [{ breaker: { errorThresholdPercentage: 150 } }, "breaker.errorThresholdPercentage", /≤ 100, got 150/],
+    [{ breaker: { volumeThreshold: 1.5 } }, "breaker.volumeThreshold", /an integer/],
+    [{ retry: { retries: 5 } }, "retry.retries", /≤ 2, got 5/],
+    [{ retry: { minTimeout: 100, maxTimeout: 10 } }, "retry.maxTimeout", /≥ 100, got 10/],
+    [{ retry: { budget: { ratio: "0.2" } } }, "retry.budget.ratio", /got "0.2"/],
+    [{ bulkhead: { maxQueue: -1 } }, "bulkhead.maxQueue", /≥ 0, got -1/],
+    [{ queryTimeoutMs: Number.NaN }, "queryTimeoutMs", /got NaN/],
+  ])("refuses %j naming %s", (options, setting, message) => {
+    const error = refusal(options);
+    expect(error.setting).toBe(setting);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe("withTimeBounds", () => {
+  const settings = (url: string) => parseConnectionUrl(url, "primaryUrl");
+
+  it("sets statement_timeout to the bound and pg's query_timeout a second later", () => {
+    const bounded = withTimeBounds(settings("postgresql://u:pw@h/db?connection_limit=3"), 10_000);
+    const params = new URL(bounded.connectionString).searchParams;
+    expect([params.get("statement_timeout"), params.get("query_timeout")]).toEqual(["10000", "11000"]);
+  });
+
+  it("keeps the URL's own statement_timeout and bounds the client after it", () => {
+    const bounded = withTimeBounds(settings("postgresql://h/db?statement_timeout=60000"), 10_000);
+    const params = new URL(bounded.connectionString).searchParams;
+    expect([params.get("statement_timeout"), params.get("query_timeout")]).toEqual(["60000", "61000"]);
+  });
+
+  it("sends no statement_timeout through PgBouncer, which refuses unknown startup parameters", () => {
+    const bounded = withTimeBounds(settings("postgresql://h/db?pgbouncer=true"), 5_000);
+    const params = new URL(bounded.connectionString).searchParams;
+    expect([params.get("statement_timeout"), params.get("query_timeout")]).toEqual([null, "6000"]);
+  });
+
+  it("changes nothing without a bound", () => {
+    const plain = settings("postgresql://h/db");
+    expect(withTimeBounds(plain, false)).toBe(plain);
+  });
+
+  it("tightestBound picks the smallest bound that is on", () => {
+    expect(tightestBound(false, 10_000, 3_000)).toBe(3_000);
+    expect(tightestBound(false, false)).toBe(false);
+  });
+});
