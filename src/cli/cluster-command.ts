@@ -94,8 +94,8 @@ async function up(args: ClusterUpArgs): Promise<number> {
  * 0 after a clean stop (or --help), 1 when the cluster failed, 2 on a usage error.
  *
  * @example
- * // npx prisma-split cluster up --replicas 2
- * process.exitCode = await runClusterCommand(process.argv.slice(3));
+ * // npx prisma-split cluster up --replicas 2  (src/cli/main.ts hands over everything after "cluster")
+ * process.exitCode = await runClusterCommand(["up", "--replicas", "2"]);
  */
 export async function runClusterCommand(argv: readonly string[]): Promise<number> {
   const parsed = parseClusterArgs(argv);

@@ -14,7 +14,8 @@ import { PrismaClient } from "../generated/prisma/client.ts";
  * `.env` lines are all we know of the cluster, stopped with a signal.
  */
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const entry = fileURLToPath(new URL("../fixtures/cluster-cli.ts", import.meta.url));
+// The package's bin (dist/cli.js is built from it).
+const entry = fileURLToPath(new URL("../../src/cli/index.ts", import.meta.url));
 const readyLine = /^Ready\. /m;
 
 interface CliRun {
@@ -42,7 +43,7 @@ afterEach(async () => {
 });
 
 function runCli(args: string[]): CliRun {
-  const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", entry, "cluster", ...args], {
     cwd: repoRoot,
     env: { ...process.env, TEST_CLUSTER: "" },
     stdio: ["ignore", "pipe", "pipe"],
