@@ -2,9 +2,10 @@ import { defineConfig } from "tsup";
 
 export default defineConfig({
   // cli: `npx prisma-split doctor` (package.json "bin"); its #! line is kept by esbuild.
-  entry: { index: "src/index.ts", cli: "src/cli/index.ts" },
+  // "dev-cluster" is the `prisma-split/dev-cluster` entry point: the development/test cluster helper.
+  entry: { index: "src/index.ts", cli: "src/cli/index.ts", "dev-cluster": "src/dev-cluster/index.ts" },
   format: ["esm", "cjs"],
-  dts: { entry: { index: "src/index.ts" } },
+  dts: { entry: { index: "src/index.ts", "dev-cluster": "src/dev-cluster/index.ts" } },
   sourcemap: true,
   clean: true,
   target: "node20",

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { isConfigurationError } from "../errors.js";
+import { runClusterCommand } from "./cluster-command.js";
 import { DEFAULT_MAX_LAG_MS, runDoctor } from "./doctor.js";
 import { formatReport } from "./format-report.js";
 
@@ -17,10 +18,15 @@ Options:
   --max-lag-ms <ms>       replay lag that counts as a problem; default: ${DEFAULT_MAX_LAG_MS}
   --env-file <path>       load environment variables from a file first
   --json                  print the report as JSON
-  -h, --help              show this help`;
+  -h, --help              show this help
+
+Also: prisma-split cluster up [--replicas N] [--port P]: a local primary and streaming replicas
+for development, until Ctrl-C (prisma-split cluster --help).`;
 
 /** Runs the CLI; resolves with the exit code (the caller sets it, so that stdout is flushed first). */
 export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+  // `cluster` has options of its own: everything after the word is its business.
+  if (argv[0] === "cluster") return runClusterCommand(argv.slice(1));
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);

@@ -1,4 +1,4 @@
-import { sweepOrphanedClusters } from "./sweep";
+import { sweepOrphanedClusters } from "../../src/dev-cluster/sweep.ts";
 
 function sweep(when: string): void {
   const removed = sweepOrphanedClusters();

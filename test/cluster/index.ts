@@ -1,5 +1,3 @@
-export { resolvePgBinDir } from "./binaries";
-export { Cluster, type StartClusterOptions, startCluster, stopAllClusters } from "./cluster";
-export { applyMigrations, defaultMigrationsDir } from "./migrate";
-export { type NodeRole, PgNode, type PgNodeOptions, type StopMode } from "./node";
-export { sweepOrphanedClusters } from "./sweep";
+// The names this repository's tests were written with.
+export type { DevCluster as Cluster, DevNode as PgNode } from "../../src/dev-cluster/index.ts";
+export * from "../../src/dev-cluster/index.ts";

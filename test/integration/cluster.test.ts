@@ -4,11 +4,18 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, type Cluster, defaultMigrationsDir, type PgNode, startCluster } from "../cluster";
-import { runningPostmasterPid } from "../cluster/postmaster";
+import { runningPostmasterPid } from "../../src/dev-cluster/postmaster.ts";
+import {
+  applyMigrations,
+  type EmbeddedCluster,
+  type EmbeddedNode,
+  findMigrationsDir,
+  type PgNode,
+  startCluster,
+} from "../cluster";
 
 /** Postmasters of the cluster plus their direct children (backends, walsender, checkpointer...). */
-function serverProcessIds(cluster: Cluster): number[] {
+function serverProcessIds(cluster: EmbeddedCluster): number[] {
   const postmasters = cluster.nodes.map((node) => runningPostmasterPid(node.dataDir)).filter((pid) => pid !== null);
   const children = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
     .trim()
@@ -37,14 +44,15 @@ async function hasUser(node: PgNode, email: string): Promise<boolean> {
 }
 
 describe("test cluster", () => {
-  let cluster: Cluster;
-  let replica: PgNode;
+  // The embedded backend whatever TEST_CLUSTER says: this file checks its processes and files.
+  let cluster: EmbeddedCluster;
+  let replica: EmbeddedNode;
 
   beforeAll(async () => {
     const startedAt = performance.now();
-    cluster = await startCluster({ replicas: 1 });
+    cluster = await startCluster({ backend: "embedded", replicas: 1 });
     console.log(`primary + 1 replica ready and migrated in ${Math.round(performance.now() - startedAt)} ms`);
-    replica = cluster.replicas[0] as PgNode;
+    replica = cluster.replicas[0] as EmbeddedNode;
   }, 30_000);
 
   afterAll(async () => {
@@ -63,7 +71,7 @@ describe("test cluster", () => {
     expect(await replica.query(`SELECT count(*)::int AS n, min(port) AS port FROM "node_info"`)).toEqual([
       { n: 2, port: replica.port },
     ]);
-    const sql = readFileSync(path.join(defaultMigrationsDir, "0001_init", "migration.sql"));
+    const sql = readFileSync(path.join(findMigrationsDir() as string, "0001_init", "migration.sql"));
     const history = await cluster.primary.query(
       `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations"`,
     );

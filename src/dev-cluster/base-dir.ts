@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, mkdir, mkdtemp, readdir, statfs, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { chownToServerUser } from "./server-user";
+import { chownToServerUser } from "./server-user.js";
 
 export const baseDirPrefix = "prisma-split-cluster-";
 /** Holds the PID of the process that created the cluster, so a later sweep can tell orphans apart. */

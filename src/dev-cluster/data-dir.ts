@@ -1,6 +1,6 @@
 import { appendFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { chownToServerUser, runAsServerUser } from "./server-user";
+import { chownToServerUser, runAsServerUser } from "./server-user.js";
 
 // Tests only: durability is traded for speed. synchronous_commit stays on on purpose: with fsync
 // off it costs one write() per commit, and it guarantees that pg_current_wal_lsn() already covers

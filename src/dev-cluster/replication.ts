@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { PgNode } from "./node";
+import type { DevNode } from "./types.js";
 
 const pollIntervalMs = 20;
 
@@ -7,7 +7,7 @@ const pollIntervalMs = 20;
  * Calls `check` until it returns true. Errors (e.g. a replica still starting up) count as
  * "not yet"; the last one is reported if time runs out.
  */
-async function pollUntil(description: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function pollUntil(description: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -25,7 +25,7 @@ async function pollUntil(description: string, timeoutMs: number, check: () => Pr
   }
 }
 
-export function waitForReplayPaused(replica: PgNode, timeoutMs: number): Promise<void> {
+export function waitForReplayPaused(replica: DevNode, timeoutMs: number): Promise<void> {
   return pollUntil(`WAL replay on ${replica.name} to pause`, timeoutMs, async () => {
     const [row] = await replica.query<{ state: string }>("SELECT pg_get_wal_replay_pause_state() AS state");
     return row?.state === "paused";
@@ -38,7 +38,10 @@ type ReplayStatus = {
   caught_up: boolean | null;
 };
 
-async function waitForReplica(replica: PgNode, targetLsn: string, timeoutMs: number): Promise<void> {
+/** Where to look when a node misbehaves (its log file, or how to see a container's logs). */
+export type LogHint = (node: DevNode) => string;
+
+async function waitForReplica(replica: DevNode, targetLsn: string, timeoutMs: number, logHint: LogHint): Promise<void> {
   let lastReplayLsn: string | null = null;
   try {
     await pollUntil(`${replica.name} to replay up to ${targetLsn}`, timeoutMs, async () => {
@@ -55,7 +58,7 @@ async function waitForReplica(replica: PgNode, targetLsn: string, timeoutMs: num
     });
   } catch (error) {
     throw new Error(
-      `${(error as Error).message} (replayed up to ${lastReplayLsn ?? "unknown"}; log: ${replica.logFile})`,
+      `${(error as Error).message} (replayed up to ${lastReplayLsn ?? "unknown"}; log: ${logHint(replica)})`,
     );
   }
 }
@@ -65,13 +68,22 @@ async function waitForReplica(replica: PgNode, targetLsn: string, timeoutMs: num
  * by now. Commits are synchronous on the primary, so this covers every committed transaction.
  */
 export async function waitUntilReplicasCaughtUp(
-  primary: PgNode,
-  replicas: readonly PgNode[],
+  primary: DevNode,
+  replicas: readonly DevNode[],
   timeoutMs: number,
+  logHint: LogHint,
 ): Promise<void> {
   if (!primary.isRunning()) throw new Error("waitForReplicas: the primary is not running.");
   const [row] = await primary.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
   const targetLsn = row?.lsn as string;
   const running = replicas.filter((replica) => replica.isRunning());
-  await Promise.all(running.map((replica) => waitForReplica(replica, targetLsn, timeoutMs)));
+  await Promise.all(running.map((replica) => waitForReplica(replica, targetLsn, timeoutMs, logHint)));
+}
+
+/** Waits until `node` answers a query (a replica answers once it is consistent enough for read-only connections). */
+export function waitUntilAcceptingQueries(node: DevNode, timeoutMs: number): Promise<void> {
+  return pollUntil(`${node.name} to accept connections`, timeoutMs, async () => {
+    await node.query("SELECT 1");
+    return true;
+  });
 }

@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { isProcessAlive, runningPostmasterPid } from "./postmaster";
+import { isProcessAlive, runningPostmasterPid } from "./postmaster.js";
 
 /** What a cluster must expose so it can be torn down even while the process is exiting. */
 export interface TrackedCluster {

