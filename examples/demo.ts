@@ -24,15 +24,22 @@ let cluster: Cluster | undefined;
 let app: AppProcess | undefined;
 let interrupted = false;
 
-process.once("SIGINT", () => {
-  interrupted = true;
-  progress.done();
-  console.log("\nInterrupted: stopping the app and the cluster...");
-  void stopEverything().finally(() => {
-    console.log(`Stopped everything after ${seconds(performance.now() - started)}.`);
-    process.kill(process.pid, "SIGINT");
-  });
-});
+// Ctrl-C (and a closed terminal, or a kill): stop the app and the servers, then end by the signal.
+// `on`, not `once`: while our listener is there, the test cluster's own one leaves the cleanup to us.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    progress.done();
+    console.log(`\n${signal}: stopping the app and the cluster...`);
+    void stopEverything().finally(() => {
+      console.log(`Stopped everything after ${seconds(performance.now() - started)}.`);
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    });
+  };
+  process.on(signal, onSignal);
+}
 
 async function stopEverything(): Promise<void> {
   await app?.stop().catch(() => {});

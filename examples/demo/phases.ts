@@ -41,7 +41,7 @@ function progressLine(title: string, samples: readonly Sample[], since: number):
     samples.filter((s) => s.kind === kind && test(s)).length;
   const otherWriteFailures = count("write", (s) => !isOk(s) && s.status !== 503);
   return (
-    `${title.padEnd(22)}${seconds(performance.now() - since).padStart(6)}  ` +
+    `${title.padEnd(21)}${seconds(performance.now() - since).padStart(6)}  ` +
     `reads ${count("read", isOk)} ok, ${count("read", (s) => !isOk(s))} failed  ` +
     `writes ${count("write", isOk)} ok, ${count("write", (s) => s.status === 503)} × 503` +
     (otherWriteFailures > 0 ? `, ${otherWriteFailures} failed` : "")
