@@ -26,6 +26,7 @@ export class StubPrismaClient {
   readonly _runtimeDataModel = { models: { User: { fields: [{ name: "id", kind: "scalar", type: "Int" }] } } };
   readonly user = userDelegate;
 
+  // biome-ignore lint/complexity/noUselessConstructor: createDb constructs it with options, as a PrismaClient
   constructor(_options: unknown) {}
 
   $extends(): this {

@@ -130,64 +130,61 @@ const cases: { flavour: Flavour; entry: string; types: string; devCluster: strin
   },
 ];
 
-describe.each(cases)(
-  "a $flavour consumer of the packed tarball",
-  ({ flavour, entry, types, devCluster, devClusterTypes }) => {
-    it(
-      `type-checks strictly against ${types} and ${devClusterTypes}, and its @ts-expect-error lines are real errors`,
-      async () => {
-        const result = await tsc(flavour, ["-p", "tsconfig.json", "--listFiles"]);
-        timings[`tsc (${flavour})`] = result.ms;
-        expect(result.code, describeFailure(result)).toBe(0);
-        const ourTypes = result.stdout.split("\n").filter((file) => file.includes("/node_modules/prisma-split/"));
-        expect(ourTypes.sort()).toEqual([
-          expect.stringMatching(new RegExp(`/node_modules/prisma-split/${devClusterTypes}$`)),
-          expect.stringMatching(new RegExp(`/node_modules/prisma-split/${types}$`)),
-        ]);
-      },
-      slow,
-    );
+describe.each(cases)("a $flavour consumer of the packed tarball", ({ flavour, entry, types, devClusterTypes }) => {
+  it(
+    `type-checks strictly against ${types} and ${devClusterTypes}, and its @ts-expect-error lines are real errors`,
+    async () => {
+      const result = await tsc(flavour, ["-p", "tsconfig.json", "--listFiles"]);
+      timings[`tsc (${flavour})`] = result.ms;
+      expect(result.code, describeFailure(result)).toBe(0);
+      const ourTypes = result.stdout.split("\n").filter((file) => file.includes("/node_modules/prisma-split/"));
+      expect(ourTypes.sort()).toEqual([
+        expect.stringMatching(new RegExp(`/node_modules/prisma-split/${devClusterTypes}$`)),
+        expect.stringMatching(new RegExp(`/node_modules/prisma-split/${types}$`)),
+      ]);
+    },
+    slow,
+  );
 
-    it(
-      `runs with plain node from ${entry}: write on the primary, read on the replica, $primary(), then exits by itself`,
-      async () => {
-        const { cluster, consumer } = project();
-        const replica = cluster.replicas[0]!;
-        const run = await runCommand(process.execPath, ["dist/main.js"], {
-          cwd: consumer.dir(flavour),
-          env: { ...process.env, DATABASE_URL: cluster.primaryUrl, DATABASE_REPLICA_URLS: replica.url },
-          timeoutMs: 30_000,
-        });
-        timings[`node dist/main.js (${flavour})`] = run.ms;
-        expect(run.signal, `did not exit by itself after $disconnect()\n${describeFailure(run)}`).toBeNull();
-        expect(run.code, describeFailure(run)).toBe(0);
-        expect(run.stderr).toBe("");
-        const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
-        console.log(`${flavour} consumer printed: ${JSON.stringify(report)}`);
+  it(
+    `runs with plain node from ${entry}: write on the primary, read on the replica, $primary(), then exits by itself`,
+    async () => {
+      const { cluster, consumer } = project();
+      const replica = cluster.replicas[0]!;
+      const run = await runCommand(process.execPath, ["dist/main.js"], {
+        cwd: consumer.dir(flavour),
+        env: { ...process.env, DATABASE_URL: cluster.primaryUrl, DATABASE_REPLICA_URLS: replica.url },
+        timeoutMs: 30_000,
+      });
+      timings[`node dist/main.js (${flavour})`] = run.ms;
+      expect(run.signal, `did not exit by itself after $disconnect()\n${describeFailure(run)}`).toBeNull();
+      expect(run.code, describeFailure(run)).toBe(0);
+      expect(run.stderr).toBe("");
+      const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
+      console.log(`${flavour} consumer printed: ${JSON.stringify(report)}`);
 
-        expect(report.resolved).toMatch(new RegExp(`/node_modules/prisma-split/${entry.replaceAll(".", "\\.")}$`));
-        // require(esm) exists on Node >= 20.19: prove the CommonJS build is the one that was loaded, and alone.
-        if (flavour === "cjs") expect(report.loaded.split(",")).toEqual([expect.stringMatching(/\/dist\/index\.cjs$/)]);
-        expect(report.guardIsFunction).toBe(true);
-        // Reads: a model view and a plainly read-only raw query, each answered by the standby.
-        expect(report.read).toEqual({ port: replica.port, standby: true });
-        expect(report.raw).toEqual({ port: replica.port, standby: true });
-        // $primary() is answered by the primary, and sees the write at once.
-        expect(report.primary).toEqual({ port: cluster.primary.port, standby: false });
-        expect(report.createdBalance).toBe(42);
-        expect(report.readBackBalance).toBe(42);
-        // The write landed on the primary, seen from outside; and the client left no connection behind.
-        const rows = await cluster.primary.query("SELECT balance FROM accounts WHERE email = $1", [report.email]);
-        expect(rows).toEqual([{ balance: 42 }]);
-        const left = await cluster.primary.query(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'prisma-split/%'",
-        );
-        expect(left).toEqual([]);
-      },
-      slow,
-    );
-  },
-);
+      expect(report.resolved).toMatch(new RegExp(`/node_modules/prisma-split/${entry.replaceAll(".", "\\.")}$`));
+      // require(esm) exists on Node >= 20.19: prove the CommonJS build is the one that was loaded, and alone.
+      if (flavour === "cjs") expect(report.loaded.split(",")).toEqual([expect.stringMatching(/\/dist\/index\.cjs$/)]);
+      expect(report.guardIsFunction).toBe(true);
+      // Reads: a model view and a plainly read-only raw query, each answered by the standby.
+      expect(report.read).toEqual({ port: replica.port, standby: true });
+      expect(report.raw).toEqual({ port: replica.port, standby: true });
+      // $primary() is answered by the primary, and sees the write at once.
+      expect(report.primary).toEqual({ port: cluster.primary.port, standby: false });
+      expect(report.createdBalance).toBe(42);
+      expect(report.readBackBalance).toBe(42);
+      // The write landed on the primary, seen from outside; and the client left no connection behind.
+      const rows = await cluster.primary.query("SELECT balance FROM accounts WHERE email = $1", [report.email]);
+      expect(rows).toEqual([{ balance: 42 }]);
+      const left = await cluster.primary.query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'prisma-split/%'",
+      );
+      expect(left).toEqual([]);
+    },
+    slow,
+  );
+});
 
 describe.each(cases)("prisma-split/dev-cluster in a $flavour consumer", ({ flavour, devCluster }) => {
   it(
