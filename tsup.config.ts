@@ -6,7 +6,8 @@ export default defineConfig({
   entry: { index: "src/index.ts", cli: "src/cli/index.ts", "dev-cluster": "src/dev-cluster/index.ts" },
   format: ["esm", "cjs"],
   dts: { entry: { index: "src/index.ts", "dev-cluster": "src/dev-cluster/index.ts" } },
-  sourcemap: true,
+  // No source maps in the package: they point at src/, which is not shipped, and were over half its size.
+  sourcemap: false,
   clean: true,
   target: "node20",
   // import.meta.url in the CommonJS build (nodes/driver.ts resolves the adapter's own `pg`).
