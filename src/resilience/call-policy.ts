@@ -104,6 +104,10 @@ export class CallPolicy {
           const node = trail.node!;
           const fault = classifyFault(error);
           if (fault.kind !== "infrastructure") {
+            // A refusal (breaker open, shed) settles without any I/O. A caller that retries at
+            // once in a loop would then run on microtasks alone and starve every timer and
+            // socket of the process; one turn of the event loop first keeps it fair.
+            if (fault.kind === "refusal") await new Promise((resolve) => setImmediate(resolve));
             bail(error as Error);
             return undefined as T;
           }
