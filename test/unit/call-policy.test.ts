@@ -264,3 +264,25 @@ describe("NodeGuard: breaker per node", () => {
     }
   });
 });
+
+describe("refusals and the event loop", () => {
+  it("a caller looping on refused calls (every node shedding) still lets timers run", async () => {
+    const shed = () => new DatabaseUnavailableError("full", { role: "primary", reason: "overloaded" });
+    const primary = fakeNode("primary", "primary", -1, [shed()]);
+    const replica = fakeNode("replica-0", "replica", 0, [shed()]);
+    const { run } = setup({ primary, replicas: [replica] });
+    let timerFired = false;
+    setTimeout(() => {
+      timerFired = true;
+    }, 0);
+    // Without a turn of the event loop per refusal this loop never sees the timer (it used to hang).
+    let refusals = 0;
+    while (!timerFired && refusals < 100_000) {
+      await run("read").catch(() => {
+        refusals++;
+      });
+    }
+    expect(timerFired).toBe(true);
+    expect(refusals).toBeLessThan(100_000);
+  });
+});
