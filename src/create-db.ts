@@ -50,7 +50,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   });
   attachResilience(context, config.resilience);
   if (monitor !== undefined) {
-    context.closingSignal.addEventListener("abort", () => monitor.stop(), { once: true });
+    context.onClose(() => monitor.stop());
     monitor.start();
   }
   startLifecycle(context);
