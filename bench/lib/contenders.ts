@@ -20,12 +20,19 @@ export interface Target {
   readonly driver: Driver;
 }
 
-export type ContenderId = "prisma" | "extension" | "split";
+export type ContenderId = "prisma" | "extension" | "split" | "split-lsn";
 
 export interface Contender {
   readonly id: ContenderId;
   readonly label: string;
   readonly client: BenchClient;
+  /**
+   * The per-request context the contender's app opens around each call, if any (a consistency
+   * middleware's `db.$withSession()`). Scenarios that run operations call them through it; `op`
+   * must create its query (`client.user.findUnique(...)`), not receive a ready one, so that the
+   * query starts inside the context.
+   */
+  readonly around?: (op: () => PromiseLike<unknown>) => PromiseLike<unknown>;
   close(): Promise<void>;
 }
 
@@ -102,8 +109,53 @@ class InMemoryPrismaClient extends PrismaClient {
   }
 }
 
-/** The three contenders of every side-by-side scenario, baseline first. */
+/**
+ * prisma-split with read-your-writes actually in use: every operation in its own consistency
+ * context, as `expressConsistency(db)` / `fastifyConsistency` open one per request, and metrics
+ * asked for explicitly. Outside a context, `readYourWrites: "lsn"` does nothing (the `split`
+ * contender never enters one); inside, a write settles only after one
+ * `SELECT pg_current_wal_insert_lsn()` on the primary, and a read after a write in the same
+ * context goes to a replica the monitor saw replay that position, else to the primary.
+ */
+export const prismaSplitLsn: ContenderSpec = {
+  id: "split-lsn",
+  label: "prisma-split +lsn+metrics",
+  setup: `createDb({ PrismaClient, primaryUrl, replicaUrls: [replicaUrl], metrics: {}, consistency: { readYourWrites: "lsn" } }) from dist/, other options default (pools max ${POOL_MAX}); every operation inside its own db.$withSession(() => op), one consistency context per call as the HTTP middleware opens per request`,
+  async create(target) {
+    const { createDb } = await loadPrismaSplit();
+    const db = createDb({
+      PrismaClient: target.driver === "in-memory" ? InMemoryPrismaClient : PrismaClient,
+      primaryUrl: target.primaryUrl,
+      replicaUrls: [target.replicaUrl],
+      // Both are the defaults (metrics: on when prom-client loads; "lsn" with the replica monitor
+      // on), spelled out: `metrics: {}` also throws if prom-client is missing instead of skipping.
+      metrics: {},
+      consistency: { readYourWrites: "lsn" },
+    });
+    return {
+      id: this.id,
+      label: this.label,
+      client: db as unknown as BenchClient,
+      around: (op) => db.$withSession(op),
+      close: () => db.$disconnect(),
+    };
+  },
+};
+
+/** What the +lsn+metrics row of a throughput table measures, for the scenario's notes. */
+export function lsnContenderNote(workload: Workload): string {
+  const metrics =
+    "Metrics are on in both prisma-split rows (prom-client is installed, so the default turns them on; +lsn+metrics asks for them explicitly).";
+  return workload === "reads"
+    ? `${prismaSplitLsn.label}: each read in its own db.$withSession(), as a consistency middleware runs a request; with no write in the context it routes like ${prismaSplit.label}'s (any replica), so the difference is the context's own cost. ${metrics}`
+    : `${prismaSplitLsn.label}: each create in its own db.$withSession(); after it commits, one SELECT pg_current_wal_insert_lsn() on the primary (through the same pool) before the create resolves, so a later read of that context can wait for a replica that replayed it. ${metrics}`;
+}
+
+/** The three contenders of the memory and failure scenarios, baseline first. */
 export const ALL_CONTENDERS: readonly ContenderSpec[] = [plainPrisma, officialExtension, prismaSplit];
+
+/** The throughput scenarios' contenders: the three, then prisma-split with consistency contexts and metrics. */
+export const CONTENDERS_WITH_LSN: readonly ContenderSpec[] = [...ALL_CONTENDERS, prismaSplitLsn];
 
 /** Creates every contender of a scenario; closes those already made if one fails. */
 export async function createContenders(specs: readonly ContenderSpec[], target: Target): Promise<Contender[]> {

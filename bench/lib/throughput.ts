@@ -1,7 +1,7 @@
 import type { BenchClient, Contender } from "./contenders.ts";
 import { formatFixed, formatInteger } from "./format.ts";
 import { interleaveRounds } from "./interleave.ts";
-import { type RoundSample, runOps } from "./measure.ts";
+import { type Operation, type RoundSample, runOps } from "./measure.ts";
 import type { Column, Row } from "./scenario.ts";
 import { median, percentile, quartiles } from "./stats.ts";
 
@@ -47,16 +47,12 @@ export async function measureThroughput(
   rounds: number,
   log: (message: string) => void,
 ): Promise<ThroughputOutcome> {
+  const operations = new Map(contenders.map((contender) => [contender, bindOperation(contender, testCase.operation)]));
   for (const contender of contenders) {
-    const operation = (index: number) => testCase.operation(contender.client, index);
-    await runOps(operation, testCase.warmupOps, testCase.concurrency);
+    await runOps(operations.get(contender) as Operation, testCase.warmupOps, testCase.concurrency);
   }
   const samples = await interleaveRounds(contenders, rounds, async (contender, round) => {
-    const sample = await runOps(
-      (index) => testCase.operation(contender.client, index),
-      testCase.ops,
-      testCase.concurrency,
-    );
+    const sample = await runOps(operations.get(contender) as Operation, testCase.ops, testCase.concurrency);
     log(
       `  ${testCase.name} · round ${round + 1}/${rounds} · ${contender.label}: ${formatInteger(opsPerSecond(sample))} ops/s`,
     );
@@ -92,6 +88,13 @@ export async function measureThroughput(
     raw[contender.id] = { opsPerSecond: throughput.map(Math.round), p50Ms: p50, p99Ms: p99, cpuMicrosPerOp: cpu };
   });
   return { rows, raw };
+}
+
+/** The case's operation as the contender's app calls it: inside its per-request context, if it has one. */
+function bindOperation(contender: Contender, operation: ThroughputCase["operation"]): Operation {
+  const { client, around } = contender;
+  if (around === undefined) return (index) => operation(client, index);
+  return (index) => around(() => operation(client, index));
 }
 
 function cpuPerOp(sample: RoundSample): number {
