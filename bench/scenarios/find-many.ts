@@ -1,4 +1,4 @@
-import { ALL_CONTENDERS } from "../lib/contenders.ts";
+import { CONTENDERS_WITH_LSN, lsnContenderNote } from "../lib/contenders.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { SEED_USERS } from "../lib/seed.ts";
 import { THROUGHPUT_COLUMNS, type ThroughputCase } from "../lib/throughput.ts";
@@ -13,7 +13,7 @@ const findPage: ThroughputCase["operation"] = (client, index) =>
 const findMany: Scenario = {
   name: "find-many",
   title: `Small findMany: user.findMany({ where: { id: { gt } }, orderBy: { id: "asc" }, take: ${PAGE} }) on the replica`,
-  contenders: ALL_CONTENDERS,
+  contenders: CONTENDERS_WITH_LSN,
   async run(context) {
     const quick = context.settings.quick;
     const outcomes = await runThroughputCases(context, this.contenders, "reads", "postgres", [
@@ -22,7 +22,7 @@ const findMany: Scenario = {
     ]);
     return {
       tables: [{ title: this.title, columns: THROUGHPUT_COLUMNS, rows: outcomes.flatMap((o) => o.rows) }],
-      notes: [],
+      notes: [lsnContenderNote("reads")],
       raw: { sequential: outcomes[0]?.raw, concurrent16: outcomes[1]?.raw },
     };
   },

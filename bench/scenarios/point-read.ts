@@ -1,4 +1,4 @@
-import { ALL_CONTENDERS } from "../lib/contenders.ts";
+import { CONTENDERS_WITH_LSN, lsnContenderNote } from "../lib/contenders.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { seededId } from "../lib/seed.ts";
 import { THROUGHPUT_COLUMNS, type ThroughputCase } from "../lib/throughput.ts";
@@ -11,7 +11,7 @@ const findUnique: ThroughputCase["operation"] = (client, index) =>
 const pointRead: Scenario = {
   name: "point-read",
   title: "Point read: user.findUnique({ where: { id } }) on the replica",
-  contenders: ALL_CONTENDERS,
+  contenders: CONTENDERS_WITH_LSN,
   async run(context) {
     const quick = context.settings.quick;
     const onPostgres = await runThroughputCases(context, this.contenders, "reads", "postgres", [
@@ -33,6 +33,7 @@ const pointRead: Scenario = {
       notes: [
         "× time/op: wall time per operation relative to plain PrismaClient in the same round, median of the rounds (1.00 = the floor for a router). IQR: its spread over the rounds. CPU µs/op, × CPU: the same for this process's CPU time (user + system), i.e. the client side's work without the servers' and without time the scheduler gave to other processes.",
         "in-memory driver: every query answered at once with no rows and no I/O, so only the client side (Prisma's JavaScript plus the router's) is timed; the overhead a router adds shows here without the database's noise, at its largest relative size.",
+        lsnContenderNote("reads"),
       ],
       raw: {
         sequential: outcomes[0]?.raw,

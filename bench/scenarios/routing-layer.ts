@@ -1,4 +1,4 @@
-import type { BenchClient, ContenderSpec } from "../lib/contenders.ts";
+import type { BenchClient, Contender, ContenderSpec } from "../lib/contenders.ts";
 import { formatFixed, formatInteger } from "../lib/format.ts";
 import { interleaveRounds } from "../lib/interleave.ts";
 import { loadPrismaSplit } from "../lib/prisma-split.ts";
@@ -31,6 +31,30 @@ const splitOverStub: ContenderSpec = {
   },
 };
 
+const splitLsnOverStub: ContenderSpec = {
+  id: "split-lsn",
+  label: "prisma-split +lsn+metrics on it",
+  setup:
+    'createDb({ PrismaClient: StubPrismaClient, primaryUrl, replicaUrls: [replicaUrl], metrics: {}, consistency: { readYourWrites: "lsn" } }) from dist/, each call inside its own db.$withSession()',
+  async create(target) {
+    const { createDb } = await loadPrismaSplit();
+    const db = createDb({
+      PrismaClient: StubPrismaClient,
+      primaryUrl: target.primaryUrl,
+      replicaUrls: [target.replicaUrl],
+      metrics: {},
+      consistency: { readYourWrites: "lsn" },
+    });
+    return {
+      id: this.id,
+      label: this.label,
+      client: db as unknown as BenchClient,
+      around: (op) => db.$withSession(op),
+      close: () => db.$disconnect(),
+    };
+  },
+};
+
 const COLUMNS: readonly Column[] = [
   { key: "case", header: "case", align: "left", group: true },
   { key: "contender", header: "contender", align: "left" },
@@ -46,7 +70,7 @@ const COLUMNS: readonly Column[] = [
 const routingLayer: Scenario = {
   name: "routing-layer",
   title: "Routing layer alone: await db.user.findUnique() on a stub client, with and without prisma-split",
-  contenders: [stubDirect, splitOverStub],
+  contenders: [stubDirect, splitOverStub, splitLsnOverStub],
   async run(context) {
     const target = {
       primaryUrl: context.cluster.primaryUrl,
@@ -62,9 +86,9 @@ const routingLayer: Scenario = {
     try {
       for (const concurrency of [1, 16]) {
         const name = concurrency === 1 ? "sequential" : `${concurrency} callers`;
-        for (const contender of contenders) await timeCalls(contender.client, ops, concurrency);
+        for (const contender of contenders) await timeCalls(contender, ops, concurrency);
         const samples = await interleaveRounds(contenders, rounds, (contender) =>
-          timeCalls(contender.client, ops, concurrency),
+          timeCalls(contender, ops, concurrency),
         );
         const baseline = samples[0] as number[];
         raw[name] = samples;
@@ -80,7 +104,8 @@ const routingLayer: Scenario = {
             addedIqr: index === 0 ? "" : `${formatFixed(q1, 0)}–${formatFixed(q3, 0)}`,
           });
         });
-        context.log(`  ${name}: ${formatInteger(rows.at(-1)?.addedNs)} ns/op added`);
+        const added = rows.slice(1 - contenders.length).map((row) => `+${formatInteger(row.addedNs)}`);
+        context.log(`  ${name}: ${added.join(", ")} ns/op added`);
       }
     } finally {
       await Promise.all(contenders.map((contender) => contender.close()));
@@ -89,18 +114,31 @@ const routingLayer: Scenario = {
       tables: [{ title: this.title, columns: COLUMNS, rows }],
       notes: [
         `${rounds} interleaved rounds × ${formatInteger(ops)} calls; +ns/op: prisma-split minus the stub in the same round, median (IQR over the rounds). No Prisma and no I/O: this is the whole price of routing a call (lazy routed call, route decision, in-flight count, promise hops).`,
+        `${splitLsnOverStub.label}: each call inside its own db.$withSession() (metrics: {}, readYourWrites "lsn"); reads only, so no position query: the added cost is the consistency context itself, which the HTTP middleware opens once per request, not per query. Metrics are on in both prisma-split rows (prom-client is installed).`,
       ],
       raw,
     };
   },
 };
 
-/** Nanoseconds per awaited call, `concurrency` callers; nothing recorded per call. */
-async function timeCalls(client: BenchClient, ops: number, concurrency: number): Promise<number> {
+/**
+ * Nanoseconds per awaited call, `concurrency` callers; nothing recorded per call. Through the
+ * contender's `around` when it has one (a second loop, so the others' loop has no extra call).
+ */
+async function timeCalls(contender: Contender, ops: number, concurrency: number): Promise<number> {
+  const { client, around } = contender;
   let next = 0;
-  const caller = async () => {
-    while (next < ops) await client.user.findUnique({ where: { id: next++ } });
-  };
+  const caller =
+    around === undefined
+      ? async () => {
+          while (next < ops) await client.user.findUnique({ where: { id: next++ } });
+        }
+      : async () => {
+          while (next < ops) {
+            const id = next++;
+            await around(() => client.user.findUnique({ where: { id } }));
+          }
+        };
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, caller));
   return Number(process.hrtime.bigint() - started) / ops;

@@ -1,4 +1,4 @@
-import { ALL_CONTENDERS } from "../lib/contenders.ts";
+import { CONTENDERS_WITH_LSN, lsnContenderNote } from "../lib/contenders.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { THROUGHPUT_COLUMNS, type ThroughputCase } from "../lib/throughput.ts";
 import { runThroughputCases } from "../lib/throughput-scenario.ts";
@@ -15,7 +15,7 @@ const createUser: ThroughputCase["operation"] = (client) => {
 const write: Scenario = {
   name: "write",
   title: "Write: user.create({ data }) on the primary",
-  contenders: ALL_CONTENDERS,
+  contenders: CONTENDERS_WITH_LSN,
   async run(context) {
     const quick = context.settings.quick;
     const outcomes = await runThroughputCases(context, this.contenders, "writes", "postgres", [
@@ -26,6 +26,7 @@ const write: Scenario = {
       tables: [{ title: this.title, columns: THROUGHPUT_COLUMNS, rows: outcomes.flatMap((o) => o.rows) }],
       notes: [
         "Each create commits on the primary of the test cluster (fsync off, synchronous_commit on: no disk flush, so this measures the client side and the round trip, not storage), and its WAL streams to the replica.",
+        lsnContenderNote("writes"),
       ],
       raw: { sequential: outcomes[0]?.raw, concurrent16: outcomes[1]?.raw },
     };
