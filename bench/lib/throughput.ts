@@ -1,3 +1,4 @@
+import { describeError } from "./cluster-state.ts";
 import type { BenchClient, Contender } from "./contenders.ts";
 import { formatFixed, formatInteger } from "./format.ts";
 import { interleaveRounds } from "./interleave.ts";
@@ -18,8 +19,13 @@ export interface ThroughputCase {
 
 export interface ThroughputOutcome {
   readonly rows: Row[];
-  /** Per contender: throughput of each round (ops/s), in round order. */
-  readonly raw: Record<string, { opsPerSecond: number[]; p50Ms: number[]; p99Ms: number[]; cpuMicrosPerOp: number[] }>;
+  /** Per contender: throughput of each round (ops/s), in round order; or why it could not be measured. */
+  readonly raw: Record<
+    string,
+    { opsPerSecond: number[]; p50Ms: number[]; p99Ms: number[]; cpuMicrosPerOp: number[] } | { error: string }
+  >;
+  /** One line per contender that failed the case (its row shows `—`), for the scenario's notes. */
+  readonly notes: string[];
 }
 
 export const THROUGHPUT_COLUMNS: readonly Column[] = [
@@ -40,6 +46,10 @@ export const THROUGHPUT_COLUMNS: readonly Column[] = [
  * baseline — the first contender — measured in the same round), then the median of the rounds:
  * time per operation, so 1.05 means 5 % slower than the baseline and below 1 faster; the same for
  * this process's CPU time per operation (the client side's cost, less disturbed by neighbours).
+ *
+ * A call that fails takes its contender out of the case (a throughput of failed calls means
+ * nothing): its row shows `—` and a note says what failed; the others are still measured. A
+ * failing baseline fails the case, since every ratio needs it.
  */
 export async function measureThroughput(
   contenders: readonly Contender[],
@@ -47,15 +57,26 @@ export async function measureThroughput(
   rounds: number,
   log: (message: string) => void,
 ): Promise<ThroughputOutcome> {
-  const operations = new Map(contenders.map((contender) => [contender, bindOperation(contender, testCase.operation)]));
-  for (const contender of contenders) {
-    await runOps(operations.get(contender) as Operation, testCase.warmupOps, testCase.concurrency);
-  }
+  const failures = new Map<Contender, { error: unknown; during: string }>();
+  const measure = async (contender: Contender, ops: number, during: string): Promise<RoundSample | undefined> => {
+    if (failures.has(contender)) return undefined;
+    try {
+      return await runOps(bindOperation(contender, testCase.operation), ops, testCase.concurrency);
+    } catch (error) {
+      if (contender === contenders[0]) throw error;
+      failures.set(contender, { error, during });
+      log(`  ${testCase.name} · ${during} · ${contender.label} failed, out of this case: ${describeError(error)}`);
+      return undefined;
+    }
+  };
+  for (const contender of contenders) await measure(contender, testCase.warmupOps, "warm-up");
   const samples = await interleaveRounds(contenders, rounds, async (contender, round) => {
-    const sample = await runOps(operations.get(contender) as Operation, testCase.ops, testCase.concurrency);
-    log(
-      `  ${testCase.name} · round ${round + 1}/${rounds} · ${contender.label}: ${formatInteger(opsPerSecond(sample))} ops/s`,
-    );
+    const sample = await measure(contender, testCase.ops, `round ${round + 1}/${rounds}`);
+    if (sample !== undefined) {
+      log(
+        `  ${testCase.name} · round ${round + 1}/${rounds} · ${contender.label}: ${formatInteger(opsPerSecond(sample))} ops/s`,
+      );
+    }
     return sample;
   });
 
@@ -63,7 +84,16 @@ export async function measureThroughput(
   const baselineCpu = (samples[0] as RoundSample[]).map(cpuPerOp);
   const rows: Row[] = [];
   const raw: ThroughputOutcome["raw"] = {};
+  const notes: string[] = [];
   contenders.forEach((contender, index) => {
+    const failure = failures.get(contender);
+    if (failure !== undefined) {
+      const error = describeError(failure.error);
+      rows.push({ case: testCase.name, contender: contender.label, ratioIqr: "failed" });
+      raw[contender.id] = { error };
+      notes.push(`${contender.label}, ${testCase.name}: a call failed during the ${failure.during} (${error}).`);
+      return;
+    }
     const own = samples[index] as RoundSample[];
     const throughput = own.map(opsPerSecond);
     const p50 = own.map((sample) => percentile(sample.latenciesMs, 50));
@@ -87,7 +117,7 @@ export async function measureThroughput(
     });
     raw[contender.id] = { opsPerSecond: throughput.map(Math.round), p50Ms: p50, p99Ms: p99, cpuMicrosPerOp: cpu };
   });
-  return { rows, raw };
+  return { rows, raw, notes };
 }
 
 /** The case's operation as the contender's app calls it: inside its per-request context, if it has one. */

@@ -22,7 +22,7 @@ const findMany: Scenario = {
     ]);
     return {
       tables: [{ title: this.title, columns: THROUGHPUT_COLUMNS, rows: outcomes.flatMap((o) => o.rows) }],
-      notes: [lsnContenderNote("reads")],
+      notes: [lsnContenderNote("reads"), ...outcomes.flatMap((o) => o.notes)],
       raw: { sequential: outcomes[0]?.raw, concurrent16: outcomes[1]?.raw },
     };
   },

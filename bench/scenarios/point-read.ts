@@ -34,6 +34,7 @@ const pointRead: Scenario = {
         "× time/op: wall time per operation relative to plain PrismaClient in the same round, median of the rounds (1.00 = the floor for a router). IQR: its spread over the rounds. CPU µs/op, × CPU: the same for this process's CPU time (user + system), i.e. the client side's work without the servers' and without time the scheduler gave to other processes.",
         "in-memory driver: every query answered at once with no rows and no I/O, so only the client side (Prisma's JavaScript plus the router's) is timed; the overhead a router adds shows here without the database's noise, at its largest relative size.",
         lsnContenderNote("reads"),
+        ...outcomes.flatMap((o) => o.notes),
       ],
       raw: {
         sequential: outcomes[0]?.raw,

@@ -27,6 +27,7 @@ const write: Scenario = {
       notes: [
         "Each create commits on the primary of the test cluster (fsync off, synchronous_commit on: no disk flush, so this measures the client side and the round trip, not storage), and its WAL streams to the replica.",
         lsnContenderNote("writes"),
+        ...outcomes.flatMap((o) => o.notes),
       ],
       raw: { sequential: outcomes[0]?.raw, concurrent16: outcomes[1]?.raw },
     };
