@@ -99,12 +99,15 @@ export interface RetryBudgetOptions {
   windowMs?: number;
 }
 
+/**
+ * The bulkhead admits a call into the node's pool (`connection_limit` connections, a FIFO queue
+ * behind them, each waiter bounded by the URL's `pool_timeout`) or refuses it at once with a 503
+ * (`reason: "overloaded"`): when no connection has freed up for `pool_timeout`, or when, at the
+ * pace connections have been freeing up, the call's turn would come later than that. A call
+ * that would time out waiting is refused before it waits.
+ */
 export interface BulkheadOptions {
-  /**
-   * Calls that may wait for one of the node's `connection_limit` slots; one more is refused at
-   * once with a 503 (`reason: "overloaded"`). A waiting call gives up after the URL's
-   * `pool_timeout`. Default: 2 × `connection_limit`.
-   */
+  /** Also refuse a call when this many already wait for a connection. Default: no count bound. */
   maxQueue?: number;
 }
 
@@ -201,8 +204,11 @@ export const RESILIENCE_DEFAULTS = Object.freeze({
     windowMs: 10_000,
   }),
   bulkhead: Object.freeze({
-    /** Up to 2 × `connection_limit` calls wait for a slot; more are shed. */
-    queuePerConnection: 2,
+    /**
+     * No count bound on the calls waiting for a connection: the time bound (`pool_timeout`) is
+     * what sheds, at once for a call that would not get a connection within it.
+     */
+    maxQueue: Number.POSITIVE_INFINITY,
   }),
   /** No whole-call deadline: the breaker's `timeout` bounds each attempt. */
   queryTimeoutMs: false as number | false,

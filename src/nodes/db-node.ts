@@ -17,10 +17,14 @@ export interface PrismaClientLike {
  * retry budget). Without one, queries run straight on the node.
  */
 export interface NodePolicy {
-  /** Runs one query under the node's breaker and bulkhead. */
-  execute<T>(run: () => Promise<T>): Promise<T>;
+  /** Runs one query (through the node's counting `run()`) under the node's breaker and bulkhead. */
+  execute<T>(start: () => PromiseLike<T>): Promise<T>;
   /** Same for a transaction: refused while the breaker is open, not timed by it. */
-  executeUntimed<T>(run: () => Promise<T>): Promise<T>;
+  executeUntimed<T>(start: () => PromiseLike<T>): Promise<T>;
+  /** A query started on the node, whichever way it came; `inFlightAfter` counts it. */
+  started(inFlightAfter: number): void;
+  /** A query on the node settled; `inFlightBefore` counts it. */
+  finished(inFlightBefore: number): void;
   /** Takes one retry from the node's retry budget; false when it is spent. */
   tryRetry(): boolean;
   /** Seconds until the node is worth trying again (an open breaker's remaining reset time). */
@@ -105,7 +109,7 @@ export class DbNode {
 
   /** Runs one query on this node, counting it while it is in flight. */
   run<T>(start: () => PromiseLike<T>): Promise<T> {
-    this.inFlight++;
+    this.policy?.started(++this.inFlight);
     let started: PromiseLike<T>;
     try {
       started = start();
@@ -137,7 +141,7 @@ export class DbNode {
   }
 
   #settle(): void {
-    this.inFlight--;
+    this.policy?.finished(this.inFlight--);
     if (this.inFlight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -148,7 +152,7 @@ export class DbNode {
   /** Runs one query through this node's policy (breaker → bulkhead), counted while in flight. */
   execute<T>(start: () => PromiseLike<T>): Promise<T> {
     const policy = this.policy;
-    return policy === undefined ? this.run(start) : policy.execute(() => this.run(start));
+    return policy === undefined ? this.run(start) : policy.execute(start);
   }
 
   /** Disconnects the client and ends the pool; safe to call more than once. */

@@ -8,7 +8,7 @@ import { NodeGuard } from "./node-guard.js";
 export function attachResilience(context: SplitContext, resilience: ResolvedResilience): void {
   for (const node of context.nodes) {
     const bulkhead = resilience.bulkhead && {
-      maxQueue: resilience.bulkhead.maxQueue ?? node.settings.poolMax * RESILIENCE_DEFAULTS.bulkhead.queuePerConnection,
+      maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
     };
     const settings = { breaker: resilience.breaker, bulkhead, budget: resilience.budget };
     if (settings.breaker || settings.bulkhead || settings.budget) {

@@ -2,136 +2,87 @@
 export interface BulkheadSettings {
   /** Calls running at once: the pool's `connection_limit`. */
   readonly maxConcurrent: number;
-  /** Calls waiting for a slot; one more is shed at once. */
+  /** Calls that may wait for a connection; one more is refused at once. `Infinity`: no count bound. */
   readonly maxQueue: number;
-  /** How long a call may wait for a slot, in ms (the URL's `pool_timeout`); 0 = as long as it takes. */
+  /** How long a call may wait for a connection, in ms (the URL's `pool_timeout`); 0 = as long as it takes. */
   readonly maxWaitMs: number;
 }
 
 /** Why the bulkhead refused a call. */
-export type ShedCause = "queue-full" | "queue-timeout" | "closed" | "abandoned";
+export type ShedCause = "queue-full" | "wait-too-long" | "closed";
 
-/** Lets a caller that stopped waiting (its breaker timed out) take its call out of the queue. */
-export interface QueueTicket {
-  /** Removes the call from the queue if it is still waiting there; a running call is not touched. */
-  abandon(): void;
-}
-
-interface Waiter {
-  readonly admit: () => void;
-  readonly refuse: (cause: ShedCause) => void;
-  timer: NodeJS.Timeout | undefined;
-}
+/** Weight of the newest gap in the running mean of gaps between finishes. */
+const GAP_WEIGHT = 0.2;
 
 /**
- * At most `maxConcurrent` calls in flight on a node and a bounded queue behind them; past it a
- * call is refused at once (load shedding) instead of growing the pool's own unbounded queue.
- * The refusal itself is the caller's to shape: `shed(cause)` builds the error.
+ * Admission to one node: decides, before a call starts, whether it may join the node's pool
+ * (which runs `maxConcurrent` and queues the rest, FIFO, for at most `maxWaitMs`) or is refused
+ * at once (load shedding). The bulkhead keeps no queue of its own: a call it admits goes
+ * straight to Prisma, so while one call's connection runs its query the next one is already
+ * compiled and waiting, and the pool never idles between calls. It refuses a call that
+ *
+ * - would wait behind `maxQueue` others (`queue-full`), or
+ * - would not get a connection within `maxWaitMs` (`wait-too-long`): no connection has freed up
+ *   for that long, or at the pace connections have been freeing up while every one was taken,
+ *   its turn would come later than that. It would time out in the pool anyway; a 503 now costs
+ *   the caller nothing and the node no work.
+ *
+ * The node counts its calls in flight (`DbNode.inFlight`) and reports each start and finish,
+ * whichever way the call came (a transaction, read-your-writes' own WAL query).
  *
  * @example
- * const bulkhead = new Bulkhead({ maxConcurrent: 10, maxQueue: 20, maxWaitMs: 10_000 }, (cause) => new Error(cause));
- * await bulkhead.execute(() => runQuery());
+ * const bulkhead = new Bulkhead({ maxConcurrent: 10, maxQueue: Infinity, maxWaitMs: 10_000 });
+ * const cause = bulkhead.refusal(node.inFlight); // undefined: admitted
  */
 export class Bulkhead {
   readonly #settings: BulkheadSettings;
-  readonly #shed: (cause: ShedCause) => Error;
-  readonly #queue: Waiter[] = [];
-  #active = 0;
+  readonly #now: () => number;
   #closed = false;
+  /** When a connection last freed up while all were taken (or when they last all became taken). */
+  #progressAt = 0;
+  /** Running mean of the time between finishes while all connections were taken; 0 until measured. */
+  #gapMs = 0;
 
-  constructor(settings: BulkheadSettings, shed: (cause: ShedCause) => Error) {
+  constructor(settings: BulkheadSettings, now: () => number = performance.now.bind(performance)) {
     this.#settings = settings;
-    this.#shed = shed;
+    this.#now = now;
   }
 
-  /** Calls running now. */
-  get active(): number {
-    return this.#active;
+  /** Why a call arriving now, with `inFlight` calls already on the node, is refused; undefined: admitted. */
+  refusal(inFlight: number): ShedCause | undefined {
+    if (this.#closed) return "closed";
+    const { maxConcurrent, maxQueue, maxWaitMs } = this.#settings;
+    const position = inFlight - maxConcurrent + 1;
+    if (position <= 0) return undefined;
+    if (position > maxQueue) return "queue-full";
+    if (maxWaitMs > 0 && this.#expectedWaitMs(position) > maxWaitMs) return "wait-too-long";
+    return undefined;
   }
 
-  /** Calls waiting for a slot. */
-  get queued(): number {
-    return this.#queue.length;
+  /** A call on the node started; `inFlightAfter` counts it. */
+  started(inFlightAfter: number): void {
+    // It took the last free connection: from now on, time without a finish is a stall.
+    if (inFlightAfter === this.#settings.maxConcurrent) this.#progressAt = this.#now();
   }
 
-  /** True when a call now would be refused at once (closed, or every slot and queue place taken). */
-  get isFull(): boolean {
-    return (
-      this.#closed || (this.#active >= this.#settings.maxConcurrent && this.#queue.length >= this.#settings.maxQueue)
-    );
+  /** A call on the node settled; `inFlightBefore` counts it. */
+  finished(inFlightBefore: number): void {
+    if (inFlightBefore < this.#settings.maxConcurrent) return;
+    // Every connection was taken: how long this one took to free up is the pace of the queue.
+    const now = this.#now();
+    const gap = now - this.#progressAt;
+    this.#gapMs = this.#gapMs === 0 ? gap : this.#gapMs + (gap - this.#gapMs) * GAP_WEIGHT;
+    this.#progressAt = now;
   }
 
-  /** Why a call now would be refused at once. */
-  get refusal(): ShedCause {
-    return this.#closed ? "closed" : "queue-full";
-  }
-
-  /**
-   * Runs `fn` when a slot is free. `ticket`, if given, gets an `abandon` that withdraws the call
-   * while it still waits: a call its caller gave up on must not run later (a write the caller
-   * was told failed could otherwise still happen, and again when the caller retries it).
-   */
-  execute<T>(fn: () => Promise<T>, ticket?: { abandon?: () => void }): Promise<T> {
-    if (this.#closed) return Promise.reject(this.#shed("closed"));
-    if (this.#active < this.#settings.maxConcurrent) return this.#run(fn);
-    if (this.#queue.length >= this.#settings.maxQueue) return Promise.reject(this.#shed("queue-full"));
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { admit: resolve, refuse: (cause) => reject(this.#shed(cause)), timer: undefined };
-      if (ticket !== undefined) {
-        ticket.abandon = () => {
-          if (!this.#remove(waiter)) return;
-          clearTimeout(waiter.timer);
-          waiter.refuse("abandoned");
-        };
-      }
-      if (this.#settings.maxWaitMs > 0) {
-        waiter.timer = setTimeout(() => {
-          this.#remove(waiter);
-          waiter.refuse("queue-timeout");
-        }, this.#settings.maxWaitMs);
-        waiter.timer.unref();
-      }
-      this.#queue.push(waiter);
-    }).then(() => this.#run(fn, true));
-  }
-
-  /** Refuses every waiting call and every later one; running calls finish. */
+  /** Refuses every later call. */
   close(): void {
     this.#closed = true;
-    for (const waiter of this.#queue.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.refuse("closed");
-    }
   }
 
-  /** `handedOver`: a finishing call passed its slot on to this one (see `#release`). */
-  #run<T>(fn: () => Promise<T>, handedOver = false): Promise<T> {
-    if (!handedOver) this.#active++;
-    let running: Promise<T>;
-    try {
-      running = fn();
-    } catch (error) {
-      running = Promise.reject(error);
-    }
-    return running.finally(() => this.#release());
-  }
-
-  #release(): void {
-    const next = this.#queue.shift();
-    if (next === undefined) {
-      this.#active--;
-      return;
-    }
-    // The slot goes straight to the next waiter, so no newcomer can take it in between.
-    clearTimeout(next.timer);
-    next.admit();
-  }
-
-  /** Takes `waiter` out of the queue; false if it is no longer there. */
-  #remove(waiter: Waiter): boolean {
-    const index = this.#queue.indexOf(waiter);
-    if (index < 0) return false;
-    this.#queue.splice(index, 1);
-    return true;
+  /** How long a call that is `position`-th in the pool's queue can expect to wait, in ms. */
+  #expectedWaitMs(position: number): number {
+    const stalledFor = this.#now() - this.#progressAt;
+    return Math.max(stalledFor, position * this.#gapMs);
   }
 }

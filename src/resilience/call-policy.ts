@@ -84,22 +84,51 @@ export class CallPolicy {
     );
   }
 
-  #attempts<T>(call: CallShape, runOn: RunOn<T>, deadlineAt: number, trail: Trail = { node: undefined }): Promise<T> {
+  /**
+   * The first attempt runs straight on the node the router picks: nearly every call succeeds
+   * there, and the retry machinery (async-retry's loop, the set of failed nodes) is set up only
+   * for one that did not.
+   */
+  #attempts<T>(call: CallShape, runOn: RunOn<T>, deadlineAt: number, trail?: Trail): Promise<T> {
+    let decision: RouteDecision;
+    try {
+      decision = this.#route(call, NO_NODES);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (trail !== undefined) trail.node = decision.node;
+    const first = runOn(decision);
+    return first.then(undefined, () =>
+      this.#recover(call, runOn, deadlineAt, trail ?? { node: decision.node }, decision, first),
+    );
+  }
+
+  /** After a failed first attempt (`first`, on `firstDecision`): re-routing of refused reads, then retries. */
+  #recover<T>(
+    call: CallShape,
+    runOn: RunOn<T>,
+    deadlineAt: number,
+    trail: Trail,
+    firstDecision: RouteDecision,
+    first: Promise<T>,
+  ): Promise<T> {
     const settings = this.#settings.retry;
     const failed = new Set<DbNode>();
     let lastError: unknown;
     return retry<T>(
       async (bail, attempt) => {
-        let decision: RouteDecision;
-        try {
-          decision = this.#route(call, failed);
-        } catch (error) {
-          // No node left to route to (fallback off): report the fault that emptied the list.
-          bail(lastError === undefined ? (error as Error) : this.#unavailable(lastError, trail.node!, attempt - 1));
-          return undefined as T;
+        let decision = firstDecision;
+        if (attempt > 1) {
+          try {
+            decision = this.#route(call, failed);
+          } catch (error) {
+            // No node left to route to (fallback off): report the fault that emptied the list.
+            bail(lastError === undefined ? (error as Error) : this.#unavailable(lastError, trail.node!, attempt - 1));
+            return undefined as T;
+          }
         }
         try {
-          return await this.#runRerouting(call, decision, failed, runOn, trail);
+          return await this.#runRerouting(call, decision, failed, runOn, trail, attempt === 1 ? first : undefined);
         } catch (error) {
           const node = trail.node!;
           const fault = classifyFault(error);
@@ -153,7 +182,7 @@ export class CallPolicy {
    * Runs one attempt. A read refused by a node's breaker (open, or half-open and busy with its
    * trial call) or shed by its full bulkhead has not run anywhere: it goes on at once to the
    * next node the router offers, which has its own breaker and bulkhead. Not a retry: nothing
-   * is run twice and no budget is spent.
+   * is run twice and no budget is spent. `started`: the attempt on `first`, if already running.
    */
   async #runRerouting<T>(
     call: CallShape,
@@ -161,19 +190,22 @@ export class CallPolicy {
     failed: ReadonlySet<DbNode>,
     runOn: RunOn<T>,
     trail: Trail,
+    started?: Promise<T>,
   ): Promise<T> {
     let decision = first;
+    let running = started;
     const refused = new Set<DbNode>(failed);
     for (;;) {
       trail.node = decision.node;
       try {
-        return await runOn(decision);
+        return await (running ?? runOn(decision));
       } catch (error) {
         if (call.kind !== "read" || !isRefusedBeforeRunning(error)) throw error;
         refused.add(decision.node);
         const next = this.#route(call, refused);
         if (refused.has(next.node)) throw error;
         decision = next;
+        running = undefined;
       }
     }
   }
@@ -199,6 +231,8 @@ export class CallPolicy {
   }
 }
 
+const NO_NODES: ReadonlySet<DbNode> = new Set();
+
 function isRefusedBeforeRunning(error: unknown): boolean {
   return isDatabaseUnavailable(error) && (error.reason === "breaker-open" || error.reason === "overloaded");
 }
@@ -214,8 +248,7 @@ interface Trail {
  */
 export function runTransaction<T>(gate: ShutdownGate, primary: DbNode, start: () => Promise<T>): Promise<T> {
   if (gate.closed) return Promise.reject(gate.closedError());
-  const run = () => primary.run(start);
-  const running = primary.policy === undefined ? run() : primary.policy.executeUntimed(run);
+  const running = primary.policy === undefined ? primary.run(start) : primary.policy.executeUntimed(start);
   return running.catch((error: unknown) => {
     if (classifyFault(error).kind !== "infrastructure") throw error;
     throw new DatabaseUnavailableError(`prisma-split: the transaction failed on ${primary.name}`, {

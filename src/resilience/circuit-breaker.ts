@@ -28,7 +28,17 @@ export type BreakerState = "closed" | "open" | "halfOpen";
 /** Called on every state change, so the node, the router and `db.$events` follow. */
 export type BreakerListener = (state: BreakerState) => void;
 
-type Action = () => Promise<unknown>;
+/** What the breaker runs calls on: the node, whose `run()` counts them. */
+export interface CallTarget {
+  run<T>(start: () => PromiseLike<T>): Promise<T>;
+}
+
+type Start = () => PromiseLike<unknown>;
+
+/** opossum's action: the target and the call are arguments, so no closure is made per call. */
+function runOnTarget(target: CallTarget, start: Start): Promise<unknown> {
+  return target.run(start);
+}
 
 /**
  * One node's circuit breaker (never one per model: it is the server that fails). Only
@@ -38,10 +48,10 @@ type Action = () => Promise<unknown>;
  *
  * @example
  * const breaker = new NodeBreaker(settings, { role: "primary", node: "primary" }, (state) => log(state));
- * await breaker.execute(() => runQuery());
+ * await breaker.execute(node, () => runQuery());
  */
 export class NodeBreaker {
-  readonly #breaker: CircuitBreaker<[Action], unknown>;
+  readonly #breaker: CircuitBreaker<[CallTarget, Start], unknown>;
   readonly #settings: BreakerSettings;
   readonly #who: { readonly role: NodeRole; readonly node: string };
   readonly #now: () => number;
@@ -56,7 +66,7 @@ export class NodeBreaker {
     this.#settings = settings;
     this.#who = who;
     this.#now = now;
-    this.#breaker = new CircuitBreaker<[Action], unknown>((action: Action) => action(), {
+    this.#breaker = new CircuitBreaker<[CallTarget, Start], unknown>(runOnTarget, {
       name: `prisma-split:${who.node}`,
       timeout: settings.timeout,
       resetTimeout: settings.resetTimeout,
@@ -69,7 +79,7 @@ export class NodeBreaker {
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
       status: countingStatus(settings),
-    } as CircuitBreaker.Options<[Action]>);
+    } as CircuitBreaker.Options<[CallTarget, Start]>);
     this.#breaker.on("open", () => {
       this.#openedAt = this.#now();
       onChange("open");
@@ -99,9 +109,9 @@ export class NodeBreaker {
     return this.#breaker.opened ? "open" : "closed";
   }
 
-  /** Runs `action` through the breaker; refuses at once with a 503 error while it is open. */
-  execute<T>(action: () => Promise<T>): Promise<T> {
-    return (this.#breaker.fire(action) as Promise<T>).catch((error: unknown) => {
+  /** Runs `target.run(start)` through the breaker; refuses at once with a 503 error while it is open. */
+  execute<T>(target: CallTarget, start: () => PromiseLike<T>): Promise<T> {
+    return (this.#breaker.fire(target, start) as Promise<T>).catch((error: unknown) => {
       throw this.#translate(error);
     });
   }

@@ -27,6 +27,7 @@ export class NodeGuard implements NodePolicy {
   readonly #breaker: NodeBreaker | undefined;
   readonly #bulkhead: Bulkhead | undefined;
   readonly #budget: RetryBudget | undefined;
+  readonly #maxQueue: number;
 
   constructor(node: DbNode, settings: NodeGuardSettings, events: SplitEvents, now: () => number = Date.now) {
     this.#node = node;
@@ -35,31 +36,27 @@ export class NodeGuard implements NodePolicy {
     if (settings.breaker !== false) {
       this.#breaker = new NodeBreaker(settings.breaker, who, (state) => this.#onBreakerChange(state), now);
     }
+    this.#maxQueue = settings.bulkhead === false ? Number.POSITIVE_INFINITY : settings.bulkhead.maxQueue;
     if (settings.bulkhead !== false) {
       const limits = {
         maxConcurrent: node.settings.poolMax,
         maxQueue: settings.bulkhead.maxQueue,
         maxWaitMs: node.settings.poolTimeoutMs,
       };
-      this.#bulkhead = new Bulkhead(limits, (cause) => this.#shed(cause));
+      this.#bulkhead = new Bulkhead(limits);
     }
     if (settings.budget !== false) this.#budget = new RetryBudget(settings.budget, now);
   }
 
-  /** Runs one query (`run` is the node's counting `run()`): breaker → bulkhead → query. */
-  execute<T>(run: () => Promise<T>): Promise<T> {
-    const bulkhead = this.#bulkhead;
-    // A call the bulkhead refuses at once never reaches the breaker: load is not a node failure,
-    // and opossum would count it either way (as a success it would hide a failing node).
-    if (bulkhead?.isFull) return Promise.reject(this.#shed(bulkhead.refusal));
+  /** Runs one query on the node (its counting `run()`): bulkhead → breaker → query. */
+  execute<T>(start: () => PromiseLike<T>): Promise<T> {
+    const node = this.#node;
+    // A call the bulkhead refuses never reaches the breaker: load is not a node failure, and
+    // opossum would count it either way (as a success it would hide a failing node).
+    const refusal = this.#bulkhead?.refusal(node.inFlight);
+    if (refusal !== undefined) return Promise.reject(this.#shed(refusal));
     this.#budget?.recordCall();
-    if (this.#breaker === undefined) return bulkhead === undefined ? run() : bulkhead.execute(run);
-    if (bulkhead === undefined) return this.#breaker.execute(run);
-    // When the breaker's timeout gives up on a call still queued in the bulkhead, withdraw it.
-    const ticket: { abandon?: () => void } = {};
-    const outcome = this.#breaker.execute(() => bulkhead.execute(run, ticket));
-    outcome.catch(() => ticket.abandon?.());
-    return outcome;
+    return this.#breaker === undefined ? node.run(start) : this.#breaker.execute(node, start);
   }
 
   /**
@@ -67,11 +64,19 @@ export class NodeGuard implements NodePolicy {
    * limited by the bulkhead, but not timed by the breaker (it would cut a long transaction
    * short while it runs on) and so not counted either.
    */
-  executeUntimed<T>(run: () => Promise<T>): Promise<T> {
-    if (this.#breaker?.state === "open") {
-      return this.#breaker.execute(run);
-    }
-    return this.#bulkhead === undefined ? run() : this.#bulkhead.execute(run);
+  executeUntimed<T>(start: () => PromiseLike<T>): Promise<T> {
+    const node = this.#node;
+    if (this.#breaker?.state === "open") return this.#breaker.execute(node, start);
+    const refusal = this.#bulkhead?.refusal(node.inFlight);
+    return refusal === undefined ? node.run(start) : Promise.reject(this.#shed(refusal));
+  }
+
+  started(inFlightAfter: number): void {
+    this.#bulkhead?.started(inFlightAfter);
+  }
+
+  finished(inFlightBefore: number): void {
+    this.#bulkhead?.finished(inFlightBefore);
   }
 
   /** Takes one retry from this node's budget; true when there is no budget. */
@@ -83,7 +88,7 @@ export class NodeGuard implements NodePolicy {
     return this.#breaker?.retryAfterSeconds() ?? 1;
   }
 
-  /** Stops the breaker's timers and refuses queued calls; running calls finish. */
+  /** Stops the breaker's timers and refuses later calls; running and waiting calls finish. */
   close(): void {
     this.#breaker?.shutdown();
     this.#bulkhead?.close();
@@ -101,14 +106,6 @@ export class NodeGuard implements NodePolicy {
 
   #shed(cause: ShedCause): Error {
     const node = this.#node;
-    if (cause === "abandoned") {
-      // Nobody awaits this one any more: the breaker's timeout already answered the caller.
-      return new DatabaseUnavailableError(`prisma-split: ${node.name}: the call was withdrawn from the queue`, {
-        role: node.role,
-        node: node.name,
-        reason: "unreachable",
-      });
-    }
     if (cause === "closed") {
       return new DatabaseUnavailableError(`prisma-split: ${node.name} is shutting down`, {
         role: node.role,
@@ -117,9 +114,12 @@ export class NodeGuard implements NodePolicy {
       });
     }
     if (this.#events.has("shed")) this.#events.emit("shed", { role: node.role, node: node.name });
-    const why = cause === "queue-full" ? "its wait queue is full" : "no connection freed up within pool_timeout";
+    const why =
+      cause === "queue-full"
+        ? `${this.#maxQueue} calls already wait for one (bulkhead.maxQueue)`
+        : "none would free up within pool_timeout at the pace they have been freeing up";
     return new DatabaseUnavailableError(
-      `prisma-split: ${node.name} (${node.role}) is overloaded: ${node.settings.poolMax} queries in flight and ${why}`,
+      `prisma-split: ${node.name} (${node.role}) is overloaded: all ${node.settings.poolMax} connections are busy and ${why}`,
       { role: node.role, node: node.name, reason: "overloaded" },
     );
   }

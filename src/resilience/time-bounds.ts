@@ -11,6 +11,10 @@ const CLIENT_GRACE_MS = 1_000;
  * A `statement_timeout` in the URL wins. Behind PgBouncer (`?pgbouncer=true`), which refuses
  * unknown startup parameters, only the client-side bound is set.
  *
+ * Waiting for a pool connection (`pool_timeout`) ends no later than the bound either: a call
+ * the caller was already told had failed (a 503 at the breaker's timeout) must not start later
+ * on a connection that frees up, least of all a write.
+ *
  * @example
  * withTimeBounds(settings, 10_000) // ...?statement_timeout=10000&query_timeout=11000
  */
@@ -26,7 +30,12 @@ export function withTimeBounds(settings: ConnectionSettings, boundMs: number | f
     params.set("query_timeout", String(Math.ceil(serverBound) + CLIENT_GRACE_MS));
   }
   const connectionString = url.toString();
-  return connectionString === settings.connectionString ? settings : { ...settings, connectionString };
+  const poolTimeoutMs =
+    boundMs !== false && (settings.poolTimeoutMs === 0 || settings.poolTimeoutMs > boundMs)
+      ? boundMs
+      : settings.poolTimeoutMs;
+  if (connectionString === settings.connectionString && poolTimeoutMs === settings.poolTimeoutMs) return settings;
+  return { ...settings, connectionString, poolTimeoutMs };
 }
 
 /** The tightest of the time bounds that are on, or false. */

@@ -1,101 +1,90 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { Bulkhead, type ShedCause } from "../../src/resilience/bulkhead.ts";
+import { describe, expect, it } from "vitest";
+import { Bulkhead } from "../../src/resilience/bulkhead.ts";
 
-class Shed extends Error {
-  constructor(override readonly cause: ShedCause) {
-    super(cause);
-  }
+/** A bulkhead on a clock the test moves, and the node's in-flight count it is told about. */
+function setup(maxConcurrent: number, maxQueue: number, maxWaitMs: number) {
+  let now = 0;
+  const head = new Bulkhead({ maxConcurrent, maxQueue, maxWaitMs }, () => now);
+  let inFlight = 0;
+  return {
+    head,
+    get inFlight() {
+      return inFlight;
+    },
+    /** Asks for admission; an admitted call starts. */
+    arrive() {
+      const refusal = head.refusal(inFlight);
+      if (refusal === undefined) head.started(++inFlight);
+      return refusal;
+    },
+    finish() {
+      head.finished(inFlight--);
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+  };
 }
-
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-const bulkhead = (maxConcurrent: number, maxQueue: number, maxWaitMs = 0) =>
-  new Bulkhead({ maxConcurrent, maxQueue, maxWaitMs }, (cause) => new Shed(cause));
 
 describe("Bulkhead", () => {
-  afterEach(() => vi.useRealTimers());
-
-  it("runs up to maxConcurrent at once, queues up to maxQueue, sheds the rest at once", async () => {
-    const head = bulkhead(2, 1);
-    const gates = [deferred(), deferred(), deferred()];
-    const running = gates.map((gate) => head.execute(() => gate.promise));
-    expect([head.active, head.queued]).toEqual([2, 1]);
-    await expect(head.execute(async () => "x")).rejects.toMatchObject({ cause: "queue-full" });
-    for (const gate of gates) gate.resolve();
-    await Promise.all(running);
-    expect([head.active, head.queued]).toEqual([0, 0]);
+  it("admits while connections are free and up to maxQueue waiting, then refuses at once", () => {
+    const node = setup(2, 3, 0);
+    const outcomes = Array.from({ length: 6 }, () => node.arrive());
+    expect(outcomes).toEqual([undefined, undefined, undefined, undefined, undefined, "queue-full"]);
+    expect(node.inFlight).toBe(5);
+    node.finish();
+    expect(node.arrive()).toBeUndefined();
   });
 
-  it("hands a freed slot to the waiter first: never more than maxConcurrent run", async () => {
-    const head = bulkhead(1, 10);
-    let concurrent = 0;
-    let peak = 0;
-    const task = async () => {
-      concurrent++;
-      peak = Math.max(peak, concurrent);
-      await new Promise((resolve) => setImmediate(resolve));
-      concurrent--;
-    };
-    await Promise.all(Array.from({ length: 10 }, () => head.execute(task)));
-    expect(peak).toBe(1);
+  it("refuses at once when no connection has freed up for pool_timeout, and admits again after one does", () => {
+    const node = setup(2, Number.POSITIVE_INFINITY, 1_000);
+    node.arrive();
+    node.arrive(); // every connection taken
+    node.advance(10);
+    node.finish();
+    node.arrive(); // taken again at t = 10
+    node.advance(1_000);
+    expect(node.arrive()).toBeUndefined(); // stalled 1 000 ms: it may still get one in time
+    node.advance(2);
+    expect(node.arrive()).toBe("wait-too-long");
+    node.finish(); // progress at last
+    expect(node.arrive()).toBeUndefined();
   });
 
-  it("a waiter gives up after maxWaitMs", async () => {
-    vi.useFakeTimers();
-    const head = bulkhead(1, 5, 100);
-    const gate = deferred();
-    const first = head.execute(() => gate.promise);
-    const waiting = head.execute(async () => "never");
-    const outcome = expect(waiting).rejects.toMatchObject({ cause: "queue-timeout" });
-    await vi.advanceTimersByTimeAsync(100);
-    await outcome;
-    expect(head.queued).toBe(0);
-    gate.resolve();
-    await first;
+  it("refuses a call whose turn would come after pool_timeout at the pace connections free up", () => {
+    const node = setup(1, Number.POSITIVE_INFINITY, 1_000);
+    node.arrive();
+    for (let i = 0; i < 5; i++) {
+      node.advance(100); // one call finishes every 100 ms, another takes its place
+      node.finish();
+      node.arrive();
+    }
+    // 1 running; the next 10 would wait 100..1 000 ms: admitted; the 11th 1 100 ms: refused.
+    const outcomes = Array.from({ length: 12 }, () => node.arrive());
+    expect(outcomes.slice(0, 10)).toEqual(Array(10).fill(undefined));
+    expect(outcomes.slice(10)).toEqual(["wait-too-long", "wait-too-long"]);
   });
 
-  it("abandon() withdraws a waiting call, so it never runs; a running call is not touched", async () => {
-    const head = bulkhead(1, 5);
-    const gate = deferred();
-    const runningTicket: { abandon?: () => void } = {};
-    const running = head.execute(() => gate.promise, runningTicket);
-    expect(runningTicket.abandon).toBeUndefined();
-    const ticket: { abandon?: () => void } = {};
-    let ran = false;
-    const waiting = head.execute(async () => {
-      ran = true;
-    }, ticket);
-    ticket.abandon?.();
-    await expect(waiting).rejects.toMatchObject({ cause: "abandoned" });
-    expect(head.queued).toBe(0);
-    gate.resolve();
-    await running;
-    expect(ran).toBe(false);
-    expect(head.active).toBe(0);
+  it("finishes while connections are free say nothing about the pace", () => {
+    const node = setup(2, Number.POSITIVE_INFINITY, 1_000);
+    node.arrive();
+    node.advance(5_000); // one slow call on an otherwise idle node
+    node.finish();
+    node.arrive();
+    node.arrive(); // every connection taken now
+    expect(Array.from({ length: 50 }, () => node.arrive())).toEqual(Array(50).fill(undefined));
   });
 
-  it("a failing call frees its slot", async () => {
-    const head = bulkhead(1, 0);
-    await expect(head.execute(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
-    await expect(head.execute(async () => "ok")).resolves.toBe("ok");
+  it("with pool_timeout 0 (wait as long as it takes) only maxQueue refuses", () => {
+    const node = setup(1, 2, 0);
+    node.arrive();
+    node.advance(3_600_000);
+    expect([node.arrive(), node.arrive(), node.arrive()]).toEqual([undefined, undefined, "queue-full"]);
   });
 
-  it("close() refuses waiting and later calls; running ones finish", async () => {
-    const head = bulkhead(1, 5);
-    const gate = deferred();
-    const running = head.execute(async () => {
-      await gate.promise;
-      return "done";
-    });
-    const waiting = head.execute(async () => "never");
-    head.close();
-    await expect(waiting).rejects.toMatchObject({ cause: "closed" });
-    await expect(head.execute(async () => "x")).rejects.toMatchObject({ cause: "closed" });
-    gate.resolve();
-    await expect(running).resolves.toBe("done");
+  it("refuses everything once closed", () => {
+    const node = setup(4, 4, 0);
+    node.head.close();
+    expect(node.arrive()).toBe("closed");
   });
 });

@@ -29,7 +29,7 @@ function fakeNode(name: string, role: "primary" | "replica", index: number, scri
       return Promise.resolve(start());
     },
     execute<T>(start: () => PromiseLike<T>): Promise<T> {
-      return this.policy ? this.policy.execute(() => this.run(start)) : this.run(start);
+      return this.policy ? this.policy.execute(start) : this.run(start);
     },
     answer(): Promise<string> {
       const outcome = script[Math.min(this.calls, script.length - 1)]!;

@@ -81,6 +81,13 @@ describe("withTimeBounds", () => {
     expect([params.get("statement_timeout"), params.get("query_timeout")]).toEqual([null, "6000"]);
   });
 
+  it("waiting for a pool connection ends no later than the bound (pool_timeout=0 included)", () => {
+    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=30"), 10_000).poolTimeoutMs).toBe(10_000);
+    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=0"), 10_000).poolTimeoutMs).toBe(10_000);
+    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=2"), 10_000).poolTimeoutMs).toBe(2_000);
+    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=30"), false).poolTimeoutMs).toBe(30_000);
+  });
+
   it("changes nothing without a bound", () => {
     const plain = settings("postgresql://h/db");
     expect(withTimeBounds(plain, false)).toBe(plain);
