@@ -18,6 +18,8 @@ export interface Target {
   readonly replicaUrl: string;
   readonly workload: Workload;
   readonly driver: Driver;
+  /** Extra createDb() options for prisma-split (bench/profile.ts switches layers off with it). */
+  readonly splitOptions?: Record<string, unknown>;
 }
 
 export type ContenderId = "prisma" | "extension" | "split" | "split-lsn";
@@ -97,6 +99,7 @@ export const prismaSplit: ContenderSpec = {
       PrismaClient: target.driver === "in-memory" ? InMemoryPrismaClient : PrismaClient,
       primaryUrl: target.primaryUrl,
       replicaUrls: [target.replicaUrl],
+      ...target.splitOptions,
     });
     return { id: this.id, label: this.label, client: db as unknown as BenchClient, close: () => db.$disconnect() };
   },
