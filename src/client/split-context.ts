@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from "../config/lifecycle-options.js";
 import { DatabaseUnavailableError } from "../errors.js";
 import { SplitEvents } from "../lifecycle/events.js";
@@ -45,6 +46,9 @@ export class SplitContext {
   constructor(router: Router, models: ReadonlyMap<string, ModelShape>, parts: SplitContextParts = {}) {
     this.router = router;
     this.models = models;
+    // Every pending retry wait listens to it (and stops listening when done): as many as calls in
+    // flight, so Node's leak warning at 11 listeners would be a false alarm.
+    setMaxListeners(0, this.#closingController.signal);
     this.events = parts.events ?? new SplitEvents();
     this.readYourWrites = parts.readYourWrites ?? OFF;
     this.monitor = parts.monitor;
