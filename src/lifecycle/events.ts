@@ -17,7 +17,10 @@ export interface SplitEventMap {
   "breaker:close": [NodeEvent];
   /** A failed attempt is retried (after `delayMs`), on `node` or elsewhere. */
   retry: [RetryEvent];
-  /** A call was refused at once because the node's bulkhead was full. */
+  /**
+   * A call was refused at once by the node's bulkhead: it would not have got a connection within
+   * `pool_timeout` (or `bulkhead.maxQueue` calls already waited for one).
+   */
   shed: [NodeEvent];
   /** A read ran on the primary because no replica could take it. */
   fallback: [FallbackEvent];

@@ -124,7 +124,7 @@ class SplitMetrics {
     });
     this.shed = new prom.Counter({
       name: name("shed_total"),
-      help: "Calls refused at once because the node's bulkhead was full.",
+      help: "Calls refused at once by the node's bulkhead (no connection within pool_timeout expected, or bulkhead.maxQueue reached).",
       labelNames: ["role", "node"],
       registers,
     });

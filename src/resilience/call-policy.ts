@@ -4,7 +4,7 @@ import type { SplitEvents } from "../lifecycle/events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import type { QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type BackoffSettings, fullJitterDelay } from "./backoff.js";
-import { classifyFault, type Fault } from "./classify-fault.js";
+import { classifyFault, type Fault, POOL_ACQUIRE_TIMEOUT } from "./classify-fault.js";
 import { withDeadline } from "./deadline.js";
 import { waitUnlessAborted } from "./wait.js";
 
@@ -223,7 +223,13 @@ export class CallPolicy {
       {
         role: node.role,
         node: node.name,
-        reason: closing ? "shutting-down" : attempt > 1 ? "retries-exhausted" : "unreachable",
+        reason: closing
+          ? "shutting-down"
+          : fault.label === POOL_ACQUIRE_TIMEOUT
+            ? "overloaded"
+            : attempt > 1
+              ? "retries-exhausted"
+              : "unreachable",
         retryAfterSeconds: node.policy?.retryAfterSeconds() ?? 1,
         cause: error,
       },

@@ -24,6 +24,9 @@ export interface Fault {
   readonly label: string;
 }
 
+/** The label of a call that waited `pool_timeout` for a connection and got none: the node is overloaded. */
+export const POOL_ACQUIRE_TIMEOUT = "pool-acquire-timeout";
+
 const query = (label: string): Fault => ({ kind: "query", retryable: false, notSent: false, label });
 const infra = (label: string, notSent = false, retryable = true): Fault => ({
   kind: "infrastructure",
@@ -105,7 +108,7 @@ function byErrno(code: string, syscall: unknown): Fault | undefined {
  * a socket closed under a query. Most specific first.
  */
 const MESSAGES: ReadonlyArray<readonly [RegExp, Fault]> = [
-  [/timeout exceeded when trying to connect/i, infra("pool-acquire-timeout", true)],
+  [/timeout exceeded when trying to connect/i, infra(POOL_ACQUIRE_TIMEOUT, true)],
   [/Connection terminated due to connection timeout/i, infra("connect-timeout", true)],
   [/^timeout expired$/i, infra("connect-timeout", true)],
   [/is not queryable|Cannot use a pool after calling end/i, infra("client-closed", true)],

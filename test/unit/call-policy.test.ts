@@ -140,6 +140,13 @@ describe("CallPolicy: retry, re-route and 503 mapping", () => {
     expect(primary.calls).toBe(1);
   });
 
+  it("a write that waited pool_timeout for a connection is retried (it was never sent), then is a 503 'overloaded'", async () => {
+    const primary = fakeNode("primary", "primary", -1, [capturedError("pool-acquire-timeout")]);
+    const { run } = setup({ primary, replicas: [] });
+    await expect(run("write")).rejects.toMatchObject({ reason: "overloaded", status: 503 });
+    expect(primary.calls).toBe(3);
+  });
+
   it("a spent retry budget stops retries", async () => {
     const primary = fakeNode("primary", "primary", -1, [refused()]);
     const events = new SplitEvents();
