@@ -1,7 +1,7 @@
 import type { NodeRole } from "../errors.js";
 import { checkHealth, checkReady } from "../lifecycle/health.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { runTransaction } from "../resilience/call-policy.js";
+import { type AttemptRunner, runTransaction } from "../resilience/call-policy.js";
 import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import {
   isFluentOperation,
@@ -31,22 +31,22 @@ type Transactional = { $transaction(...args: unknown[]): Promise<unknown> };
  * Runs the calls of one view: picks the node, then runs the call on that node's client from
  * this view's client set.
  */
-class ViewRunner implements CallRunner {
+class ViewRunner implements CallRunner, AttemptRunner<RoutedCall> {
   readonly primaryClient: unknown;
+  readonly forced: NodeRole | undefined;
   readonly #context: SplitContext;
   readonly #clients: ClientSet;
-  readonly #forced: NodeRole | undefined;
 
   constructor(context: SplitContext, clients: ClientSet, forced: NodeRole | undefined) {
     this.#context = context;
     this.#clients = clients;
-    this.#forced = forced;
+    this.forced = forced;
     this.primaryClient = clients.primary;
   }
 
   run(call: RoutedCall): Promise<unknown> {
     if (this.#context.closed) return Promise.reject(this.#context.closedError());
-    if (this.#forced === "replica" && call.kind === "write") {
+    if (this.forced === "replica" && call.kind === "write") {
       return Promise.reject(
         new Error(
           `prisma-split: ${describe(call)} writes, and db.$replica() only reads: use db (or db.$primary()) for writes`,
@@ -54,20 +54,14 @@ class ViewRunner implements CallRunner {
       );
     }
     const policy = this.#context.callPolicy;
-    if (policy !== undefined) {
-      const shape = { kind: call.kind, forced: this.#forced };
-      return this.#recorded(
-        call,
-        policy.execute(shape, (decision) => this.#runOn(call, decision)),
-      );
-    }
+    if (policy !== undefined) return this.#recorded(call, policy.execute(call, this));
     let decision: RouteDecision;
     try {
-      decision = this.#context.router.route(call.kind, this.#forced);
+      decision = this.#context.router.route(call.kind, this.forced);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#recorded(call, this.#runOn(call, decision));
+    return this.#recorded(call, this.runOn(call, decision));
   }
 
   /** A write made in a consistency context settles once read-your-writes has recorded it. */
@@ -76,53 +70,52 @@ class ViewRunner implements CallRunner {
   }
 
   /** One attempt of `call` on the node `decision` names, through that node's breaker and bulkhead. */
-  #runOn(call: RoutedCall, decision: RouteDecision): Promise<unknown> {
+  runOn(call: RoutedCall, decision: RouteDecision): Promise<unknown> {
     const node = decision.node;
-    const root = rootOf(call);
-    return this.#observe(decision, root.method, root.model, () =>
-      node.execute(() => call.buildOn(this.clientOf(node))),
-    );
+    const observed = this.#context.events.has("query");
+    const started = observed ? performance.now() : 0;
+    const settled = node.execute(() => call.buildOn(this.clientOf(node)));
+    return observed ? this.#observe(settled, decision, call, started) : settled;
   }
 
   /** Runs a `$transaction` on the primary (its own client runs every statement of it); never retried. */
   runTransaction(args: unknown[]): Promise<unknown> {
     const primary = this.#clients.primary as Transactional;
     const router = this.#context.router;
+    const observed = this.#context.events.has("query");
+    const started = observed ? performance.now() : 0;
+    const settled = runTransaction(this.#context, router.primary, () => primary.$transaction(...args));
     // A transaction counts as a write for read-your-writes.
     return this.#context.readYourWrites.afterWrite(
-      this.#observe(router.inTransaction, "$transaction", undefined, () =>
-        runTransaction(this.#context, router.primary, () => primary.$transaction(...args)),
-      ),
+      observed ? this.#observe(settled, router.inTransaction, undefined, started) : settled,
     );
   }
 
-  /** Runs `start` on the decided node, reporting a `query` event when anyone listens. */
+  /** Reports a `query` event when `settled` settles; `call` undefined: a `$transaction`. */
   #observe(
+    settled: Promise<unknown>,
     decision: RouteDecision,
-    operation: string,
-    model: string | undefined,
-    start: () => Promise<unknown>,
+    call: RoutedCall | undefined,
+    started: number,
   ): Promise<unknown> {
-    const node = decision.node;
-    const events = this.#context.events;
-    if (!events.has("query")) return start();
-    const started = performance.now();
-    const settled = start();
-    const report = (error: unknown) =>
-      events.emit("query", {
-        role: node.role,
-        node: node.name,
-        operation,
-        model,
-        reason: decision.reason,
-        durationMs: performance.now() - started,
-        error,
-      });
     settled.then(
-      () => report(undefined),
-      (error: unknown) => report(error),
+      () => this.#reportQuery(decision, call, started, undefined),
+      (error: unknown) => this.#reportQuery(decision, call, started, error),
     );
     return settled;
+  }
+
+  #reportQuery(decision: RouteDecision, call: RoutedCall | undefined, started: number, error: unknown): void {
+    const root = call === undefined ? undefined : rootOf(call);
+    this.#context.events.emit("query", {
+      role: decision.node.role,
+      node: decision.node.name,
+      operation: root === undefined ? "$transaction" : root.method,
+      model: root?.model,
+      reason: decision.reason,
+      durationMs: performance.now() - started,
+      error,
+    });
   }
 
   clientOf(node: DbNode): unknown {

@@ -32,11 +32,18 @@ export interface ShutdownGate {
 /** One call as the policy sees it. */
 export interface CallShape {
   readonly kind: QueryKind;
-  readonly forced: NodeRole | undefined;
 }
 
-/** Runs one attempt on the node the router chose. */
-export type RunOn<T> = (decision: RouteDecision) => Promise<T>;
+/**
+ * What runs the attempts of calls: the client view that made them. An object with a method
+ * rather than a callback per call, so routing a call allocates no closure.
+ */
+export interface AttemptRunner<C extends CallShape> {
+  /** The role this view's calls are tagged with (`$primary()`, `$replica()`), if any. */
+  readonly forced: NodeRole | undefined;
+  /** Runs one attempt of `call` on the node `decision` names. */
+  runOn(call: C, decision: RouteDecision): Promise<unknown>;
+}
 
 /**
  * The per-call half of the failure handling, in DESIGN.md's order: shutdown gate → deadline →
@@ -65,16 +72,16 @@ export class CallPolicy {
     this.#random = settings.random ?? Math.random;
   }
 
-  execute<T>(call: CallShape, runOn: RunOn<T>): Promise<T> {
+  execute<C extends CallShape>(call: C, runner: AttemptRunner<C>): Promise<unknown> {
     if (this.#gate.closed) return Promise.reject(this.#gate.closedError());
     const deadlineMs = this.#settings.deadlineMs;
-    if (deadlineMs === false) return this.#attempts(call, runOn, Number.POSITIVE_INFINITY);
+    if (deadlineMs === false) return this.#attempts(call, runner, Number.POSITIVE_INFINITY);
     const trail: Trail = { node: undefined };
     return withDeadline(
-      (deadlineAt) => this.#attempts(call, runOn, deadlineAt, trail),
+      (deadlineAt) => this.#attempts(call, runner, deadlineAt, trail),
       deadlineMs,
       () => {
-        const role = trail.node?.role ?? (call.kind === "write" || call.forced === "primary" ? "primary" : "replica");
+        const role = trail.node?.role ?? (call.kind === "write" || runner.forced === "primary" ? "primary" : "replica");
         return new DatabaseUnavailableError(`prisma-split: the query did not complete within ${deadlineMs} ms`, {
           role,
           reason: "unreachable",
@@ -89,46 +96,51 @@ export class CallPolicy {
    * there, and the retry machinery (async-retry's loop, the set of failed nodes) is set up only
    * for one that did not.
    */
-  #attempts<T>(call: CallShape, runOn: RunOn<T>, deadlineAt: number, trail?: Trail): Promise<T> {
+  #attempts<C extends CallShape>(
+    call: C,
+    runner: AttemptRunner<C>,
+    deadlineAt: number,
+    trail?: Trail,
+  ): Promise<unknown> {
     let decision: RouteDecision;
     try {
-      decision = this.#route(call, NO_NODES);
+      decision = this.#route(call, runner.forced, NO_NODES);
     } catch (error) {
       return Promise.reject(error);
     }
     if (trail !== undefined) trail.node = decision.node;
-    const first = runOn(decision);
+    const first = runner.runOn(call, decision);
     return first.then(undefined, () =>
-      this.#recover(call, runOn, deadlineAt, trail ?? { node: decision.node }, decision, first),
+      this.#recover(call, runner, deadlineAt, trail ?? { node: decision.node }, decision, first),
     );
   }
 
   /** After a failed first attempt (`first`, on `firstDecision`): re-routing of refused reads, then retries. */
-  #recover<T>(
-    call: CallShape,
-    runOn: RunOn<T>,
+  #recover<C extends CallShape>(
+    call: C,
+    runner: AttemptRunner<C>,
     deadlineAt: number,
     trail: Trail,
     firstDecision: RouteDecision,
-    first: Promise<T>,
-  ): Promise<T> {
+    first: Promise<unknown>,
+  ): Promise<unknown> {
     const settings = this.#settings.retry;
     const failed = new Set<DbNode>();
     let lastError: unknown;
-    return retry<T>(
+    return retry<unknown>(
       async (bail, attempt) => {
         let decision = firstDecision;
         if (attempt > 1) {
           try {
-            decision = this.#route(call, failed);
+            decision = this.#route(call, runner.forced, failed);
           } catch (error) {
             // No node left to route to (fallback off): report the fault that emptied the list.
             bail(lastError === undefined ? (error as Error) : this.#unavailable(lastError, trail.node!, attempt - 1));
-            return undefined as T;
+            return undefined;
           }
         }
         try {
-          return await this.#runRerouting(call, decision, failed, runOn, trail, attempt === 1 ? first : undefined);
+          return await this.#runRerouting(call, decision, failed, runner, trail, attempt === 1 ? first : undefined);
         } catch (error) {
           const node = trail.node!;
           const fault = classifyFault(error);
@@ -138,21 +150,21 @@ export class CallPolicy {
             // socket of the process; one turn of the event loop first keeps it fair.
             if (fault.kind === "refusal") await new Promise((resolve) => setImmediate(resolve));
             bail(error as Error);
-            return undefined as T;
+            return undefined;
           }
           failed.add(node);
           lastError = error;
           const delayMs = settings === false ? 0 : fullJitterDelay(attempt, settings, this.#random);
           if (!this.#mayRetry(call, fault, attempt, node, deadlineAt, delayMs)) {
             bail(this.#unavailable(error, node, attempt));
-            return undefined as T;
+            return undefined;
           }
           if (this.#events.has("retry")) {
             this.#events.emit("retry", { role: node.role, node: node.name, attempt, delayMs, error });
           }
           if (!(await waitUnlessAborted(delayMs, this.#gate.closingSignal))) {
             bail(this.#gate.closedError());
-            return undefined as T;
+            return undefined;
           }
           throw error;
         }
@@ -170,8 +182,8 @@ export class CallPolicy {
     return node.policy === undefined || node.policy.tryRetry();
   }
 
-  #route(call: CallShape, failed: ReadonlySet<DbNode>): RouteDecision {
-    const decision = this.#router.route(call.kind, call.forced, failed.size === 0 ? undefined : failed);
+  #route(call: CallShape, forced: NodeRole | undefined, failed: ReadonlySet<DbNode>): RouteDecision {
+    const decision = this.#router.route(call.kind, forced, failed.size === 0 ? undefined : failed);
     if (decision.reason === "fallback" && this.#events.has("fallback")) {
       this.#events.emit("fallback", { reason: this.#router.whyNoReplica(failed) });
     }
@@ -184,25 +196,25 @@ export class CallPolicy {
    * next node the router offers, which has its own breaker and bulkhead. Not a retry: nothing
    * is run twice and no budget is spent. `started`: the attempt on `first`, if already running.
    */
-  async #runRerouting<T>(
-    call: CallShape,
+  async #runRerouting<C extends CallShape>(
+    call: C,
     first: RouteDecision,
     failed: ReadonlySet<DbNode>,
-    runOn: RunOn<T>,
+    runner: AttemptRunner<C>,
     trail: Trail,
-    started?: Promise<T>,
-  ): Promise<T> {
+    started?: Promise<unknown>,
+  ): Promise<unknown> {
     let decision = first;
     let running = started;
     const refused = new Set<DbNode>(failed);
     for (;;) {
       trail.node = decision.node;
       try {
-        return await (running ?? runOn(decision));
+        return await (running ?? runner.runOn(call, decision));
       } catch (error) {
         if (call.kind !== "read" || !isRefusedBeforeRunning(error)) throw error;
         refused.add(decision.node);
-        const next = this.#route(call, refused);
+        const next = this.#route(call, runner.forced, refused);
         if (refused.has(next.node)) throw error;
         decision = next;
         running = undefined;

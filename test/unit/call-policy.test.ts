@@ -4,7 +4,7 @@ import { SplitEvents } from "../../src/lifecycle/events.ts";
 import type { DbNode } from "../../src/nodes/db-node.ts";
 import { CallPolicy, type RetrySettings } from "../../src/resilience/call-policy.ts";
 import { NodeGuard } from "../../src/resilience/node-guard.ts";
-import { Router } from "../../src/routing/router.ts";
+import { type RouteDecision, Router } from "../../src/routing/router.ts";
 import { roundRobin } from "../../src/routing/selectors/round-robin.ts";
 import { capturedError } from "../fixtures/faults/index.ts";
 
@@ -68,12 +68,15 @@ function setup(
     random: () => 0.5,
   });
   const seen: string[] = [];
-  const run = (kind: "read" | "write") =>
-    policy.execute({ kind, forced: undefined }, (decision) => {
+  const runner = {
+    forced: undefined,
+    runOn(_call: { kind: "read" | "write" }, decision: RouteDecision) {
       const node = decision.node as unknown as FakeNode;
       seen.push(node.name);
       return node.execute(() => node.answer());
-    });
+    },
+  };
+  const run = (kind: "read" | "write") => policy.execute({ kind }, runner);
   return { events, closing, run, seen };
 }
 
