@@ -177,4 +177,15 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it("a call still waiting for a connection when shutdown begins is drained too: it runs and succeeds", async () => {
+    const client = db({ primaryUrl: `${cluster().primaryUrl}?connection_limit=1` });
+    const holder = client.$executeRawUnsafe("SELECT pg_sleep(0.5)").then(() => "held");
+    await waitForSleepers([cluster().primary], 1);
+    // The only connection is taken: this one waits in the pool's queue.
+    const waiter = client.$primary().$queryRaw`SELECT 1 AS one`.then(() => "served");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await client.$shutdown();
+    expect(await Promise.all([holder, waiter])).toEqual(["held", "served"]);
+  });
 });
