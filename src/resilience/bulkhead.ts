@@ -48,6 +48,11 @@ export class Bulkhead {
     this.#now = now;
   }
 
+  /** The count bound on waiting calls (`Infinity`: none). */
+  get maxQueue(): number {
+    return this.#settings.maxQueue;
+  }
+
   /** Why a call arriving now, with `inFlight` calls already on the node, is refused; undefined: admitted. */
   refusal(inFlight: number): ShedCause | undefined {
     if (this.#closed) return "closed";

@@ -27,7 +27,6 @@ export class NodeGuard implements NodePolicy {
   readonly #breaker: NodeBreaker | undefined;
   readonly #bulkhead: Bulkhead | undefined;
   readonly #budget: RetryBudget | undefined;
-  readonly #maxQueue: number;
 
   constructor(node: DbNode, settings: NodeGuardSettings, events: SplitEvents, now: () => number = Date.now) {
     this.#node = node;
@@ -36,7 +35,6 @@ export class NodeGuard implements NodePolicy {
     if (settings.breaker !== false) {
       this.#breaker = new NodeBreaker(settings.breaker, who, (state) => this.#onBreakerChange(state), now);
     }
-    this.#maxQueue = settings.bulkhead === false ? Number.POSITIVE_INFINITY : settings.bulkhead.maxQueue;
     if (settings.bulkhead !== false) {
       const limits = {
         maxConcurrent: node.settings.poolMax,
@@ -48,7 +46,10 @@ export class NodeGuard implements NodePolicy {
     if (settings.budget !== false) this.#budget = new RetryBudget(settings.budget, now);
   }
 
-  /** Runs one query on the node (its counting `run()`): bulkhead → breaker → query. */
+  /**
+   * Runs one query on the node (its counting `run()`): the bulkhead admits it, then the breaker
+   * runs it, its timeout covering the wait for a pool connection and the query.
+   */
   execute<T>(start: () => PromiseLike<T>): Promise<T> {
     const node = this.#node;
     // A call the bulkhead refuses never reaches the breaker: load is not a node failure, and
@@ -116,7 +117,7 @@ export class NodeGuard implements NodePolicy {
     if (this.#events.has("shed")) this.#events.emit("shed", { role: node.role, node: node.name });
     const why =
       cause === "queue-full"
-        ? `${this.#maxQueue} calls already wait for one (bulkhead.maxQueue)`
+        ? `${this.#bulkhead?.maxQueue} calls already wait for one (bulkhead.maxQueue)`
         : "none would free up within pool_timeout at the pace they have been freeing up";
     return new DatabaseUnavailableError(
       `prisma-split: ${node.name} (${node.role}) is overloaded: all ${node.settings.poolMax} connections are busy and ${why}`,
