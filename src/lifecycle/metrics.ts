@@ -82,7 +82,10 @@ class SplitMetrics {
    * the labels on every call).
    */
   readonly #routedTallies = new Map<string, Map<string, RoutedTally>>();
-  /** Series of the duration histogram by node, model and operation: nested maps of the event's own strings, so a query builds no key. */
+  /**
+   * Series of the duration histogram by node, model and operation: nested maps keyed by the
+   * event's own strings, so a query builds no key.
+   */
   readonly #durationChildren = new Map<string, Map<string, Map<string, DurationChildren>>>();
 
   constructor(prom: PromClientModule, registry: Registry, prefix: string) {

@@ -2,7 +2,7 @@ import type { Registry } from "prom-client";
 
 type Labels = Readonly<Record<string, string>>;
 
-/** One label set's counts: per bucket (not cumulative), their sum and the sum of the values. */
+/** One label set's observations: a count per bucket (not cumulative) and the sum of the values. */
 export class HistogramSeries {
   readonly labels: Labels;
   readonly counts: Float64Array;
