@@ -93,17 +93,52 @@ export const prismaSplit: ContenderSpec = {
   id: "split",
   label: "prisma-split",
   setup: `createDb({ PrismaClient, primaryUrl, replicaUrls: [replicaUrl] }) from dist/ with every default (pools max ${POOL_MAX})`,
-  async create(target) {
-    const { createDb } = await loadPrismaSplit();
-    const db = createDb({
-      PrismaClient: target.driver === "in-memory" ? InMemoryPrismaClient : PrismaClient,
-      primaryUrl: target.primaryUrl,
-      replicaUrls: [target.replicaUrl],
-      ...target.splitOptions,
-    });
-    return { id: this.id, label: this.label, client: db as unknown as BenchClient, close: () => db.$disconnect() };
+  create(target) {
+    return createSplitContender(this, target, { options: target.splitOptions });
   },
 };
+
+/** The createDb() options of the "+lsn+metrics" contenders. */
+export const LSN_AND_METRICS = {
+  // Both are the defaults (metrics: on when prom-client loads; "lsn" with the replica monitor
+  // on), spelled out: `metrics: {}` also throws if prom-client is missing instead of skipping.
+  metrics: {},
+  consistency: { readYourWrites: "lsn" },
+} as const;
+
+/**
+ * A prisma-split contender for `spec`: createDb() from dist/ on the target's URLs with `options`,
+ * over the generated PrismaClient for the target's driver unless `PrismaClientClass` is given;
+ * `inSession`: every operation inside its own `db.$withSession()`.
+ */
+export async function createSplitContender(
+  spec: ContenderSpec,
+  target: Target,
+  {
+    PrismaClientClass = target.driver === "in-memory" ? InMemoryPrismaClient : PrismaClient,
+    options = {},
+    inSession = false,
+  }: {
+    PrismaClientClass?: new (options: never) => unknown;
+    options?: Record<string, unknown>;
+    inSession?: boolean;
+  },
+): Promise<Contender> {
+  const { createDb } = await loadPrismaSplit();
+  const db = createDb({
+    PrismaClient: PrismaClientClass,
+    primaryUrl: target.primaryUrl,
+    replicaUrls: [target.replicaUrl],
+    ...options,
+  });
+  return {
+    id: spec.id,
+    label: spec.label,
+    client: db as unknown as BenchClient,
+    ...(inSession && { around: (op: () => PromiseLike<unknown>) => db.$withSession(op) }),
+    close: () => db.$disconnect(),
+  };
+}
 
 /** createDb() builds each node's PrismaPg itself; this class swaps it for the in-memory driver. */
 class InMemoryPrismaClient extends PrismaClient {
@@ -124,24 +159,8 @@ export const prismaSplitLsn: ContenderSpec = {
   id: "split-lsn",
   label: "prisma-split +lsn+metrics",
   setup: `createDb({ PrismaClient, primaryUrl, replicaUrls: [replicaUrl], metrics: {}, consistency: { readYourWrites: "lsn" } }) from dist/, other options default (pools max ${POOL_MAX}); every operation inside its own db.$withSession(() => op), one consistency context per call as the HTTP middleware opens per request`,
-  async create(target) {
-    const { createDb } = await loadPrismaSplit();
-    const db = createDb({
-      PrismaClient: target.driver === "in-memory" ? InMemoryPrismaClient : PrismaClient,
-      primaryUrl: target.primaryUrl,
-      replicaUrls: [target.replicaUrl],
-      // Both are the defaults (metrics: on when prom-client loads; "lsn" with the replica monitor
-      // on), spelled out: `metrics: {}` also throws if prom-client is missing instead of skipping.
-      metrics: {},
-      consistency: { readYourWrites: "lsn" },
-    });
-    return {
-      id: this.id,
-      label: this.label,
-      client: db as unknown as BenchClient,
-      around: (op) => db.$withSession(op),
-      close: () => db.$disconnect(),
-    };
+  create(target) {
+    return createSplitContender(this, target, { options: LSN_AND_METRICS, inSession: true });
   },
 };
 

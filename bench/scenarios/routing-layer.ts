@@ -1,7 +1,12 @@
-import type { BenchClient, Contender, ContenderSpec } from "../lib/contenders.ts";
+import {
+  type BenchClient,
+  type Contender,
+  type ContenderSpec,
+  createSplitContender,
+  LSN_AND_METRICS,
+} from "../lib/contenders.ts";
 import { formatFixed, formatInteger } from "../lib/format.ts";
 import { interleaveRounds } from "../lib/interleave.ts";
-import { loadPrismaSplit } from "../lib/prisma-split.ts";
 import type { Column, Row, Scenario } from "../lib/scenario.ts";
 import { median, quartiles } from "../lib/stats.ts";
 import { StubPrismaClient } from "../lib/stub-client.ts";
@@ -20,14 +25,8 @@ const splitOverStub: ContenderSpec = {
   id: "split",
   label: "prisma-split on it",
   setup: "createDb({ PrismaClient: StubPrismaClient, primaryUrl, replicaUrls: [replicaUrl] }) from dist/, defaults",
-  async create(target) {
-    const { createDb } = await loadPrismaSplit();
-    const db = createDb({
-      PrismaClient: StubPrismaClient,
-      primaryUrl: target.primaryUrl,
-      replicaUrls: [target.replicaUrl],
-    });
-    return { id: this.id, label: this.label, client: db as unknown as BenchClient, close: () => db.$disconnect() };
+  create(target) {
+    return createSplitContender(this, target, { PrismaClientClass: StubPrismaClient });
   },
 };
 
@@ -36,22 +35,12 @@ const splitLsnOverStub: ContenderSpec = {
   label: "prisma-split +lsn+metrics on it",
   setup:
     'createDb({ PrismaClient: StubPrismaClient, primaryUrl, replicaUrls: [replicaUrl], metrics: {}, consistency: { readYourWrites: "lsn" } }) from dist/, each call inside its own db.$withSession()',
-  async create(target) {
-    const { createDb } = await loadPrismaSplit();
-    const db = createDb({
-      PrismaClient: StubPrismaClient,
-      primaryUrl: target.primaryUrl,
-      replicaUrls: [target.replicaUrl],
-      metrics: {},
-      consistency: { readYourWrites: "lsn" },
+  create(target) {
+    return createSplitContender(this, target, {
+      PrismaClientClass: StubPrismaClient,
+      options: LSN_AND_METRICS,
+      inSession: true,
     });
-    return {
-      id: this.id,
-      label: this.label,
-      client: db as unknown as BenchClient,
-      around: (op) => db.$withSession(op),
-      close: () => db.$disconnect(),
-    };
   },
 };
 
