@@ -3,6 +3,7 @@ import { DatabaseUnavailableError, isDatabaseUnavailable } from "../../src/error
 import { SplitEvents } from "../../src/lifecycle/events.ts";
 import type { DbNode } from "../../src/nodes/db-node.ts";
 import { CallPolicy, type RetrySettings } from "../../src/resilience/call-policy.ts";
+import type { BreakerSettings } from "../../src/resilience/circuit-breaker.ts";
 import { NodeGuard } from "../../src/resilience/node-guard.ts";
 import { type RouteDecision, Router } from "../../src/routing/router.ts";
 import { roundRobin } from "../../src/routing/selectors/round-robin.ts";
@@ -187,22 +188,29 @@ describe("CallPolicy: retry, re-route and 503 mapping", () => {
   });
 });
 
+/** A breaker-only guard on `node` (no bulkhead, no budget), with test settings and `overrides`. */
+function guardBreaker(node: FakeNode, overrides: Partial<BreakerSettings>, events = new SplitEvents()): NodeGuard {
+  const breaker: BreakerSettings = {
+    timeout: false,
+    resetTimeout: 60_000,
+    errorThresholdPercentage: 50,
+    volumeThreshold: 10,
+    rollingCountTimeout: 10_000,
+    rollingCountBuckets: 10,
+    consecutiveFailures: false,
+    ...overrides,
+  };
+  const guard = new NodeGuard(node as unknown as DbNode, { breaker, bulkhead: false, budget: false }, events);
+  node.policy = guard;
+  return guard;
+}
+
 describe("NodeGuard: breaker per node", () => {
   it("opens on infrastructure faults, takes the replica out of rotation, sends reads to the primary, reports it", async () => {
     const replica = fakeNode("replica-0", "replica", 0, [terminated()]);
     const primary = fakeNode("primary", "primary", -1);
     const { run, events, seen } = setup({ primary, replicas: [replica] }, { retry: false });
-    const breaker = {
-      timeout: false as const,
-      resetTimeout: 60_000,
-      errorThresholdPercentage: 50,
-      volumeThreshold: 2,
-      rollingCountTimeout: 10_000,
-      rollingCountBuckets: 10,
-      consecutiveFailures: false as const,
-    };
-    const guard = new NodeGuard(replica as unknown as DbNode, { breaker, bulkhead: false, budget: false }, events);
-    replica.policy = guard;
+    const guard = guardBreaker(replica, { volumeThreshold: 2 }, events);
     const changes: string[] = [];
     events.on("breaker:open", (event) => changes.push(`open ${event.node}`));
     await expect(run("read")).rejects.toMatchObject({ reason: "unreachable" });
@@ -220,21 +228,7 @@ describe("NodeGuard: breaker per node", () => {
     const unique = capturedError("unique-violation-P2002");
     const primary = fakeNode("primary", "primary", -1, [unique]);
     const { run } = setup({ primary, replicas: [] }, { retry: false });
-    const breaker = {
-      timeout: false as const,
-      resetTimeout: 60_000,
-      errorThresholdPercentage: 1,
-      volumeThreshold: 1,
-      rollingCountTimeout: 10_000,
-      rollingCountBuckets: 10,
-      consecutiveFailures: false as const,
-    };
-    const guard = new NodeGuard(
-      primary as unknown as DbNode,
-      { breaker, bulkhead: false, budget: false },
-      new SplitEvents(),
-    );
-    primary.policy = guard;
+    const guard = guardBreaker(primary, { errorThresholdPercentage: 1, volumeThreshold: 1 });
     for (let i = 0; i < 1_000; i++) await expect(run("write")).rejects.toBe(unique);
     expect(primary.breakerState).toBe("closed");
     guard.close();
@@ -245,21 +239,7 @@ describe("NodeGuard: breaker per node", () => {
     let fail!: (error: Error) => void;
     primary.answer = () => new Promise((_, reject) => (fail = reject));
     const { run } = setup({ primary, replicas: [] }, { retry: false });
-    const breaker = {
-      timeout: 30,
-      resetTimeout: 60_000,
-      errorThresholdPercentage: 50,
-      volumeThreshold: 10,
-      rollingCountTimeout: 10_000,
-      rollingCountBuckets: 10,
-      consecutiveFailures: false as const,
-    };
-    const guard = new NodeGuard(
-      primary as unknown as DbNode,
-      { breaker, bulkhead: false, budget: false },
-      new SplitEvents(),
-    );
-    primary.policy = guard;
+    const guard = guardBreaker(primary, { timeout: 30 });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
