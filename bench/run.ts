@@ -7,6 +7,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Cluster, startCluster } from "../test/cluster/index.ts";
+import { type BaselineBuild, buildBaseline, withBaseline } from "./lib/baseline.ts";
 import { type CliOptions, parseCliOptions, USAGE } from "./lib/cli-options.ts";
 import { describeEnvironment } from "./lib/environment.ts";
 import { loadPrismaSplit } from "./lib/prisma-split.ts";
@@ -19,9 +20,11 @@ const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 let cluster: Cluster | undefined;
+let baseline: BaselineBuild | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log(`\n${signal}: stopping the cluster...`);
+    baseline?.remove();
     void (cluster?.stop() ?? Promise.resolve()).finally(() => process.kill(process.pid, signal));
   });
 }
@@ -45,7 +48,23 @@ interface ScenarioReport {
 }
 
 async function main(options: CliOptions): Promise<number> {
-  const scenarios = selectScenarios(options.only);
+  const selected = selectScenarios(options.only);
+  try {
+    if (options.baseline !== undefined) baseline = await buildBaseline(options.baseline, log);
+    return await runScenarios(selected, options);
+  } finally {
+    baseline?.remove();
+  }
+}
+
+/** Why a scenario without `baselineFor` has no baseline row, under its table. */
+function noBaselineNote(build: BaselineBuild): string {
+  const measured = SCENARIOS.filter((s) => s.baselineFor !== undefined).map((s) => s.name);
+  return `--baseline ${build.ref}: no @${build.short} row here; the builds are compared where the cost of a call is measured (${measured.join(", ")}).`;
+}
+
+async function runScenarios(selected: readonly Scenario[], options: CliOptions): Promise<number> {
+  const scenarios = baseline === undefined ? selected : selected.map((s) => withBaseline(s, baseline as BaselineBuild));
   const settings: BenchSettings = { quick: options.quick, rounds: options.rounds ?? (options.quick ? 3 : 10) };
   if (process.env.NODE_ENV !== "production") log("warning: NODE_ENV is not 'production' (npm run bench sets it)");
   await loadPrismaSplit();
@@ -61,7 +80,10 @@ async function main(options: CliOptions): Promise<number> {
       log(`\n== ${scenario.name}: ${scenario.title}`);
       const scenarioStarted = Date.now();
       try {
-        const result = await scenario.run({ cluster, settings, log });
+        let result = await scenario.run({ cluster, settings, log });
+        if (baseline !== undefined && scenario.baselineFor === undefined) {
+          result = { ...result, notes: [...result.notes, noBaselineNote(baseline)] };
+        }
         const seconds = (Date.now() - scenarioStarted) / 1000;
         reports.push({ name: scenario.name, title: scenario.title, seconds, result });
         printResult(result);
@@ -82,6 +104,7 @@ async function main(options: CliOptions): Promise<number> {
     seconds: (Date.now() - started) / 1000,
     settings,
     command: process.argv.slice(2),
+    ...(baseline && { baseline: { ref: baseline.ref, commit: baseline.commit } }),
     environment,
     contenders: Object.fromEntries(
       [...new Map(scenarios.flatMap((s) => s.contenders).map((c) => [c.id, c])).values()].map((c) => [c.id, c.setup]),

@@ -8,6 +8,8 @@ export interface CliOptions {
   readonly rounds: number | undefined;
   /** Where the JSON goes; default bench/results/latest.json. */
   readonly out: string | undefined;
+  /** A git ref whose prisma-split is built and measured next to this checkout's (`lib/baseline.ts`). */
+  readonly baseline: string | undefined;
   readonly help: boolean;
 }
 
@@ -17,7 +19,10 @@ export const USAGE = `npm run bench -- [--only point-read,write] [--quick] [--ro
              write, memory, fail-fast, replica-killed
   --quick    fewer rounds and operations: a smoke run, numbers are noisier
   --rounds   rounds of the interleaved cases (default 10, 3 with --quick)
-  --out      JSON output (default bench/results/latest.json)`;
+  --out      JSON output (default bench/results/latest.json)
+  --baseline also build prisma-split at this git ref (commit, branch, tag) in a temporary checkout
+             and measure it as "prisma-split @<commit>" next to this checkout's, in the same
+             rounds (point-read, routing-layer, find-many, write)`;
 
 export function parseCliOptions(argv: readonly string[]): CliOptions {
   const { values } = parseArgs({
@@ -27,6 +32,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       quick: { type: "boolean", default: false },
       rounds: { type: "string" },
       out: { type: "string" },
+      baseline: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -34,6 +40,9 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
   if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1)) {
     throw new RangeError(`--rounds must be a positive integer, got "${values.rounds}"`);
+  }
+  if (values.baseline !== undefined && values.baseline.trim() === "") {
+    throw new RangeError("--baseline needs a git ref (a commit, branch or tag)");
   }
   return {
     only: (values.only ?? [])
@@ -43,6 +52,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     quick: values.quick ?? false,
     rounds,
     out: values.out,
+    baseline: values.baseline,
     help: values.help ?? false,
   };
 }

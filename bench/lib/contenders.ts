@@ -3,7 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { readReplicas } from "@prisma/extension-read-replicas";
 import { PrismaClient } from "../../test/generated/prisma/client.ts";
 import { inMemoryDriver } from "./in-memory-driver.ts";
-import { loadPrismaSplit } from "./prisma-split.ts";
+import { loadPrismaSplit, type PrismaSplitModule } from "./prisma-split.ts";
 
 /** What the scenarios call: the generated client's surface (every contender has it). */
 export type BenchClient = PrismaClient;
@@ -20,9 +20,11 @@ export interface Target {
   readonly driver: Driver;
   /** Extra createDb() options for prisma-split (bench/profile.ts switches layers off with it). */
   readonly splitOptions?: Record<string, unknown>;
+  /** The createDb() prisma-split contenders call; default: this checkout's dist/ (`--baseline` passes another build's). */
+  readonly createDb?: PrismaSplitModule["createDb"];
 }
 
-export type ContenderId = "prisma" | "extension" | "split" | "split-lsn";
+export type ContenderId = "prisma" | "extension" | "split" | "split-lsn" | "split-baseline";
 
 export interface Contender {
   readonly id: ContenderId;
@@ -35,6 +37,8 @@ export interface Contender {
    * query starts inside the context.
    */
   readonly around?: (op: () => PromiseLike<unknown>) => PromiseLike<unknown>;
+  /** This is another build (`--baseline`) of that contender: scenarios also compare the two round by round. */
+  readonly olderBuildOf?: ContenderId;
   close(): Promise<void>;
 }
 
@@ -107,9 +111,9 @@ export const LSN_AND_METRICS = {
 } as const;
 
 /**
- * A prisma-split contender for `spec`: createDb() from dist/ on the target's URLs with `options`,
- * over the generated PrismaClient for the target's driver unless `PrismaClientClass` is given;
- * `inSession`: every operation inside its own `db.$withSession()`.
+ * A prisma-split contender for `spec`: createDb() from dist/ (or `target.createDb`) on the
+ * target's URLs with `options`, over the generated PrismaClient for the target's driver unless
+ * `PrismaClientClass` is given; `inSession`: every operation inside its own `db.$withSession()`.
  */
 export async function createSplitContender(
   spec: ContenderSpec,
@@ -124,7 +128,7 @@ export async function createSplitContender(
     inSession?: boolean;
   },
 ): Promise<Contender> {
-  const { createDb } = await loadPrismaSplit();
+  const createDb = target.createDb ?? (await loadPrismaSplit()).createDb;
   const db = createDb({
     PrismaClient: PrismaClientClass,
     primaryUrl: target.primaryUrl,

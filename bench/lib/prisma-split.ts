@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-type PrismaSplitModule = typeof import("../../src/index.ts");
+export type PrismaSplitModule = typeof import("../../src/index.ts");
 
 /** The built package, so the numbers are those of the code users run (not tsx's on-the-fly transpile). */
 const distEntry = new URL("../../dist/index.js", import.meta.url);

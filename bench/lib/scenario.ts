@@ -51,7 +51,13 @@ export interface Scenario {
   /** The `--only` key, e.g. `point-read`. */
   readonly name: string;
   readonly title: string;
+  /** `run` reads them from `this.contenders`: the runner hands it a copy with the `--baseline` one added. */
   readonly contenders: readonly ContenderSpec[];
+  /**
+   * The prisma-split contender that `--baseline <ref>` adds that ref's build of, with the same
+   * createDb() options, right after it. Unset: no baseline row (the runner adds a note saying so).
+   */
+  readonly baselineFor?: ContenderSpec;
   /** It stops or kills a node (it restores it before returning): runs after the others. */
   readonly disruptive?: boolean;
   run(context: ScenarioContext): Promise<ScenarioResult>;

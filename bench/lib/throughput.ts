@@ -1,3 +1,4 @@
+import { pairedRatio } from "./baseline.ts";
 import { describeError } from "./cluster-state.ts";
 import type { BenchClient, Contender } from "./contenders.ts";
 import { formatFixed, formatInteger } from "./format.ts";
@@ -117,6 +118,18 @@ export async function measureThroughput(
     });
     raw[contender.id] = { opsPerSecond: throughput.map(Math.round), p50Ms: p50, p99Ms: p99, cpuMicrosPerOp: cpu };
   });
+  // A --baseline build against this checkout's, paired round by round like the ratios above.
+  for (const [index, older] of contenders.entries()) {
+    const currentIndex = contenders.findIndex((contender) => contender.id === older.olderBuildOf);
+    const current = contenders[currentIndex];
+    if (current === undefined || failures.has(current) || failures.has(older)) continue;
+    const [ours, theirs] = [samples[currentIndex], samples[index]] as [RoundSample[], RoundSample[]];
+    const time = pairedRatio(ours.map(timePerOp), theirs.map(timePerOp));
+    const cpu = pairedRatio(ours.map(cpuPerOp), theirs.map(cpuPerOp));
+    notes.push(
+      `${testCase.name}: ${current.label} ÷ ${older.label}, per round: × time/op ${time}, × CPU ${cpu}; below 1.00 this checkout is faster.`,
+    );
+  }
   return { rows, raw, notes };
 }
 
@@ -125,6 +138,10 @@ function bindOperation(contender: Contender, operation: ThroughputCase["operatio
   const { client, around } = contender;
   if (around === undefined) return (index) => operation(client, index);
   return (index) => around(() => operation(client, index));
+}
+
+function timePerOp(sample: RoundSample): number {
+  return sample.elapsedMs / sample.ops;
 }
 
 function cpuPerOp(sample: RoundSample): number {

@@ -1,4 +1,4 @@
-import { CONTENDERS_WITH_LSN, lsnContenderNote } from "../lib/contenders.ts";
+import { CONTENDERS_WITH_LSN, lsnContenderNote, prismaSplit } from "../lib/contenders.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { SEED_USERS } from "../lib/seed.ts";
 import { THROUGHPUT_COLUMNS, type ThroughputCase } from "../lib/throughput.ts";
@@ -14,6 +14,7 @@ const findMany: Scenario = {
   name: "find-many",
   title: `Small findMany: user.findMany({ where: { id: { gt } }, orderBy: { id: "asc" }, take: ${PAGE} }) on the replica`,
   contenders: CONTENDERS_WITH_LSN,
+  baselineFor: prismaSplit,
   async run(context) {
     const quick = context.settings.quick;
     const outcomes = await runThroughputCases(context, this.contenders, "reads", "postgres", [

@@ -1,4 +1,4 @@
-import { CONTENDERS_WITH_LSN, lsnContenderNote } from "../lib/contenders.ts";
+import { CONTENDERS_WITH_LSN, lsnContenderNote, prismaSplit } from "../lib/contenders.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { seededId } from "../lib/seed.ts";
 import { THROUGHPUT_COLUMNS, type ThroughputCase } from "../lib/throughput.ts";
@@ -12,6 +12,7 @@ const pointRead: Scenario = {
   name: "point-read",
   title: "Point read: user.findUnique({ where: { id } }) on the replica",
   contenders: CONTENDERS_WITH_LSN,
+  baselineFor: prismaSplit,
   async run(context) {
     const quick = context.settings.quick;
     const onPostgres = await runThroughputCases(context, this.contenders, "reads", "postgres", [

@@ -1,3 +1,4 @@
+import { pairedRatio } from "../lib/baseline.ts";
 import {
   type BenchClient,
   type Contender,
@@ -60,6 +61,7 @@ const routingLayer: Scenario = {
   name: "routing-layer",
   title: "Routing layer alone: await db.user.findUnique() on a stub client, with and without prisma-split",
   contenders: [stubDirect, splitOverStub, splitLsnOverStub],
+  baselineFor: splitOverStub,
   async run(context) {
     const target = {
       primaryUrl: context.cluster.primaryUrl,
@@ -71,6 +73,7 @@ const routingLayer: Scenario = {
     const ops = context.settings.quick ? 50_000 : 200_000;
     const rounds = Math.max(context.settings.rounds, 10);
     const rows: Row[] = [];
+    const buildNotes: string[] = [];
     const raw: Record<string, number[][]> = {};
     try {
       for (const concurrency of [1, 16]) {
@@ -93,6 +96,13 @@ const routingLayer: Scenario = {
             addedIqr: index === 0 ? "" : `${formatFixed(q1, 0)}–${formatFixed(q3, 0)}`,
           });
         });
+        for (const [index, older] of contenders.entries()) {
+          const current = contenders.findIndex((contender) => contender.id === older.olderBuildOf);
+          if (current === -1) continue;
+          buildNotes.push(
+            `${name}: ${contenders[current]?.label} ÷ ${older.label}, per round: × ns/op ${pairedRatio(samples[current] as number[], samples[index] as number[])}; below 1.00 this checkout is faster.`,
+          );
+        }
         const added = rows.slice(1 - contenders.length).map((row) => `+${formatInteger(row.addedNs)}`);
         context.log(`  ${name}: ${added.join(", ")} ns/op added`);
       }
@@ -104,6 +114,7 @@ const routingLayer: Scenario = {
       notes: [
         `${rounds} interleaved rounds × ${formatInteger(ops)} calls; +ns/op: prisma-split minus the stub in the same round, median (IQR over the rounds). No Prisma and no I/O: this is the whole price of routing a call (lazy routed call, route decision, in-flight count, promise hops).`,
         `${splitLsnOverStub.label}: each call inside its own db.$withSession() (metrics: {}, readYourWrites "lsn"); reads only, so no position query: the added cost is the consistency context itself, which the HTTP middleware opens once per request, not per query. Metrics are on in both prisma-split rows (prom-client is installed).`,
+        ...buildNotes,
       ],
       raw,
     };

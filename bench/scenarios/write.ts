@@ -1,4 +1,4 @@
-import { CONTENDERS_WITH_LSN, lsnContenderNote } from "../lib/contenders.ts";
+import { CONTENDERS_WITH_LSN, lsnContenderNote, prismaSplit } from "../lib/contenders.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { THROUGHPUT_COLUMNS, type ThroughputCase } from "../lib/throughput.ts";
 import { runThroughputCases } from "../lib/throughput-scenario.ts";
@@ -16,6 +16,7 @@ const write: Scenario = {
   name: "write",
   title: "Write: user.create({ data }) on the primary",
   contenders: CONTENDERS_WITH_LSN,
+  baselineFor: prismaSplit,
   async run(context) {
     const quick = context.settings.quick;
     const outcomes = await runThroughputCases(context, this.contenders, "writes", "postgres", [
