@@ -7,9 +7,10 @@
  *
  * Starts its own primary + 1 replica (embedded PostgreSQL) and stops it at the end.
  */
-import { splitContextOf } from "../src/client/split-context.ts";
+
 import { createDb, type ReadYourWrites } from "../src/index.ts";
 import { loadDriver } from "../src/nodes/driver.ts";
+import { splitStateOf } from "../src/split-state.ts";
 import { startCluster } from "../test/cluster/index.ts";
 import { PrismaClient } from "../test/generated/prisma/client.ts";
 
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
     const caughtUp = dbs.map(() => ({ primary: 0, replica: 0, lsn: 0 }));
     for (let i = 0; i < ROUNDS; i++) {
       for (const [index, db] of dbs.entries()) {
-        const monitor = splitContextOf(db)!.monitor!;
+        const monitor = splitStateOf(db)!.monitor!;
         await db.$withSession(async () => {
           const address = email();
           await db.user.create({ data: { email: address } });
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
 
     // 4) the monitor's own load, at its default interval, after its first round.
     const db = createDb({ PrismaClient, primaryUrl: cluster.primaryUrl, replicaUrls: cluster.replicaUrls });
-    const monitor = splitContextOf(db)!.monitor!;
+    const monitor = splitStateOf(db)!.monitor!;
     while ((monitor.queriesSent()["replica-0"] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 10));
     const before = snapshot();
     const started = performance.now();

@@ -1,17 +1,24 @@
 import { readDataModel } from "./client/prisma-internals.js";
 import { createRoutedClient } from "./client/routed-client.js";
-import { SplitContext } from "./client/split-context.js";
 import type { SplitClient } from "./client/types.js";
 import type { CreateDbOptions } from "./config/options.js";
+import { RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
-import { SplitEvents } from "./lifecycle/events.js";
+import { SplitEvents } from "./events.js";
+import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
+import type { DbNode } from "./nodes/db-node.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
-import { attachResilience } from "./resilience/attach-resilience.js";
+import { CallPipeline } from "./resilience/call-pipeline.js";
+import { classifyFault } from "./resilience/classify-fault.js";
+import { NodeGuard } from "./resilience/node-guard.js";
+import { RetryPolicy } from "./resilience/retry-policy.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
 import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { Router } from "./routing/router.js";
+import { resolveSelector } from "./routing/selectors/index.js";
+import { SplitState } from "./split-state.js";
 
 /**
  * A drop-in for `new PrismaClient()` on a PostgreSQL primary and its read replicas: one
@@ -29,31 +36,58 @@ import { Router } from "./routing/router.js";
  */
 export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
   const config = resolveConfig(options as CreateDbOptions<unknown>);
+  const { resilience } = config;
   const { primary, replicas } = createNodes(config, options.PrismaClient as new (options: never) => unknown);
+  const events = new SplitEvents();
+  const bulkhead = resilience.bulkhead && {
+    maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
+  };
+  const guardSettings = { breaker: resilience.breaker, bulkhead, budget: resilience.budget };
+  const guards = new Map<DbNode, NodeGuard>(
+    [primary, ...replicas].map((node) => [node, new NodeGuard(node, guardSettings, events)]),
+  );
   // Without replicas every read is on the primary already: no context needs recording.
   const consistency =
     replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
+  const primaryGuard = guards.get(primary) as NodeGuard;
   const readYourWrites = new ReadYourWrites(consistency, () =>
-    primary.run(() => primary.pool.query(PRIMARY_LSN_SQL)).then((result) => lsnOfRow(result.rows)),
+    primaryGuard.execute(() => primary.pool.query(PRIMARY_LSN_SQL), undefined).then((result) => lsnOfRow(result.rows)),
   );
-  const router = new Router(primary, replicas, config.selectReplica, config.fallbackToPrimary, readYourWrites);
-  const events = new SplitEvents();
+  const router = new Router(
+    primary,
+    replicas,
+    resolveSelector(config.select),
+    config.fallbackToPrimary,
+    readYourWrites,
+  );
   const monitor =
     config.monitor === undefined || replicas.length === 0
       ? undefined
-      : new ReplicaMonitor(primary, replicas, config.monitor, events);
-  const context = new SplitContext(router, readDataModel(primary.client), {
-    readYourWrites,
-    monitor,
+      : new ReplicaMonitor(primary, replicas, { ...config.monitor, isPermanent: isConfigurationFault }, events);
+  const state: SplitState = new SplitState({
+    router,
+    guards,
     events,
     lifecycle: config.lifecycle,
+    readYourWrites,
+    monitor,
+    poolBudget: new PoolBudgetCheck(router.nodes, events, config.lifecycle.poolCheck),
+    pipeline: (gate): CallPipeline =>
+      new CallPipeline({
+        router,
+        guards,
+        events,
+        gate,
+        retry: new RetryPolicy(resilience.retry, gate.closingSignal, () => state.closedError()),
+        deadlineMs: resilience.queryTimeoutMs,
+      }),
   });
-  attachResilience(context, config.resilience);
-  if (monitor !== undefined) {
-    context.onClose(() => monitor.stop());
-    monitor.start();
-  }
-  startLifecycle(context);
+  monitor?.start();
+  startLifecycle(state);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
-  return createRoutedClient(context, clients) as SplitClient<Client>;
+  return createRoutedClient(state, readDataModel(primary.client), clients) as SplitClient<Client>;
+}
+
+function isConfigurationFault(error: unknown): boolean {
+  return classifyFault(error).kind === "configuration";
 }

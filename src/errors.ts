@@ -6,6 +6,8 @@
 const CONFIGURATION_ERROR = Symbol.for("prisma-split.ConfigurationError");
 const DATABASE_UNAVAILABLE = Symbol.for("prisma-split.DatabaseUnavailableError");
 const CONSISTENCY_TOKEN_ERROR = Symbol.for("prisma-split.ConsistencyTokenError");
+const REPLICA_WRITE_ERROR = Symbol.for("prisma-split.ReplicaWriteError");
+const DATABASE_CONFIGURATION_ERROR = Symbol.for("prisma-split.DatabaseConfigurationError");
 
 /**
  * A setting passed to `createDb()` (or read from the environment) is missing or invalid.
@@ -35,7 +37,19 @@ export function isConfigurationError(error: unknown): error is ConfigurationErro
 
 export type NodeRole = "primary" | "replica";
 
-export type UnavailableReason = "breaker-open" | "retries-exhausted" | "shutting-down" | "overloaded" | "unreachable";
+/**
+ * Why a call could not be served: `breaker-open` (the node failed repeatedly; refused without
+ * I/O), `retries-exhausted`, `shutting-down`, `overloaded` (no connection would free up within
+ * `pool_timeout`), `unreachable` (the node failed and the call may not be retried), `deadline`
+ * (the call's `$withDeadline` / `queryTimeoutMs` ran out; its statement was cancelled).
+ */
+export type UnavailableReason =
+  | "breaker-open"
+  | "retries-exhausted"
+  | "shutting-down"
+  | "overloaded"
+  | "unreachable"
+  | "deadline";
 
 export interface DatabaseUnavailableErrorOptions {
   role: NodeRole;
@@ -100,4 +114,64 @@ export class ConsistencyTokenError extends Error {
 /** True for a {@link ConsistencyTokenError}, from any copy of prisma-split. */
 export function isConsistencyTokenError(error: unknown): error is ConsistencyTokenError {
   return typeof error === "object" && error !== null && CONSISTENCY_TOKEN_ERROR in error;
+}
+
+/**
+ * A write was sent through `db.$replica()`, which only reads. Nothing was sent to any server.
+ *
+ * @example
+ * await db.$replica().user.create({ data }) // rejects: ReplicaWriteError
+ */
+export class ReplicaWriteError extends Error {
+  override readonly name = "ReplicaWriteError";
+  readonly code = "PRISMA_SPLIT_REPLICA_WRITE";
+  readonly [REPLICA_WRITE_ERROR] = true;
+  /** `User.create()`, `$executeRaw`, ... */
+  readonly operation: string;
+
+  constructor(operation: string) {
+    super(`prisma-split: ${operation} writes, and db.$replica() only reads: use db (or db.$primary()) for writes`);
+    this.operation = operation;
+  }
+}
+
+/** True for a {@link ReplicaWriteError}, from any copy of prisma-split. */
+export function isReplicaWriteError(error: unknown): error is ReplicaWriteError {
+  return typeof error === "object" && error !== null && REPLICA_WRITE_ERROR in error;
+}
+
+/** What a server refused about how it is reached: a fault no retry or wait can mend. */
+export type DatabaseConfigurationProblem = "authentication" | "unknown-database" | "ssl";
+
+/**
+ * A server refused the connection for a reason of configuration (wrong password or role,
+ * a database that does not exist, SSL required or refused, a bad certificate). It is not an
+ * outage: never retried, never counted against a node's breaker, never a 503. The message
+ * names the node and the cause; it never shows a password.
+ *
+ * @example
+ * catch (e) { if (isDatabaseConfigurationError(e)) log.fatal(e.problem, e.node, e.message) }
+ */
+export class DatabaseConfigurationError extends Error {
+  override readonly name = "DatabaseConfigurationError";
+  readonly code = "PRISMA_SPLIT_DATABASE_CONFIG";
+  readonly [DATABASE_CONFIGURATION_ERROR] = true;
+  readonly problem: DatabaseConfigurationProblem;
+  readonly role: NodeRole;
+  readonly node: string;
+
+  constructor(
+    message: string,
+    options: { problem: DatabaseConfigurationProblem; role: NodeRole; node: string; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = options.problem;
+    this.role = options.role;
+    this.node = options.node;
+  }
+}
+
+/** True for a {@link DatabaseConfigurationError}, from any copy of prisma-split. */
+export function isDatabaseConfigurationError(error: unknown): error is DatabaseConfigurationError {
+  return typeof error === "object" && error !== null && DATABASE_CONFIGURATION_ERROR in error;
 }

@@ -5,6 +5,7 @@ export type {
   PoolCheckOptions,
   ShutdownOptions,
 } from "./config/lifecycle-options.js";
+export type { ReplicaCandidate, ReplicaSelector, SelectionStrategy } from "./config/options.js";
 export {
   type BreakerOptions,
   type BulkheadOptions,
@@ -21,14 +22,33 @@ export { createDb } from "./create-db.js";
 export {
   ConfigurationError,
   ConsistencyTokenError,
+  DatabaseConfigurationError,
+  type DatabaseConfigurationProblem,
   DatabaseUnavailableError,
   type DatabaseUnavailableErrorOptions,
   isConfigurationError,
   isConsistencyTokenError,
+  isDatabaseConfigurationError,
   isDatabaseUnavailable,
+  isReplicaWriteError,
   type NodeRole,
+  ReplicaWriteError,
   type UnavailableReason,
 } from "./errors.js";
+export type {
+  FallbackEvent,
+  NodeEvent,
+  PoolOversubscribedEvent,
+  QueryEvent,
+  ReplicaStateEvent,
+  RetryEvent,
+  RoleMismatchEvent,
+  RouteReason,
+  ShutdownDoneEvent,
+  ShutdownEvent,
+  SplitEventMap,
+  SplitEvents,
+} from "./events.js";
 export { databaseUnavailableMiddleware } from "./http/express.js";
 export { expressConsistency } from "./http/express-consistency.js";
 export { databaseUnavailableErrorHandler } from "./http/fastify.js";
@@ -43,7 +63,6 @@ export {
 export { sendDatabaseUnavailable } from "./http/node-http.js";
 export type { ConsistencyClient, ConsistencyHttpOptions } from "./http/token-carrier.js";
 export { type UnavailableBody, type UnavailableResponse, unavailableResponse } from "./http/unavailable-response.js";
-export type { PoolOversubscribedEvent, ShutdownDoneEvent, ShutdownEvent } from "./lifecycle/events.js";
 export type { HealthReport, NodeHealth } from "./lifecycle/health.js";
 export {
   type ConnectionPlan,
@@ -53,6 +72,3 @@ export {
   planConnections,
   recommendPoolSize,
 } from "./lifecycle/pool-sizing.js";
-export { classifyFault, type Fault, type FaultKind } from "./resilience/classify-fault.js";
-export { isReadOnlySql } from "./routing/read-only-sql.js";
-export type { ReplicaCandidate, ReplicaSelector, SelectionStrategy } from "./routing/selectors/index.js";

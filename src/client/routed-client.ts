@@ -1,7 +1,8 @@
-import type { NodeRole } from "../errors.js";
+import { type NodeRole, ReplicaWriteError } from "../errors.js";
 import { checkHealth, checkReady } from "../lifecycle/health.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { type AttemptRunner, runTransaction } from "../resilience/call-policy.js";
+import type { CallView } from "../resilience/call-pipeline.js";
+import { runWithDeadline } from "../resilience/deadline.js";
 import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import {
   isFluentOperation,
@@ -13,9 +14,9 @@ import {
 import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
 import type { RouteDecision } from "../routing/router.js";
 import { runInSession, runOnPrimary } from "../routing/scope.js";
+import { registerView, type SplitState } from "../split-state.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
-import { registerView, type SplitContext } from "./split-context.js";
 
 /** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
 export interface ClientSet {
@@ -28,66 +29,47 @@ type Extendable = { $extends(extension: unknown): unknown };
 type Transactional = { $transaction(...args: unknown[]): Promise<unknown> };
 
 /**
- * Runs the calls of one view: picks the node, then runs the call on that node's client from
- * this view's client set.
+ * Runs the calls of one view: hands each to the pipeline, and runs an attempt on the chosen
+ * node's client from this view's client set.
  */
-class ViewRunner implements CallRunner, AttemptRunner<RoutedCall> {
+class ViewRunner implements CallRunner, CallView<RoutedCall> {
   readonly primaryClient: unknown;
   readonly forced: NodeRole | undefined;
-  readonly #context: SplitContext;
+  readonly #state: SplitState;
   readonly #clients: ClientSet;
 
-  constructor(context: SplitContext, clients: ClientSet, forced: NodeRole | undefined) {
-    this.#context = context;
+  constructor(state: SplitState, clients: ClientSet, forced: NodeRole | undefined) {
+    this.#state = state;
     this.#clients = clients;
     this.forced = forced;
     this.primaryClient = clients.primary;
   }
 
   run(call: RoutedCall): Promise<unknown> {
-    if (this.#context.closed) return Promise.reject(this.#context.closedError());
-    if (this.forced === "replica" && call.kind === "write") {
-      return Promise.reject(
-        new Error(
-          `prisma-split: ${describe(call)} writes, and db.$replica() only reads: use db (or db.$primary()) for writes`,
-        ),
-      );
-    }
-    const policy = this.#context.callPolicy;
-    if (policy !== undefined) return this.#recorded(call, policy.execute(call, this));
-    let decision: RouteDecision;
-    try {
-      decision = this.#context.router.route(call.kind, this.forced);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#recorded(call, this.runOn(call, decision));
+    if (this.forced === "replica" && call.kind === "write")
+      return Promise.reject(new ReplicaWriteError(describe(call)));
+    const settled = this.#state.pipeline.execute(call, this);
+    // A write made in a consistency context settles once read-your-writes has recorded it.
+    return call.kind === "write" ? this.#state.readYourWrites.afterWrite(settled) : settled;
   }
 
-  /** A write made in a consistency context settles once read-your-writes has recorded it. */
-  #recorded(call: RoutedCall, settled: Promise<unknown>): Promise<unknown> {
-    return call.kind === "write" ? this.#context.readYourWrites.afterWrite(settled) : settled;
-  }
-
-  /** One attempt of `call` on the node `decision` names, through that node's breaker and bulkhead. */
-  runOn(call: RoutedCall, decision: RouteDecision): Promise<unknown> {
-    const node = decision.node;
-    const observed = this.#context.events.has("query");
-    const started = observed ? performance.now() : 0;
-    const settled = node.execute(() => call.buildOn(this.clientOf(node)));
-    return observed ? this.#observe(settled, decision, call, started) : settled;
+  /** One attempt of `call` on the node `decision` names, on this view's client for it. */
+  runOn(call: RoutedCall, decision: RouteDecision): PromiseLike<unknown> {
+    const client = this.clientOf(decision.node);
+    if (!this.#state.events.has("query")) return call.buildOn(client);
+    const started = performance.now();
+    return this.#observe(Promise.resolve(call.buildOn(client)), decision, call, started);
   }
 
   /** Runs a `$transaction` on the primary (its own client runs every statement of it); never retried. */
   runTransaction(args: unknown[]): Promise<unknown> {
     const primary = this.#clients.primary as Transactional;
-    const router = this.#context.router;
-    const observed = this.#context.events.has("query");
+    const observed = this.#state.events.has("query");
     const started = observed ? performance.now() : 0;
-    const settled = runTransaction(this.#context, router.primary, () => primary.$transaction(...args));
+    const settled = this.#state.pipeline.transaction(() => primary.$transaction(...args));
     // A transaction counts as a write for read-your-writes.
-    return this.#context.readYourWrites.afterWrite(
-      observed ? this.#observe(settled, router.inTransaction, undefined, started) : settled,
+    return this.#state.readYourWrites.afterWrite(
+      observed ? this.#observe(settled, this.#state.router.inTransaction, undefined, started) : settled,
     );
   }
 
@@ -107,7 +89,7 @@ class ViewRunner implements CallRunner, AttemptRunner<RoutedCall> {
 
   #reportQuery(decision: RouteDecision, call: RoutedCall | undefined, started: number, error: unknown): void {
     const root = call === undefined ? undefined : rootOf(call);
-    this.#context.events.emit("query", {
+    this.#state.events.emit("query", {
       role: decision.node.role,
       node: decision.node.name,
       operation: root === undefined ? "$transaction" : root.method,
@@ -139,20 +121,25 @@ function describe(call: RoutedCall): string {
  * from the primary's client, so what prisma-split does not route (`$name`, a client extension's
  * own method, `instanceof PrismaClient`) behaves as on the primary.
  */
-export function createRoutedClient(context: SplitContext, clients: ClientSet, forced?: NodeRole): object {
-  const runner = new ViewRunner(context, clients, forced);
+export function createRoutedClient(
+  state: SplitState,
+  models: ReadonlyMap<string, ModelShape>,
+  clients: ClientSet,
+  forced?: NodeRole,
+): object {
+  const runner = new ViewRunner(state, clients, forced);
   const view = Object.create(clients.primary as object) as Record<string | symbol, unknown>;
   const roleViews = new Map<NodeRole, object>();
   const define = (key: string, value: unknown) =>
     Object.defineProperty(view, key, { value, writable: true, configurable: true, enumerable: false });
 
-  for (const model of context.models.values()) {
+  for (const model of models.values()) {
     for (const key of new Set([model.key, model.name])) {
       Object.defineProperty(view, key, {
         configurable: true,
         enumerable: key === model.key,
         get() {
-          const delegate = createRoutedDelegate(runner, context.models, model, clients.primary);
+          const delegate = createRoutedDelegate(runner, models, model, clients.primary);
           Object.defineProperty(view, key, { value: delegate, configurable: true, enumerable: key === model.key });
           return delegate;
         },
@@ -173,14 +160,15 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   }
 
   define("$transaction", (...args: unknown[]) => runner.runTransaction(args));
-  define("$events", context.events);
+  define("$events", state.events);
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
   define("$withPrimary", runOnPrimary);
   define("$withSession", (fn: () => unknown) => runInSession(fn));
-  define("$consistencyToken", () => context.readYourWrites.token());
+  define("$withDeadline", runWithDeadline);
+  define("$consistencyToken", () => state.readYourWrites.token());
   define("$withConsistency", (token: string | null | undefined, fn: () => unknown) => {
-    const readYourWrites = context.readYourWrites;
+    const readYourWrites = state.readYourWrites;
     let point: ReturnType<ReadYourWrites["decode"]>;
     try {
       point = readYourWrites.decode(token);
@@ -191,7 +179,8 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
   });
   define("$extends", (extension: unknown) =>
     createRoutedClient(
-      context,
+      state,
+      models,
       {
         primary: (clients.primary as Extendable).$extends(extension),
         replicas: clients.replicas.map((client) => (client as Extendable).$extends(extension)),
@@ -200,25 +189,26 @@ export function createRoutedClient(context: SplitContext, clients: ClientSet, fo
     ),
   );
   define("$connect", async () => {
-    await Promise.all(context.nodes.map((node) => node.client.$connect()));
+    await state.whenOpen();
+    await Promise.all(state.nodes.map((node) => node.client.$connect()));
   });
-  define("$disconnect", () => context.close("disconnect"));
-  define("$shutdown", () => context.close("shutdown"));
-  define("$health", () => checkHealth(context));
-  define("$ready", () => checkReady(context));
+  define("$disconnect", () => state.disconnect());
+  define("$shutdown", () => state.shutdown("shutdown"));
+  define("$health", () => checkHealth(state));
+  define("$ready", () => checkReady(state));
   define("$on", (...args: unknown[]) => {
-    for (const node of context.nodes) {
+    for (const node of state.nodes) {
       const client = node.client as unknown as { $on?: AnyFunction };
       client.$on?.apply(client, args);
     }
   });
 
-  registerView(view, context);
+  registerView(view, state);
 
   function roleView(role: NodeRole): object {
     let existing = roleViews.get(role);
     if (existing === undefined) {
-      existing = createRoutedClient(context, clients, role);
+      existing = createRoutedClient(state, models, clients, role);
       roleViews.set(role, existing);
     }
     return existing;

@@ -1,5 +1,5 @@
 import type { Types } from "@prisma/client/runtime/client";
-import type { SplitEvents } from "../lifecycle/events.js";
+import type { SplitEvents } from "../events.js";
 import type { HealthReport } from "../lifecycle/health.js";
 
 /** Methods prisma-split adds to the client. */

@@ -18,6 +18,13 @@ export interface ConnectionSettings {
   readonly connectTimeoutMs: number;
   /** `schema`: the Postgres schema Prisma's queries name, and the session's `search_path`. */
   readonly schema: string | undefined;
+  /**
+   * The `statement_timeout` prisma-split added from `breaker.timeout` (undefined when the URL set
+   * its own, or none applies): lifted inside transactions, which Prisma's own options bound.
+   */
+  readonly statementBoundMs?: number;
+  /** `pgbouncer=true`: a PgBouncer in transaction mode is in front (no startup parameters). */
+  readonly pgbouncer: boolean;
 }
 
 /** Prisma 6's defaults, which Prisma 7's adapters silently dropped. */
@@ -81,6 +88,7 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
     );
   }
 
+  const pgbouncer = params.get("pgbouncer")?.toLowerCase() === "true";
   for (const name of PRISMA_ONLY_PARAMETERS) params.delete(name);
   const database = decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username);
   return {
@@ -91,6 +99,7 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
     poolTimeoutMs: poolTimeoutSeconds * 1000,
     connectTimeoutMs: connectTimeoutSeconds * 1000,
     schema,
+    pgbouncer,
   };
 }
 

@@ -1,4 +1,3 @@
-import type { ReplicaSelector, SelectionStrategy } from "../routing/selectors/index.js";
 import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
 
 /**
@@ -110,6 +109,26 @@ export interface BulkheadOptions {
   /** Also refuse a call when this many already wait for a connection. Default: no count bound. */
   maxQueue?: number;
 }
+
+/** What a replica selector may know about a candidate replica. */
+export interface ReplicaCandidate {
+  /** Stable name, e.g. `replica-0`. */
+  readonly name: string;
+  /** Position in `replicaUrls`. */
+  readonly index: number;
+  /** Queries this process has in flight on it right now. */
+  readonly inFlight: number;
+}
+
+/**
+ * Picks one of the healthy replicas for a read. Called with at least one candidate; returns one
+ * of them (returning anything else sends the read to the first candidate).
+ */
+export type ReplicaSelector = (candidates: readonly ReplicaCandidate[]) => ReplicaCandidate;
+
+/** The built-in selection strategies. */
+export const SELECTION_STRATEGIES = Object.freeze(["round-robin", "random", "least-busy"] as const);
+export type SelectionStrategy = (typeof SELECTION_STRATEGIES)[number];
 
 export interface ReplicaOptions {
   /** How a read picks among healthy replicas. Default: `"round-robin"`. */

@@ -1,5 +1,4 @@
 import { ConfigurationError } from "../errors.js";
-import { type ReplicaSelector, resolveSelector } from "../routing/selectors/index.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
 import {
@@ -7,6 +6,9 @@ import {
   DEFAULT_CONSISTENCY_OPTIONS,
   DEFAULT_REPLICA_OPTIONS,
   type ReadYourWrites,
+  type ReplicaSelector,
+  SELECTION_STRATEGIES,
+  type SelectionStrategy,
 } from "./options.js";
 import { type ResolvedResilience, resolveResilience } from "./resolve-resilience.js";
 
@@ -15,7 +17,8 @@ export interface ResolvedConfig {
   readonly primary: ConnectionSettings;
   readonly replicas: readonly ConnectionSettings[];
   readonly clientOptions: Readonly<Record<string, unknown>>;
-  readonly selectReplica: ReplicaSelector;
+  /** How reads pick a replica: a built-in strategy's name or the user's function. */
+  readonly select: SelectionStrategy | ReplicaSelector;
   readonly fallbackToPrimary: boolean;
   /** Shutdown, metrics, health and pool-check settings. */
   readonly lifecycle: LifecycleSettings;
@@ -121,7 +124,7 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     primary,
     replicas,
     clientOptions: { ...options.clientOptions },
-    selectReplica: resolveSelector(replicaOptions.select),
+    select: checkSelect(replicaOptions.select),
     fallbackToPrimary: replicaOptions.fallbackToPrimary,
     lifecycle: resolveLifecycleOptions(options, env),
     resilience: resolveResilience(options),
@@ -179,6 +182,17 @@ function readBound(setting: string, value: unknown, rule: { min: number; integer
     );
   }
   return value;
+}
+
+function checkSelect(select: unknown): SelectionStrategy | ReplicaSelector {
+  if (typeof select === "function") return select as ReplicaSelector;
+  if (typeof select === "string" && (SELECTION_STRATEGIES as readonly string[]).includes(select)) {
+    return select as SelectionStrategy;
+  }
+  throw new ConfigurationError(
+    "replicas.select",
+    `must be one of ${SELECTION_STRATEGIES.map((name) => `"${name}"`).join(", ")} or a function, got ${JSON.stringify(select)}`,
+  );
 }
 
 function listReplicaUrls(value: readonly string[] | string | undefined): string[] {

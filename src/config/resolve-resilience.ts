@@ -1,14 +1,51 @@
 import { ConfigurationError } from "../errors.js";
-import type { BreakerSettings } from "../resilience/circuit-breaker.js";
-import type { RetryBudgetSettings } from "../resilience/retry-budget.js";
 import { type CreateDbOptions, RESILIENCE_DEFAULTS } from "./options.js";
+
+/** opossum's options that prisma-split sets, with database-minded values (see `RESILIENCE_DEFAULTS`). */
+export interface BreakerSettings {
+  /**
+   * The statement time bound of the node's connections (config/time-bounds.ts). opossum's own
+   * timer is not used: it fired while the server still ran the query, and could not tell a
+   * slow query from a dead server.
+   */
+  readonly timeout: number | false;
+  readonly resetTimeout: number;
+  readonly errorThresholdPercentage: number;
+  readonly volumeThreshold: number;
+  readonly rollingCountTimeout: number;
+  readonly rollingCountBuckets: number;
+  /** Opens after this many node faults in a row, whatever the window holds; false = off. */
+  readonly consecutiveFailures: number | false;
+}
+
+/** Limits of a node's retry budget. */
+export interface RetryBudgetSettings {
+  /** Retries allowed per call seen in the window (0.2 = at most one retry per five calls). */
+  readonly ratio: number;
+  /** Retries always allowed per window, so a quiet node can still retry its rare failure. */
+  readonly minRetries: number;
+  /** The window over which calls and retries are counted, in ms. */
+  readonly windowMs: number;
+}
+
+/** How failed attempts are retried: async-retry's own options. */
+export interface RetrySettings {
+  /** Attempts after the first. */
+  readonly retries: number;
+  /** ms before the first retry (before `randomize` multiplies it by [1, 2)). */
+  readonly minTimeout: number;
+  /** ms, no wait exceeds this (before `randomize`). */
+  readonly maxTimeout: number;
+  /** Growth of the wait per retry. */
+  readonly factor: number;
+}
 
 /** The failure-handling options, checked, defaults filled in; `false` where turned off. */
 export interface ResolvedResilience {
   readonly breaker: BreakerSettings | false;
-  readonly retry: (typeof RESILIENCE_DEFAULTS)["retry"] | false;
+  readonly retry: RetrySettings | false;
   readonly budget: RetryBudgetSettings | false;
-  /** `maxQueue` undefined: 2 × each node's `connection_limit`. */
+  /** `maxQueue` undefined: no count bound. */
   readonly bulkhead: { readonly maxQueue: number | undefined } | false;
   readonly queryTimeoutMs: number | false;
 }

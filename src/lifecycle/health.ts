@@ -1,7 +1,20 @@
-import type { SplitContext } from "../client/split-context.js";
+import type { LifecycleSettings } from "../config/lifecycle-options.js";
 import type { NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
+import type { BreakerState } from "../resilience/circuit-breaker.js";
+import type { PoolBudgetCheck } from "./pool-budget-check.js";
 import type { ConnectionPlan } from "./pool-sizing.js";
+
+/** What the health checks read of one createDb() (its SplitState). */
+export interface HealthSubject {
+  /** The final shutdown has begun. */
+  readonly closed: boolean;
+  /** Every node, primary first. */
+  readonly nodes: readonly DbNode[];
+  readonly lifecycle: LifecycleSettings;
+  readonly poolBudget: PoolBudgetCheck;
+  breakerState(node: DbNode): BreakerState;
+}
 
 /** One node as `db.$health()` saw it. URLs never show a password. */
 export interface NodeHealth {
@@ -59,7 +72,7 @@ const PROBE_SQL = "SELECT pg_is_in_recovery() AS in_recovery";
  * Probes every node at once (a real query through its pool: Prisma 7's `$connect()` is lazy and
  * proves nothing) and reports what it saw. During shutdown it probes nothing: pools are closing.
  */
-export async function checkHealth(context: SplitContext): Promise<HealthReport> {
+export async function checkHealth(context: HealthSubject): Promise<HealthReport> {
   const shuttingDown = context.closed;
   const timeoutMs = context.lifecycle.health.timeoutMs;
   const probes = shuttingDown
@@ -78,9 +91,9 @@ export async function checkHealth(context: SplitContext): Promise<HealthReport> 
 }
 
 /** Readiness alone: not shutting down and the primary answers. One probe, on the primary. */
-export async function checkReady(context: SplitContext): Promise<boolean> {
+export async function checkReady(context: HealthSubject): Promise<boolean> {
   if (context.closed) return false;
-  const probe = await probeNode(context.router.primary, context.lifecycle.health.timeoutMs);
+  const probe = await probeNode(context.nodes[0] as DbNode, context.lifecycle.health.timeoutMs);
   return probe.reachable && !context.closed;
 }
 
@@ -103,7 +116,6 @@ export function summarize(
 
 /** Runs the probe query through the node's pool, bounded by `timeoutMs`. Never rejects. */
 export async function probeNode(node: DbNode, timeoutMs: number): Promise<Probe> {
-  if (node.pool.ended) return SHUTTING_DOWN;
   const started = performance.now();
   try {
     const result = await withTimeout(node.pool.query<{ in_recovery: boolean }>(PROBE_SQL), timeoutMs, TIMED_OUT);
@@ -123,7 +135,7 @@ export async function probeNode(node: DbNode, timeoutMs: number): Promise<Probe>
   }
 }
 
-function describeNode(node: DbNode, probe: Probe, context: SplitContext): NodeHealth {
+function describeNode(node: DbNode, probe: Probe, context: HealthSubject): NodeHealth {
   // A probe is the freshest word on the role; without one, the replica monitor's. A node that
   // does not answer has no role we can vouch for, whatever it said before.
   const actualRole = probe.reachable ? (probe.actualRole ?? node.observed?.actualRole) : undefined;
@@ -136,15 +148,15 @@ function describeNode(node: DbNode, probe: Probe, context: SplitContext): NodeHe
     error: probe.error,
     actualRole,
     roleCheck: actualRole === undefined ? "unknown" : actualRole === node.role ? "ok" : "mismatch",
-    breaker: node.breakerState,
+    breaker: context.breakerState(node),
     inRotation: node.role === "primary" || node.servesReads,
-    outOfRotation: [...node.outOfRotation],
+    outOfRotation: node.rotation.flags(),
     inFlight: node.inFlight,
     pool: {
       max: node.settings.poolMax,
-      total: node.pool.totalCount,
-      idle: node.pool.idleCount,
-      waiting: node.pool.waitingCount,
+      total: node.currentPool?.totalCount ?? 0,
+      idle: node.currentPool?.idleCount ?? 0,
+      waiting: node.currentPool?.waitingCount ?? 0,
     },
     lagMs: node.observed?.lagMs,
     lagBytes: node.observed?.lagBytes,

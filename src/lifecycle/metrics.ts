@@ -1,9 +1,9 @@
 import type { Counter, Gauge, Registry } from "prom-client";
-import type { SplitContext } from "../client/split-context.js";
 import type { LifecycleSettings } from "../config/lifecycle-options.js";
 import { ConfigurationError } from "../errors.js";
+import type { QueryEvent, SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
-import type { QueryEvent } from "./events.js";
+import type { BreakerState } from "../resilience/circuit-breaker.js";
 import { loadPromClient, type PromClientModule } from "./prom-client.js";
 import { type HistogramSeries, TallyHistogram } from "./tally-histogram.js";
 
@@ -14,6 +14,13 @@ const BREAKER_STATES = ["closed", "halfOpen", "open"] as const;
 /** Where one registry's metric objects live, so that every createDb() (and every copy of this package) shares them. */
 const SHARED = Symbol.for("prisma-split.metrics");
 
+/** What metrics read of one createDb() (its SplitState). */
+export interface MetricsSubject {
+  readonly nodes: readonly DbNode[];
+  readonly events: SplitEvents;
+  breakerState(node: DbNode): BreakerState;
+}
+
 /**
  * Counts what every createDb() of this process does into prom-client metrics, from its events
  * (the opossum → prom-client bridge included: `breaker:*` events) and, at scrape time, from its
@@ -21,7 +28,7 @@ const SHARED = Symbol.for("prisma-split.metrics");
  * operation, model, reason), never a URL or SQL text. Returns a function that detaches `context`.
  */
 export function instrumentMetrics(
-  context: SplitContext,
+  context: MetricsSubject,
   settings: LifecycleSettings["metrics"],
   load: () => PromClientModule | undefined = loadPromClient,
 ): () => void {
@@ -68,7 +75,7 @@ interface DurationChildren {
 
 /** The metric objects of one registry and prefix, and the contexts whose nodes they read at scrape time. */
 class SplitMetrics {
-  readonly #contexts = new Set<SplitContext>();
+  readonly #contexts = new Set<MetricsSubject>();
   readonly queryDuration: TallyHistogram;
   readonly routed: Counter<"role" | "node" | "reason">;
   readonly retries: Counter<"role" | "node">;
@@ -92,9 +99,9 @@ class SplitMetrics {
     const registers = [registry];
     const contexts = this.#contexts;
     const name = (suffix: string) => `${prefix}${suffix}`;
-    const everyNode = (visit: (node: DbNode, labels: NodeLabels) => void) => {
+    const everyNode = (visit: (node: DbNode, labels: NodeLabels, subject: MetricsSubject) => void) => {
       for (const context of contexts)
-        for (const node of context.nodes) visit(node, { role: node.role, node: node.name });
+        for (const node of context.nodes) visit(node, { role: node.role, node: node.name }, context);
     };
 
     this.queryDuration = new TallyHistogram(
@@ -156,8 +163,9 @@ class SplitMetrics {
       "1 for the breaker's current state, 0 for the others.",
       ["role", "node", "state"],
       (gauge) =>
-        everyNode((node, labels) => {
-          for (const state of BREAKER_STATES) gauge.inc({ ...labels, state }, node.breakerState === state ? 1 : 0);
+        everyNode((node, labels, subject) => {
+          const current = subject.breakerState(node);
+          for (const state of BREAKER_STATES) gauge.inc({ ...labels, state }, current === state ? 1 : 0);
         }),
     );
     scrapeGauge(
@@ -168,8 +176,9 @@ class SplitMetrics {
       ["role", "node", "state"],
       (gauge) =>
         everyNode((node, labels) => {
-          gauge.inc({ ...labels, state: "idle" }, node.pool.idleCount);
-          gauge.inc({ ...labels, state: "busy" }, node.pool.totalCount - node.pool.idleCount);
+          const pool = node.currentPool;
+          gauge.inc({ ...labels, state: "idle" }, pool?.idleCount ?? 0);
+          gauge.inc({ ...labels, state: "busy" }, (pool?.totalCount ?? 0) - (pool?.idleCount ?? 0));
         }),
     );
     scrapeGauge(
@@ -186,7 +195,7 @@ class SplitMetrics {
       name("pool_waiting_requests"),
       "Queries waiting for a free connection.",
       ["role", "node"],
-      (gauge) => everyNode((node, labels) => gauge.inc(labels, node.pool.waitingCount)),
+      (gauge) => everyNode((node, labels) => gauge.inc(labels, node.currentPool?.waitingCount ?? 0)),
     );
     scrapeGauge(prom, registers, name("queries_in_flight"), "Queries running on the node.", ["role", "node"], (gauge) =>
       everyNode((node, labels) => gauge.inc(labels, node.inFlight)),
@@ -244,7 +253,7 @@ class SplitMetrics {
     (event.error === undefined ? children.ok : children.error).observe(event.durationMs / 1000);
   }
 
-  attach(context: SplitContext): () => void {
+  attach(context: MetricsSubject): () => void {
     this.#contexts.add(context);
     const events = context.events;
     const disposers = [

@@ -1,6 +1,6 @@
 import type { LifecycleSettings } from "../config/lifecycle-options.js";
+import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
-import type { SplitEvents } from "./events.js";
 import { type ConnectionPlan, planConnections } from "./pool-sizing.js";
 
 /** The server settings the check reads, in one round trip. `reserved_connections` exists from PostgreSQL 16. */

@@ -1,19 +1,25 @@
-import type { SplitContext } from "../client/split-context.js";
-import { trackBusyConnections } from "../nodes/busy-connections.js";
-import { instrumentMetrics } from "./metrics.js";
+import type { LifecycleSettings } from "../config/lifecycle-options.js";
+import { instrumentMetrics, type MetricsSubject } from "./metrics.js";
+import type { PoolBudgetCheck } from "./pool-budget-check.js";
 import { processSignals } from "./signals.js";
 
+/** What the lifecycle starts things for (one createDb()'s SplitState). */
+export interface LifecycleSubject extends MetricsSubject {
+  readonly lifecycle: LifecycleSettings;
+  readonly poolBudget: PoolBudgetCheck;
+  onClose(close: () => unknown): () => void;
+  shutdown(trigger: string): Promise<void>;
+}
+
 /**
- * Starts what runs beside the queries of one createDb(): busy-connection tracking (for the
- * shutdown's last resort), metrics, the lazy pool check and the signal listeners. Each registers
- * its stop function with `context.onClose`.
+ * Starts what runs beside the queries of one createDb(): metrics, the lazy pool check and the
+ * signal listeners. Each registers its stop function for the final shutdown.
  */
-export function startLifecycle(context: SplitContext): void {
-  const settings = context.lifecycle;
-  for (const node of context.nodes) trackBusyConnections(node.pool);
-  context.onClose(instrumentMetrics(context, settings.metrics));
-  context.poolBudget.arm();
+export function startLifecycle(subject: LifecycleSubject): void {
+  const settings = subject.lifecycle;
+  subject.onClose(instrumentMetrics(subject, settings.metrics));
+  subject.poolBudget.arm();
   if (settings.shutdown.enabled) {
-    context.onClose(processSignals.register(settings.shutdown.signals, (signal) => context.close(signal)));
+    subject.onClose(processSignals.register(settings.shutdown.signals, (signal) => subject.shutdown(signal)));
   }
 }

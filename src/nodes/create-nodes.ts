@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from "../config/resolve-config.js";
-import { tightestBound, withTimeBounds } from "../resilience/time-bounds.js";
+import { tightestBound, withTimeBounds } from "../config/time-bounds.js";
 import { DbNode } from "./db-node.js";
 
 /** One node per configured server: the primary and `replica-0`, `replica-1`, ... */
@@ -8,28 +8,23 @@ export function createNodes(
   PrismaClient: new (options: never) => unknown,
 ): { primary: DbNode; replicas: DbNode[] } {
   const { resilience } = config;
-  // The server stops what the caller stopped waiting for: the tightest bound becomes statement_timeout.
+  // The server stops a statement at the tightest bound: its statement_timeout.
   const timeBound = tightestBound(
     resilience.queryTimeoutMs,
     resilience.breaker === false ? false : resilience.breaker.timeout,
   );
+  const bounded = (settings: ResolvedConfig["primary"]) => withTimeBounds(settings, timeBound, settings.pgbouncer);
   const common = { PrismaClient, clientOptions: config.clientOptions };
   const primary = new DbNode({
     ...common,
     name: "primary",
     role: "primary",
     index: -1,
-    settings: withTimeBounds(config.primary, timeBound),
+    settings: bounded(config.primary),
   });
   const replicas = config.replicas.map(
     (settings, index) =>
-      new DbNode({
-        ...common,
-        name: `replica-${index}`,
-        role: "replica",
-        index,
-        settings: withTimeBounds(settings, timeBound),
-      }),
+      new DbNode({ ...common, name: `replica-${index}`, role: "replica", index, settings: bounded(settings) }),
   );
   return { primary, replicas };
 }

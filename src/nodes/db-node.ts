@@ -3,6 +3,7 @@ import type { ConnectionSettings } from "../config/connection-url.js";
 import type { NodeRole } from "../errors.js";
 import { createPool } from "./create-pool.js";
 import { loadDriver } from "./driver.js";
+import { Rotation } from "./rotation.js";
 
 /** The part of a generated PrismaClient that prisma-split calls itself. */
 export interface PrismaClientLike {
@@ -12,28 +13,15 @@ export interface PrismaClientLike {
   $transaction(...args: unknown[]): Promise<unknown>;
 }
 
-/**
- * The failure handling around one node's queries (resilience/node-guard.ts: breaker → bulkhead,
- * retry budget). Without one, queries run straight on the node.
- */
-export interface NodePolicy {
-  /** Runs one query (through the node's counting `run()`) under the node's breaker and bulkhead. */
-  execute<T>(start: () => PromiseLike<T>): Promise<T>;
-  /** Same for a transaction: refused while the breaker is open, not timed by it. */
-  executeUntimed<T>(start: () => PromiseLike<T>): Promise<T>;
-  /** A query started on the node, whichever way it came; `inFlightAfter` counts it. */
+/** Told of every query's start and end on a node, whichever way it came (the node's bulkhead). */
+export interface LoadObserver {
+  /** `inFlightAfter` counts the query that started. */
   started(inFlightAfter: number): void;
-  /** A query on the node settled; `inFlightBefore` counts it. */
+  /** `inFlightBefore` counts the query that settled. */
   finished(inFlightBefore: number): void;
-  /** Takes one retry from the node's retry budget; false when it is spent. */
-  tryRetry(): boolean;
-  /** Seconds until the node is worth trying again (an open breaker's remaining reset time). */
-  retryAfterSeconds(): number;
-  /** Stops timers and refuses queued calls. */
-  close(): void;
 }
 
-/** What a health probe last learned about a node. */
+/** What the replica monitor last learned about a node. */
 export interface NodeObservation {
   readonly reachable: boolean;
   /** When it was learned (ms since epoch). */
@@ -47,79 +35,112 @@ export interface NodeObservation {
   readonly error: unknown;
 }
 
-/**
- * One database server as this process sees it: its own PrismaClient, PrismaPg adapter and pg
- * pool, and the count of queries it is running for us.
- */
-export class DbNode {
+/** The settings of one node. */
+export interface DbNodeInit {
   readonly name: string;
   readonly role: NodeRole;
   /** Position among the replicas; -1 for the primary. */
   readonly index: number;
   readonly settings: ConnectionSettings;
-  readonly pool: Pool;
+  readonly PrismaClient: new (options: never) => unknown;
+  readonly clientOptions: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One database server as this process sees it: its own PrismaClient, PrismaPg adapter and pg
+ * pool, the count of queries it is running for us, and why it may not take reads (`rotation`).
+ *
+ * `close()` ends the pool and disconnects the client as Prisma's `$disconnect()` does: the next
+ * query opens a new pool (a pg pool cannot be reopened) under the same PrismaClient, so clients
+ * the user extended keep working.
+ */
+export class DbNode {
+  readonly name: string;
+  readonly role: NodeRole;
+  readonly index: number;
+  readonly settings: ConnectionSettings;
   readonly client: PrismaClientLike;
+  /** Why this node may not take reads; each flag has one writer (see Rotation). */
+  readonly rotation = new Rotation();
   /** Queries started on this node and not yet settled. */
   inFlight = 0;
-  /**
-   * Why this node may not take reads right now; each concern (breaker, replica monitor) sets its
-   * own flag. Routing skips a replica with any flag set.
-   */
-  readonly outOfRotation = new Set<string>();
-  /** The circuit breaker's state (resilience/ keeps it current). */
-  breakerState: "closed" | "open" | "halfOpen" = "closed";
-  /** What the replica monitor last saw (undefined until its first poll, or without a monitor). */
+  /** What the replica monitor last saw (its only writer); undefined until its first poll. */
   observed: NodeObservation | undefined;
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
-  /** Breaker, bulkhead and retry budget of this node (attached by createDb unless turned off). */
-  policy: NodePolicy | undefined;
-  #closed: Promise<void> | undefined;
+  #pool: Pool | undefined;
+  #load: LoadObserver | undefined;
+  #closing: Promise<void> | undefined;
   /** Resolvers of `whenIdle()` promises, called when `inFlight` drops to zero. */
   #idleWaiters: Array<() => void> = [];
 
-  constructor(init: {
-    name: string;
-    role: NodeRole;
-    index: number;
-    settings: ConnectionSettings;
-    PrismaClient: new (options: never) => unknown;
-    clientOptions: Readonly<Record<string, unknown>>;
-  }) {
+  constructor(init: DbNodeInit) {
     this.name = init.name;
     this.role = init.role;
     this.index = init.index;
     this.settings = init.settings;
-    this.pool = createPool(init.settings, init.name, (error) => {
-      this.lastIdleError = error;
-    });
     const { PrismaPg } = loadDriver();
-    const adapter = new PrismaPg(this.pool, {
+    const adapterOptions = {
       ...(init.settings.schema === undefined ? {} : { schema: init.settings.schema }),
       disposeExternalPool: false,
-    });
-    const options = { ...init.clientOptions, adapter } as never;
-    this.client = new init.PrismaClient(options) as PrismaClientLike;
+    };
+    const template = new PrismaPg(this.pool, adapterOptions);
+    // Prisma asks its adapter factory to connect again after `$disconnect()`: each time, over the
+    // node's current pool.
+    const adapter = {
+      provider: template.provider,
+      adapterName: template.adapterName,
+      connect: () => new PrismaPg(this.pool, adapterOptions).connect(),
+    };
+    this.client = new init.PrismaClient({ ...init.clientOptions, adapter } as never) as PrismaClientLike;
+  }
+
+  /** The node's pg pool; a new one once the last was closed. */
+  get pool(): Pool {
+    if (this.#pool === undefined || this.#pool.ended) {
+      this.#pool = createPool(this.settings, this.name, (error) => {
+        this.lastIdleError = error;
+      });
+    }
+    return this.#pool;
+  }
+
+  /** The pool as it is, without opening one (health and metrics only look). */
+  get currentPool(): Pool | undefined {
+    return this.#pool;
   }
 
   /** Whether reads may be routed here. */
   get servesReads(): boolean {
-    return this.outOfRotation.size === 0;
+    return this.rotation.clear;
   }
 
-  /** Runs one query on this node, counting it while it is in flight. */
-  run<T>(start: () => PromiseLike<T>): Promise<T> {
-    this.policy?.started(++this.inFlight);
+  /** Sets the one observer of this node's load (its bulkhead); once. */
+  observeLoad(observer: LoadObserver): void {
+    if (this.#load !== undefined) throw new Error(`prisma-split: ${this.name} already has a load observer`);
+    this.#load = observer;
+  }
+
+  /**
+   * Runs one query on this node, counting it while it is in flight. `action(context)` starts it;
+   * `mapError` turns a failure into what the caller is to see (resilience/ classifies it there, once).
+   */
+  run<C, T>(
+    action: (context: C) => PromiseLike<T>,
+    context: C,
+    mapError: (error: unknown) => unknown = same,
+  ): Promise<T> {
+    this.#load?.started(++this.inFlight);
     let started: PromiseLike<T>;
     try {
-      started = start();
+      started = action(context);
     } catch (error) {
       this.#settle();
-      return Promise.reject(error);
+      return Promise.reject(mapError(error));
     }
     // `.then` straight on the query's own promise: wrapping it in Promise.resolve() first costs a
-    // microtask and a promise per query (measured: about a third of the routing layer's time).
-    // Promise.resolve() of the native promise `.then` returns is that same promise.
+    // microtask and a promise per query. Promise.resolve() of the native promise `.then` returns
+    // is that same promise.
     return Promise.resolve(
       started.then(
         (value) => {
@@ -128,20 +149,20 @@ export class DbNode {
         },
         (error: unknown) => {
           this.#settle();
-          throw error;
+          throw mapError(error);
         },
       ),
     );
   }
 
-  /** Resolves once no query started through `run()` is in flight (at once if none is): shutdown drains with it. */
+  /** Resolves once no query started through `run()` is in flight (at once if none is). */
   whenIdle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #settle(): void {
-    this.policy?.finished(this.inFlight--);
+    this.#load?.finished(this.inFlight--);
     if (this.inFlight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -149,22 +170,21 @@ export class DbNode {
     }
   }
 
-  /** Runs one query through this node's policy (breaker → bulkhead), counted while in flight. */
-  execute<T>(start: () => PromiseLike<T>): Promise<T> {
-    const policy = this.policy;
-    return policy === undefined ? this.run(start) : policy.execute(start);
-  }
-
-  /** Disconnects the client and ends the pool; safe to call more than once. */
+  /** Disconnects the client and ends the pool; the next query opens them again. Joins a close under way. */
   close(): Promise<void> {
-    this.#closed ??= (async () => {
+    this.#closing ??= (async () => {
+      const pool = this.#pool;
       try {
-        this.policy?.close();
         await this.client.$disconnect();
       } finally {
-        if (!this.pool.ended) await this.pool.end();
+        if (pool !== undefined && !pool.ended) await pool.end();
+        this.#closing = undefined;
       }
     })();
-    return this.#closed;
+    return this.#closing;
   }
+}
+
+function same(error: unknown): unknown {
+  return error;
 }

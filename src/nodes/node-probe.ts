@@ -23,6 +23,9 @@ const PROBE_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
   pg_last_wal_replay_lsn()::text AS replay_lsn,
   (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_delay_ms`;
 
+const MIN_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 60_000;
+
 interface ProbeRow {
   in_recovery: boolean;
   wal_lsn: string | null;
@@ -41,25 +44,44 @@ export class NodeProbe {
   readonly #settings: ConnectionSettings;
   readonly #applicationName: string;
   readonly #timeoutMs: number;
+  readonly #isPermanent: (error: unknown) => boolean;
+  readonly #now: () => number;
+  /** After a permanent failure: no new login before this time (ms, `now()`), the wait doubling each time. */
+  #backoff: { until: number; waitMs: number; error: unknown } | undefined;
   #client: Promise<Client> | undefined;
   #connected: Client | undefined;
   /** Queries sent (the benchmark reads it). */
   queries = 0;
 
-  constructor(settings: ConnectionSettings, nodeName: string, timeoutMs: number) {
+  constructor(
+    settings: ConnectionSettings,
+    nodeName: string,
+    timeoutMs: number,
+    isPermanent: (error: unknown) => boolean = () => false,
+    now: () => number = () => performance.now(),
+  ) {
     this.#settings = settings;
     this.#applicationName = `prisma-split/monitor/${nodeName}`;
     this.#timeoutMs = timeoutMs;
+    this.#isPermanent = isPermanent;
+    this.#now = now;
   }
 
-  /** Reads the node's role and WAL positions; rejects when the node does not answer in time. */
+  /**
+   * Reads the node's role and WAL positions; rejects when the node does not answer in time. After
+   * a permanent failure (wrong password, unknown database, SSL) it rejects with that failure
+   * without logging in again until its back-off (1 s, doubling to 60 s) is over: no login storm.
+   */
   async probe(): Promise<ProbeSample> {
+    const backoff = this.#backoff;
+    if (backoff !== undefined && this.#now() < backoff.until) throw backoff.error;
     this.#client ??= this.#connect();
     try {
       const client = await this.#client;
       this.queries++;
       const { rows } = await client.query<ProbeRow>(PROBE_SQL);
       const row = rows[0] as ProbeRow;
+      this.#backoff = undefined;
       return {
         inRecovery: row.in_recovery,
         walLsn: parseOptionalLsn(row.wal_lsn),
@@ -69,6 +91,10 @@ export class NodeProbe {
       };
     } catch (error) {
       this.close();
+      if (this.#isPermanent(error)) {
+        const waitMs = Math.min(MAX_BACKOFF_MS, (this.#backoff?.waitMs ?? MIN_BACKOFF_MS / 2) * 2);
+        this.#backoff = { until: this.#now() + waitMs, waitMs, error };
+      }
       throw error;
     }
   }

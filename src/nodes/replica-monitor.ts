@@ -1,4 +1,4 @@
-import type { SplitEvents } from "../lifecycle/events.js";
+import type { SplitEvents } from "../events.js";
 import type { DbNode } from "./db-node.js";
 import { NodeProbe, type ProbeSample } from "./node-probe.js";
 import {
@@ -12,11 +12,16 @@ import {
 import { type Lag, measureLag } from "./replica-lag.js";
 import { WalTimeline } from "./wal-timeline.js";
 
-/** The flags the monitor sets in `DbNode.outOfRotation`. */
+/** The rotation flags the monitor writes (DbNode.rotation). */
 export const ROTATION_FLAGS = Object.freeze({ down: "down", lagging: "lagging", roleMismatch: "role-mismatch" });
 
 export interface ReplicaMonitorOptions extends LagBounds {
   readonly pollIntervalMs: number;
+  /**
+   * Whether a probe's failure is permanent (authentication, unknown database, SSL): the probe of
+   * that node then backs off instead of logging in again every poll.
+   */
+  readonly isPermanent?: (error: unknown) => boolean;
   /** A replica that is not in recovery takes no reads (otherwise it is only reported). */
   readonly strict: boolean;
   /** Monotonic ms; injectable for tests. Default `performance.now()`. */
@@ -27,7 +32,7 @@ export interface ReplicaMonitorOptions extends LagBounds {
  * Polls the primary and every replica each `pollIntervalMs` with one cheap query apiece (see
  * NodeProbe), on its own connections. For each replica it keeps `node.observed` current (role,
  * lag in ms and bytes, replayed WAL position) and the `down` / `lagging` / `role-mismatch` flags in
- * `node.outOfRotation`, which the Router honours; it emits `replica:down|up|lagging` and
+ * `node.rotation`, which the Router honours; it emits `replica:down|up|lagging` and
  * `role:mismatch` on changes. Its timer is unref()ed and its sockets too: it never keeps the
  * process alive. `stop()` ends it (createDb wires it to `$disconnect()`).
  */
@@ -40,6 +45,7 @@ export class ReplicaMonitor {
   readonly #probes: Map<DbNode, NodeProbe>;
   readonly #health = new Map<DbNode, ReplicaHealth>();
   readonly #timeline: WalTimeline;
+  readonly #setFlags: Map<DbNode, Record<keyof typeof ROTATION_FLAGS, (on: boolean) => void>>;
   #primaryMismatch = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #round: Promise<void> | undefined;
@@ -54,19 +60,34 @@ export class ReplicaMonitor {
     // A probe that takes longer than this counts as "down"; never longer than 5 s, never less than 1 s.
     const timeoutMs = Math.min(5000, Math.max(1000, 2 * options.pollIntervalMs));
     this.#probes = new Map(
-      [primary, ...replicas].map((node) => [node, new NodeProbe(node.settings, node.name, timeoutMs)]),
+      [primary, ...replicas].map((node) => [
+        node,
+        new NodeProbe(node.settings, node.name, timeoutMs, options.isPermanent, this.#now),
+      ]),
+    );
+    // The monitor is the one writer of these flags.
+    this.#setFlags = new Map(
+      replicas.map((node) => [
+        node,
+        {
+          down: node.rotation.claim(ROTATION_FLAGS.down),
+          lagging: node.rotation.claim(ROTATION_FLAGS.lagging),
+          roleMismatch: node.rotation.claim(ROTATION_FLAGS.roleMismatch),
+        },
+      ]),
     );
     // Lags beyond this are reported as "at least this"; enough to see any bound crossed.
     this.#timeline = new WalTimeline(Math.max(60_000, 4 * (options.maxLagMs ?? 0)));
   }
 
-  /** Starts polling (the first round at once); idempotent. */
+  /** Starts polling (the first round at once), also again after `stop()`; idempotent. */
   start(): void {
-    if (this.#stopped || this.#timer !== undefined || this.#round !== undefined) return;
+    this.#stopped = false;
+    if (this.#timer !== undefined || this.#round !== undefined) return;
     this.#schedule(0);
   }
 
-  /** Stops polling and closes the probe connections; idempotent. */
+  /** Stops polling and closes the probe connections until `start()`; idempotent. */
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -169,9 +190,10 @@ export class ReplicaMonitor {
     const previous = this.#health.get(node) ?? INITIAL_HEALTH;
     const { health, events } = nextReplicaHealth(previous, outcome, this.#options);
     this.#health.set(node, health);
-    setFlag(node, ROTATION_FLAGS.down, health.status === "down");
-    setFlag(node, ROTATION_FLAGS.lagging, health.status === "lagging");
-    setFlag(node, ROTATION_FLAGS.roleMismatch, this.#options.strict && health.roleMismatch);
+    const setFlag = this.#setFlags.get(node)!;
+    setFlag.down(health.status === "down");
+    setFlag.lagging(health.status === "lagging");
+    setFlag.roleMismatch(this.#options.strict && health.roleMismatch);
     node.observed =
       result.status === "rejected"
         ? observation(false, node.observed?.actualRole, undefined, lag, result.reason)
@@ -210,11 +232,6 @@ export class ReplicaMonitor {
       process.emitWarning(message, { code: "PRISMA_SPLIT_ROLE_MISMATCH" });
     }
   }
-}
-
-function setFlag(node: DbNode, flag: string, on: boolean): void {
-  if (on) node.outOfRotation.add(flag);
-  else node.outOfRotation.delete(flag);
 }
 
 function observation(

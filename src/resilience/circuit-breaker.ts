@@ -1,26 +1,16 @@
 import CircuitBreaker from "opossum";
-import { DatabaseUnavailableError, isDatabaseUnavailable, type NodeRole } from "../errors.js";
-import { isInfrastructureFault } from "./classify-fault.js";
+import type { BreakerSettings } from "../config/resolve-resilience.js";
+import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
+import { AttemptFailure } from "./attempt-failure.js";
+import type { Action, Policy } from "./policy.js";
 
 /**
- * What the breaker counts as a failure: infrastructure faults, and a call that waited in the
- * bulkhead's queue for `pool_timeout` without a slot (the node is not finishing its queries).
- * Query errors count as successes. A call shed at once never reaches the breaker.
+ * What the breaker counts as a failure: a sick node (fault kind `node`), nothing else. A slow
+ * query ended by the server, a misrouted write, a configuration fault and a full pool say
+ * nothing about the node's health; they count as successes.
  */
-function countsAsFailure(error: unknown): boolean {
-  return isInfrastructureFault(error) || (isDatabaseUnavailable(error) && error.reason === "overloaded");
-}
-
-/** opossum's options that prisma-split sets, with database-minded values (see `DEFAULT_BREAKER_OPTIONS`). */
-export interface BreakerSettings {
-  readonly timeout: number | false;
-  readonly resetTimeout: number;
-  readonly errorThresholdPercentage: number;
-  readonly volumeThreshold: number;
-  readonly rollingCountTimeout: number;
-  readonly rollingCountBuckets: number;
-  /** Opens after this many infrastructure failures in a row, whatever the window holds; false = off. */
-  readonly consecutiveFailures: number | false;
+function countsAsFailure(failure: unknown): boolean {
+  return failure instanceof AttemptFailure && failure.fault.kind === "node";
 }
 
 export type BreakerState = "closed" | "open" | "halfOpen";
@@ -28,30 +18,26 @@ export type BreakerState = "closed" | "open" | "halfOpen";
 /** Called on every state change, so the node, the router and `db.$events` follow. */
 export type BreakerListener = (state: BreakerState) => void;
 
-/** What the breaker runs calls on: the node, whose `run()` counts them. */
-export interface CallTarget {
-  run<T>(start: () => PromiseLike<T>): Promise<T>;
-}
+type AnyAction = Action<unknown, unknown>;
 
-type Start = () => PromiseLike<unknown>;
-
-/** opossum's action: the target and the call are arguments, so no closure is made per call. */
-function runOnTarget(target: CallTarget, start: Start): Promise<unknown> {
-  return target.run(start);
+/** opossum's action: the next layer, the action and its context are arguments, so no closure is made per call. */
+function runInner(inner: Policy, action: AnyAction, context: unknown): Promise<unknown> {
+  return inner.execute(action, context);
 }
 
 /**
- * One node's circuit breaker (never one per model: it is the server that fails). Only
- * infrastructure faults count as failures (`errorFilter` counts query errors as successes);
- * opossum's `capacity` is left unlimited, since its rejections would count as failures — the
- * bulkhead limits concurrency instead.
+ * One node's circuit breaker (never one per model: it is the server that fails), a layer of the
+ * node's policy stack. Only a sick node's faults count as failures (`errorFilter` counts the
+ * rest as successes); opossum's `capacity` is left unlimited, since its rejections would count as
+ * failures — the bulkhead limits concurrency instead.
  *
  * @example
- * const breaker = new NodeBreaker(settings, { role: "primary", node: "primary" }, (state) => log(state));
- * await breaker.execute(node, () => runQuery());
+ * const breaker = new NodeBreaker(settings, { role: "primary", node: "primary" }, next, (state) => log(state));
+ * await breaker.execute(runQuery, call);
  */
-export class NodeBreaker {
-  readonly #breaker: CircuitBreaker<[CallTarget, Start], unknown>;
+export class NodeBreaker implements Policy {
+  readonly #breaker: CircuitBreaker<[Policy, AnyAction, unknown], unknown>;
+  readonly #inner: Policy;
   readonly #settings: BreakerSettings;
   readonly #who: { readonly role: NodeRole; readonly node: string };
   readonly #now: () => number;
@@ -60,26 +46,28 @@ export class NodeBreaker {
   constructor(
     settings: BreakerSettings,
     who: { readonly role: NodeRole; readonly node: string },
+    inner: Policy,
     onChange: BreakerListener,
     now: () => number = Date.now,
   ) {
+    this.#inner = inner;
     this.#settings = settings;
     this.#who = who;
     this.#now = now;
-    this.#breaker = new CircuitBreaker<[CallTarget, Start], unknown>(runOnTarget, {
+    this.#breaker = new CircuitBreaker<[Policy, AnyAction, unknown], unknown>(runInner, {
       name: `prisma-split:${who.node}`,
-      timeout: settings.timeout,
+      timeout: false,
       resetTimeout: settings.resetTimeout,
       errorThresholdPercentage: settings.errorThresholdPercentage,
       volumeThreshold: settings.volumeThreshold,
       rollingCountTimeout: settings.rollingCountTimeout,
       rollingCountBuckets: settings.rollingCountBuckets,
-      errorFilter: (error: Error) => !countsAsFailure(error),
+      errorFilter: (failure: unknown) => !countsAsFailure(failure),
       // No percentile bookkeeping or snapshot timer per call: nobody reads them.
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
       status: countingStatus(settings),
-    } as CircuitBreaker.Options<[CallTarget, Start]>);
+    } as CircuitBreaker.Options<[Policy, AnyAction, unknown]>);
     this.#breaker.on("open", () => {
       this.#openedAt = this.#now();
       onChange("open");
@@ -110,16 +98,16 @@ export class NodeBreaker {
   }
 
   /**
-   * Runs `target.run(start)` through the breaker; refuses at once with a 503 error while it is
-   * open. The refusal is decided here, by opossum's own rule (open, or half-open with its trial
-   * call taken), so a refused call never enters opossum and an admitted call's outcome needs no
+   * Runs the next layer through the breaker; refuses at once with a 503 error while it is open.
+   * The refusal is decided here, by opossum's own rule (open, or half-open with its trial call
+   * taken), so a refused call never enters opossum and an admitted call's outcome needs no
    * translation: no extra promise per call.
    */
-  execute<T>(target: CallTarget, start: () => PromiseLike<T>): Promise<T> {
+  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
     const breaker = this.#breaker;
     if (breaker.isShutdown) return Promise.reject(this.#shuttingDown());
     if (!breaker.closed && !breaker.pendingClose) return Promise.reject(this.#refusal());
-    return breaker.fire(target, start) as Promise<T>;
+    return breaker.fire(this.#inner, action as AnyAction, context) as Promise<T>;
   }
 
   /** Seconds until an open breaker lets a trial call through (at least 1). */
@@ -178,3 +166,5 @@ export function countingStatus(settings: {
   };
   return status;
 }
+
+export type { BreakerSettings } from "../config/resolve-resilience.js";

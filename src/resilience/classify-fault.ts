@@ -1,38 +1,42 @@
-import { isDatabaseUnavailable } from "../errors.js";
+import { type DatabaseConfigurationProblem, isDatabaseUnavailable } from "../errors.js";
 
 /**
- * What a failure means for the node and for the call. The ONE place that says what is
- * transient: the breaker, the retry loop and the 503 mapping all ask this function.
+ * What a failure says, decided once per error: the pipeline, the breaker and the 503 mapping all
+ * read this one value (src/resilience/decide.ts turns it into an action).
  *
- * - `infrastructure`: the node (or the way to it) failed: refused, reset or closed connections,
- *   timeouts, pool-acquire timeouts, `57P01/57P02/57P03`, `53xxx`, `08xxx`, a write that reached
- *   a standby (`25006`). Counts against the node's breaker.
- * - `query`: the statement itself failed (constraint, not found, validation, `42xxx`, auth,
- *   serialization conflicts). Never trips a breaker, never retried, passed on untouched.
- * - `refusal`: prisma-split refused the call itself (breaker open, bulkhead full, shutting
- *   down). Never retried, never counted.
+ * - `node`: the node (or the way to it) is sick: refused, reset or closed connections, connect
+ *   timeouts, a server that stopped answering, `57P01/57P02/57P03`, `53xxx`, `08xxx`. The only
+ *   kind that counts against a breaker.
+ * - `query`: the statement's own outcome: constraint, not found, validation, `42xxx`, `22xxx`,
+ *   serialization conflicts, and a statement the server ended itself (`57014`: a slow query is
+ *   the query's problem, not the node's). Passed on untouched, never retried.
+ * - `read-only`: `25006`, a write reached a standby. On a node chosen as a replica it is a
+ *   misroute; on the node chosen as primary, the primary was demoted.
+ * - `configuration`: authentication, unknown database, SSL: permanent, never retried.
+ * - `overloaded`: the call waited `pool_timeout` for a connection and got none. Never sent; load,
+ *   not sickness.
+ * - `refusal`: prisma-split refused the call itself (breaker open, shed, shutting down, deadline).
  */
-export type FaultKind = "infrastructure" | "query" | "refusal";
+export type FaultKind = "node" | "query" | "read-only" | "configuration" | "overloaded" | "refusal";
 
 export interface Fault {
   readonly kind: FaultKind;
-  /** Whether a read may be run again (here or on another node). */
-  readonly retryable: boolean;
-  /** The statement provably never reached the server: even a write may be sent again. */
-  readonly notSent: boolean;
+  /** The statement may have reached the server (and run): a write must not be sent again. */
+  readonly maybeSent: boolean;
   /** A short name of what happened, e.g. `sqlstate 57P01`, `pool-acquire-timeout`. */
   readonly label: string;
+  /** For `configuration`: what the server refused. */
+  readonly problem?: DatabaseConfigurationProblem;
 }
 
-/** The label of a call that waited `pool_timeout` for a connection and got none: the node is overloaded. */
-export const POOL_ACQUIRE_TIMEOUT = "pool-acquire-timeout";
-
-const query = (label: string): Fault => ({ kind: "query", retryable: false, notSent: false, label });
-const infra = (label: string, notSent = false, retryable = true): Fault => ({
-  kind: "infrastructure",
-  retryable,
-  notSent,
+const fault = (kind: FaultKind, label: string, maybeSent = true): Fault => ({ kind, maybeSent, label });
+const node = (label: string, maybeSent = true) => fault("node", label, maybeSent);
+const notSent = (label: string) => node(label, false);
+const configuration = (problem: DatabaseConfigurationProblem, label: string): Fault => ({
+  kind: "configuration",
+  maybeSent: false,
   label,
+  problem,
 });
 
 /** Names of the SQLSTATEs a 503 most often carries, so its message says what happened. */
@@ -43,78 +47,102 @@ const SQLSTATE_NAMES: Readonly<Record<string, string>> = {
   "57P03": "server not accepting connections yet (cannot_connect_now)",
   "53300": "too many connections",
   "25006": "a write reached a read-only standby",
+  "28P01": "password authentication failed",
+  "28000": "authorization rejected (role, pg_hba.conf or SSL)",
+  "3D000": "database does not exist",
 };
 
-/** SQLSTATEs of a server that cannot serve, whatever the statement. */
-function bySqlState(state: string): Fault {
+function bySqlState(state: string, message: string): Fault {
   const name = SQLSTATE_NAMES[state];
   const label = name === undefined ? `sqlstate ${state}` : `${name}, sqlstate ${state}`;
-  // cannot_connect_now and too_many_connections are answers to the startup packet: no statement was sent.
-  if (state === "57P03" || state === "53300") return infra(label, true);
-  if (state === "57P01" || state === "57P02" || state === "57P05") return infra(label);
-  // A statement that ran out of time is as slow on any node: it counts, but re-running it only adds load.
-  if (state === "57014") return infra(label, false, false);
-  if (state === "25006") return infra(label);
-  if (state.startsWith("08") || state.startsWith("53") || state === "58030") return infra(label);
-  return query(label);
+  // cannot_connect_now and too_many_connections answer the startup packet: no statement was sent.
+  if (state === "57P03" || state === "53300") return notSent(label);
+  if (state === "57P01" || state === "57P02" || state === "57P05") return node(label);
+  if (state === "57014") return fault("query", label);
+  if (state === "25006") return fault("read-only", label);
+  // pg_hba.conf's "no entry for host ..., SSL off" is a server that requires SSL.
+  if (state === "28000" && /SSL off/i.test(message)) return configuration("ssl", label);
+  if (state === "28P01" || state === "28000") return configuration("authentication", label);
+  if (state === "3D000") return configuration("unknown-database", label);
+  if (state.startsWith("08") || state.startsWith("53") || state === "58030") return node(label);
+  return fault("query", label);
 }
 
 /** Prisma's own codes, for faults whose SQLSTATE it did not keep. They moved between 7.x releases. */
 const PRISMA_CODES: Readonly<Record<string, Fault>> = {
-  P1001: infra("P1001 unreachable", true),
-  P1002: infra("P1002 timed out"),
-  P1008: infra("P1008 operation timed out"),
-  P1011: infra("P1011 TLS error", true),
-  P1017: infra("P1017 server closed the connection"),
-  P2024: infra("P2024 pool timeout", true),
-  P2037: infra("P2037 too many connections", true),
+  P1000: configuration("authentication", "P1000 authentication failed"),
+  P1001: notSent("P1001 unreachable"),
+  P1002: node("P1002 timed out"),
+  P1003: configuration("unknown-database", "P1003 database does not exist"),
+  P1008: node("P1008 operation timed out"),
+  P1010: configuration("authentication", "P1010 access denied"),
+  P1011: configuration("ssl", "P1011 TLS error"),
+  P1017: node("P1017 server closed the connection"),
+  P2024: fault("overloaded", "P2024 pool timeout", false),
+  P2037: notSent("P2037 too many connections"),
 };
 
 /** Error kinds of @prisma/adapter-pg's DriverAdapterError that carry no SQLSTATE. */
 const ADAPTER_KINDS: Readonly<Record<string, Fault>> = {
-  DatabaseNotReachable: infra("unreachable", true),
-  ConnectionClosed: infra("connection-closed"),
-  SocketTimeout: infra("socket-timeout"),
-  TooManyConnections: infra("too-many-connections", true),
-  TlsConnectionError: infra("tls", true),
+  DatabaseNotReachable: notSent("unreachable"),
+  ConnectionClosed: node("connection-closed"),
+  SocketTimeout: node("socket-timeout"),
+  TooManyConnections: notSent("too-many-connections"),
+  TlsConnectionError: configuration("ssl", "tls"),
+  AuthenticationFailed: configuration("authentication", "authentication failed"),
+  DatabaseAccessDenied: configuration("authentication", "access denied"),
+  DatabaseDoesNotExist: configuration("unknown-database", "database does not exist"),
 };
 
-/** Socket errnos (node:net), and opossum's own codes for a breaker that timed out or refused. */
+/** TLS certificate errors of node:tls: the server's certificate is not one this client trusts. */
+const CERTIFICATE_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** Socket errnos (node:net) and TLS codes. */
 function byErrno(code: string, syscall: unknown): Fault | undefined {
+  if (CERTIFICATE_CODES.has(code)) return configuration("ssl", `certificate ${code}`);
   switch (code) {
-    case "EOPENBREAKER":
-    case "ESHUTDOWN":
-    case "ESEMLOCKED":
-      return { kind: "refusal", retryable: false, notSent: true, label: code.toLowerCase() };
     case "ECONNREFUSED":
     case "ENOTFOUND":
     case "EHOSTUNREACH":
     case "ENETUNREACH":
     case "EAI_AGAIN":
-      return infra(code.toLowerCase(), true);
+      return notSent(code.toLowerCase());
     case "ETIMEDOUT":
-      return infra("timeout", syscall === "connect");
+      return node("timeout", syscall !== "connect");
     case "ECONNRESET":
     case "EPIPE":
     case "ECONNABORTED":
-      return infra(code.toLowerCase());
+      return node(code.toLowerCase());
     default:
       return undefined;
   }
 }
 
+/** The label of a call that waited `pool_timeout` for a connection and got none. */
+export const POOL_ACQUIRE_TIMEOUT = "pool-acquire-timeout";
+
 /**
  * Messages of plain Errors without a code: pg-pool's acquisition timeout, pg's connect timeout,
- * a socket closed under a query. Most specific first.
+ * a socket closed under a query, pg's client-side read timeout. Most specific first.
  */
 const MESSAGES: ReadonlyArray<readonly [RegExp, Fault]> = [
-  [/timeout exceeded when trying to connect/i, infra(POOL_ACQUIRE_TIMEOUT, true)],
-  [/Connection terminated due to connection timeout/i, infra("connect-timeout", true)],
-  [/^timeout expired$/i, infra("connect-timeout", true)],
-  [/is not queryable|Cannot use a pool after calling end/i, infra("client-closed", true)],
-  [/Connection terminated|server closed the connection unexpectedly/i, infra("connection-terminated")],
-  [/Query read timeout/i, infra("query-read-timeout")],
-  [/Can't reach database server/i, infra("unreachable", true)],
+  [/timeout exceeded when trying to connect/i, fault("overloaded", POOL_ACQUIRE_TIMEOUT, false)],
+  [/Connection terminated due to connection timeout/i, notSent("connect-timeout")],
+  [/^timeout expired$/i, notSent("connect-timeout")],
+  [/does not support SSL|error establishing an SSL connection/i, configuration("ssl", "ssl refused")],
+  [/is not queryable|Cannot use a pool after calling end/i, notSent("client-closed")],
+  [/Connection terminated|server closed the connection unexpectedly/i, node("connection-terminated")],
+  // pg's query_timeout, set past statement_timeout: the server did not answer at all (black hole).
+  [/Query read timeout/i, node("no answer (query read timeout)")],
+  [/Can't reach database server/i, notSent("unreachable")],
 ];
 
 type Shape = Record<string, unknown>;
@@ -144,20 +172,25 @@ function sqlStateOf(shape: Shape): string | undefined {
   return undefined;
 }
 
+function messageOf(chain: readonly Shape[]): string {
+  return chain.map((shape) => (typeof shape.message === "string" ? shape.message : "")).join(" ");
+}
+
 /**
  * Classifies a failure: SQLSTATE first, then Prisma's code, then the adapter's error kind,
- * then the driver's errno and message. Anything unknown is a query error (never retried).
+ * then the driver's errno and message. Anything unknown is the query's own outcome (never
+ * retried, never counted against a node).
  *
  * @example
  * const fault = classifyFault(error);
- * if (fault.kind === "infrastructure" && (isRead || fault.notSent)) retry();
+ * if (fault.kind === "node" && (isRead || !fault.maybeSent)) retry();
  */
 export function classifyFault(error: unknown): Fault {
-  if (isDatabaseUnavailable(error)) return { kind: "refusal", retryable: false, notSent: true, label: error.reason };
+  if (isDatabaseUnavailable(error)) return fault("refusal", error.reason, false);
   const chain = chainOf(error);
   for (const shape of chain) {
     const state = sqlStateOf(shape);
-    if (state !== undefined) return bySqlState(state);
+    if (state !== undefined) return bySqlState(state, messageOf(chain));
   }
   for (const shape of chain) {
     const known = typeof shape.code === "string" ? PRISMA_CODES[shape.code] : undefined;
@@ -175,10 +208,5 @@ export function classifyFault(error: unknown): Fault {
       if (match !== undefined) return match[1];
     }
   }
-  return query(typeof (error as Shape | null)?.code === "string" ? String((error as Shape).code) : "unknown");
-}
-
-/** True when the node, not the statement, failed: what a breaker counts. */
-export function isInfrastructureFault(error: unknown): boolean {
-  return classifyFault(error).kind === "infrastructure";
+  return fault("query", typeof (error as Shape | null)?.code === "string" ? String((error as Shape).code) : "unknown");
 }

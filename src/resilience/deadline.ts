@@ -1,24 +1,77 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { StatementTicket, statementTickets } from "../nodes/statement-ticket.js";
+
+/** A bound on the calls of one scope: a time (ms, `performance.now()`), an abort signal, or both. */
+export interface Deadline {
+  readonly at: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+const deadlines = new AsyncLocalStorage<Deadline>();
+
 /**
- * Bounds a whole call, every attempt and wait included. `work` gets the deadline (ms since
- * epoch) so it starts no wait it could not finish; when time runs out the caller gets
- * `expired()` at once. The work is not cancelled (Prisma cannot cancel a query; the server's
- * `statement_timeout` ends it), and its late outcome is dropped without an unhandled rejection.
- *
- * @example
- * await withDeadline((deadlineAt) => attempts(deadlineAt), 5_000, () => new Error("timed out"));
+ * Runs `fn` so that every call it starts, however deep in its async calls, ends by `bound`
+ * (ms from now, or when the signal aborts). Inside another scope, the sooner of both applies.
  */
-export function withDeadline<T>(
-  work: (deadlineAt: number) => Promise<T>,
-  ms: number,
-  expired: () => Error,
-  now: () => number = Date.now,
-): Promise<T> {
-  const running = work(now() + ms);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(expired()), ms);
-    timer.unref();
+export function runWithDeadline<T>(bound: number | AbortSignal, fn: () => T | PromiseLike<T>): Promise<T> {
+  const outer = deadlines.getStore();
+  const at = typeof bound === "number" ? performance.now() + bound : Number.POSITIVE_INFINITY;
+  const signals = [outer?.signal, typeof bound === "number" ? undefined : bound].filter(
+    (signal): signal is AbortSignal => signal !== undefined,
+  );
+  const deadline: Deadline = {
+    at: Math.min(at, outer?.at ?? Number.POSITIVE_INFINITY),
+    signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+  };
+  return deadlines.run(deadline, () => {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   });
+}
+
+/** The deadline a call started now must meet: its scope's, or `defaultMs` from now, the sooner. */
+export function currentDeadline(defaultMs: number | false): Deadline | undefined {
+  const scoped = deadlines.getStore();
+  if (defaultMs === false) return scoped;
+  const at = performance.now() + defaultMs;
+  return scoped === undefined || at < scoped.at ? { at, signal: scoped?.signal } : scoped;
+}
+
+/**
+ * Runs `work` bounded by `deadline`. When it expires first (or its signal aborts) the caller gets
+ * `expired()` at once, the statement the work is running is cancelled on the server, and one
+ * still waiting for a connection is never sent (StatementTicket). The work's late outcome is
+ * dropped without an unhandled rejection.
+ */
+export function bounded<T>(
+  deadline: Deadline,
+  work: (ticket: StatementTicket) => Promise<T>,
+  expired: () => Error,
+): Promise<T> {
+  const ticket = new StatementTicket();
+  if (deadline.signal?.aborted || deadline.at <= performance.now()) return Promise.reject(expired());
+  const running = statementTickets.run(ticket, () => work(ticket));
   running.catch(() => {});
-  return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    const expire = () => {
+      ticket.expire();
+      reject(expired());
+    };
+    if (deadline.at !== Number.POSITIVE_INFINITY) {
+      timer = setTimeout(expire, Math.max(0, deadline.at - performance.now()));
+    }
+    if (deadline.signal !== undefined) {
+      onAbort = expire;
+      deadline.signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  return Promise.race([running, expiry]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort !== undefined) deadline.signal?.removeEventListener("abort", onAbort);
+  });
 }

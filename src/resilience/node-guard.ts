@@ -1,83 +1,106 @@
 import { DatabaseUnavailableError } from "../errors.js";
-import type { SplitEvents } from "../lifecycle/events.js";
-import type { DbNode, NodePolicy } from "../nodes/db-node.js";
+import type { SplitEvents } from "../events.js";
+import type { DbNode } from "../nodes/db-node.js";
+import { toAttemptFailure } from "./attempt-failure.js";
 import { Bulkhead, type ShedCause } from "./bulkhead.js";
 import { type BreakerSettings, type BreakerState, NodeBreaker } from "./circuit-breaker.js";
+import type { Action, Policy } from "./policy.js";
 import { RetryBudget, type RetryBudgetSettings } from "./retry-budget.js";
 
 /** The per-node layers, each `false` when turned off. */
 export interface NodeGuardSettings {
   readonly breaker: BreakerSettings | false;
-  /** Queue bound of the bulkhead; its concurrency is the node's `connection_limit`. */
+  /** Count bound of the bulkhead (`Infinity`: none); its concurrency is the node's `connection_limit`. */
   readonly bulkhead: { readonly maxQueue: number } | false;
   readonly budget: RetryBudgetSettings | false;
 }
 
-/** The flag this guard sets in `node.outOfRotation` while the node's breaker is open. */
+/** The rotation flag the breaker writes while it is open. */
 export const BREAKER_FLAG = "breaker";
 
-/**
- * The per-node half of the failure handling: breaker of the node → bulkhead → the query, plus
- * the node's retry budget. Keeps `node.breakerState` and the node's place in read rotation in
- * step with the breaker, and reports on `db.$events`.
- */
-export class NodeGuard implements NodePolicy {
+/** The innermost layer: the node itself, which counts the query and classifies its failure once. */
+class OnNode implements Policy {
   readonly #node: DbNode;
+
+  constructor(node: DbNode) {
+    this.#node = node;
+  }
+
+  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
+    return this.#node.run(action, context, toAttemptFailure);
+  }
+}
+
+/** Admission: refuses at once what would not get a connection within `pool_timeout`. */
+class Admission implements Policy {
+  readonly #node: DbNode;
+  readonly #bulkhead: Bulkhead;
+  readonly #inner: Policy;
+  readonly #shed: (cause: ShedCause) => Error;
+
+  constructor(node: DbNode, bulkhead: Bulkhead, inner: Policy, shed: (cause: ShedCause) => Error) {
+    this.#node = node;
+    this.#bulkhead = bulkhead;
+    this.#inner = inner;
+    this.#shed = shed;
+  }
+
+  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
+    const refusal = this.#bulkhead.refusal(this.#node.inFlight);
+    return refusal === undefined ? this.#inner.execute(action, context) : Promise.reject(this.#shed(refusal));
+  }
+}
+
+/**
+ * One node's failure handling, composed once: bulkhead → breaker → the node. The bulkhead comes
+ * first so that load it sheds never reaches the breaker (load is not a node failure, and opossum
+ * would count a shed call either way). Holds the node's retry budget, writes the node's `breaker`
+ * rotation flag, and reports breaker changes and sheds on `db.$events`.
+ *
+ * @example
+ * const guard = new NodeGuard(node, settings, events);
+ * await guard.execute((call) => call.run(), call);
+ */
+export class NodeGuard implements Policy {
+  readonly node: DbNode;
   readonly #events: SplitEvents;
+  readonly #stack: Policy;
   readonly #breaker: NodeBreaker | undefined;
   readonly #bulkhead: Bulkhead | undefined;
   readonly #budget: RetryBudget | undefined;
+  readonly #setBreakerFlag: (on: boolean) => void;
 
   constructor(node: DbNode, settings: NodeGuardSettings, events: SplitEvents, now: () => number = Date.now) {
-    this.#node = node;
+    this.node = node;
     this.#events = events;
-    const who = { role: node.role, node: node.name };
+    this.#setBreakerFlag = node.rotation.claim(BREAKER_FLAG);
+    let stack: Policy = new OnNode(node);
     if (settings.breaker !== false) {
-      this.#breaker = new NodeBreaker(settings.breaker, who, (state) => this.#onBreakerChange(state), now);
+      const who = { role: node.role, node: node.name };
+      this.#breaker = new NodeBreaker(settings.breaker, who, stack, (state) => this.#onBreakerChange(state), now);
+      stack = this.#breaker;
     }
     if (settings.bulkhead !== false) {
-      const limits = {
+      this.#bulkhead = new Bulkhead({
         maxConcurrent: node.settings.poolMax,
         maxQueue: settings.bulkhead.maxQueue,
         maxWaitMs: node.settings.poolTimeoutMs,
-      };
-      this.#bulkhead = new Bulkhead(limits);
+      });
+      node.observeLoad(this.#bulkhead);
+      stack = new Admission(node, this.#bulkhead, stack, (cause) => this.#shed(cause));
     }
     if (settings.budget !== false) this.#budget = new RetryBudget(settings.budget, now);
+    this.#stack = stack;
   }
 
-  /**
-   * Runs one query on the node (its counting `run()`): the bulkhead admits it, then the breaker
-   * runs it, its timeout covering the wait for a pool connection and the query.
-   */
-  execute<T>(start: () => PromiseLike<T>): Promise<T> {
-    const node = this.#node;
-    // A call the bulkhead refuses never reaches the breaker: load is not a node failure, and
-    // opossum would count it either way (as a success it would hide a failing node).
-    const refusal = this.#bulkhead?.refusal(node.inFlight);
-    if (refusal !== undefined) return Promise.reject(this.#shed(refusal));
+  /** Runs one attempt on the node through its layers; a first attempt counts toward the retry budget. */
+  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
     this.#budget?.recordCall();
-    return this.#breaker === undefined ? node.run(start) : this.#breaker.execute(node, start);
+    return this.#stack.execute(action, context);
   }
 
-  /**
-   * For a transaction, whose length the user bounds: refused while the breaker is open and
-   * limited by the bulkhead, but not timed by the breaker (it would cut a long transaction
-   * short while it runs on) and so not counted either.
-   */
-  executeUntimed<T>(start: () => PromiseLike<T>): Promise<T> {
-    const node = this.#node;
-    if (this.#breaker?.state === "open") return this.#breaker.execute(node, start);
-    const refusal = this.#bulkhead?.refusal(node.inFlight);
-    return refusal === undefined ? node.run(start) : Promise.reject(this.#shed(refusal));
-  }
-
-  started(inFlightAfter: number): void {
-    this.#bulkhead?.started(inFlightAfter);
-  }
-
-  finished(inFlightBefore: number): void {
-    this.#bulkhead?.finished(inFlightBefore);
+  get breakerState(): BreakerState {
+    return this.#breaker?.state ?? "closed";
   }
 
   /** Takes one retry from this node's budget; true when there is no budget. */
@@ -85,28 +108,27 @@ export class NodeGuard implements NodePolicy {
     return this.#budget === undefined ? true : this.#budget.tryRetry();
   }
 
+  /** Seconds until the node is worth trying again (an open breaker's remaining reset time). */
   retryAfterSeconds(): number {
     return this.#breaker?.retryAfterSeconds() ?? 1;
   }
 
-  /** Stops the breaker's timers and refuses later calls; running and waiting calls finish. */
+  /** Stops the breaker's timers and refuses later calls (the final close). */
   close(): void {
     this.#breaker?.shutdown();
     this.#bulkhead?.close();
   }
 
   #onBreakerChange(state: BreakerState): void {
-    const node = this.#node;
-    node.breakerState = state;
+    const node = this.node;
     // Open: out of read rotation. Half-open: back in, so a read can be the trial call.
-    if (state === "open") node.outOfRotation.add(BREAKER_FLAG);
-    else node.outOfRotation.delete(BREAKER_FLAG);
+    this.#setBreakerFlag(state === "open");
     const event = state === "open" ? "breaker:open" : state === "halfOpen" ? "breaker:halfOpen" : "breaker:close";
     this.#events.emit(event, { role: node.role, node: node.name });
   }
 
   #shed(cause: ShedCause): Error {
-    const node = this.#node;
+    const node = this.node;
     if (cause === "closed") {
       return new DatabaseUnavailableError(`prisma-split: ${node.name} is shutting down`, {
         role: node.role,

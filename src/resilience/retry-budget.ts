@@ -1,12 +1,6 @@
-/** Limits of a retry budget. */
-export interface RetryBudgetSettings {
-  /** Retries allowed per call seen in the window (0.2 = at most one retry per five calls). */
-  readonly ratio: number;
-  /** Retries always allowed per window, so a quiet node can still retry its rare failure. */
-  readonly minRetries: number;
-  /** The window over which calls and retries are counted, in ms. */
-  readonly windowMs: number;
-}
+import type { RetryBudgetSettings } from "../config/resolve-resilience.js";
+
+export type { RetryBudgetSettings } from "../config/resolve-resilience.js";
 
 const BUCKETS = 10;
 

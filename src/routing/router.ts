@@ -1,22 +1,14 @@
 import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
+import type { RouteReason } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { type Lsn, lsnReached } from "../nodes/lsn.js";
 import type { ReadGate } from "./consistency/types.js";
 import { type RoutingScope, routingScope } from "./scope.js";
 import type { ReplicaSelector } from "./selectors/index.js";
 
-export type QueryKind = "read" | "write";
+export type { RouteReason } from "../events.js";
 
-/** Why a query went where it went (metrics and events carry it). */
-export type RouteReason =
-  | "read" // a read on a replica
-  | "write" // a write on the primary
-  | "transaction" // a $transaction, always on the primary
-  | "forced" // $primary() / $replica() / $withPrimary()
-  | "fallback" // a read on the primary because no replica could take it
-  | "no-replicas" // a read on the primary of a primary-only setup
-  | "sticky" // a read on the primary: its consistency context wrote within `stickyMs`
-  | "lsn"; // a read on the primary: no replica is known to have replayed its context's last write
+export type QueryKind = "read" | "write";
 
 /** What the Router asks of read-your-writes (`ReadYourWrites`). */
 export interface ReadConsistency {
@@ -152,7 +144,7 @@ export class Router {
     const reasons = new Set<string>();
     for (const replica of this.replicas) {
       if (exclude?.has(replica)) reasons.add("failed");
-      for (const flag of replica.outOfRotation) reasons.add(flag === "breaker" ? "breaker-open" : flag);
+      for (const flag of replica.rotation.flags()) reasons.add(flag === "breaker" ? "breaker-open" : flag);
     }
     return [...reasons].join(",") || "none";
   }

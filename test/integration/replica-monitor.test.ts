@@ -2,10 +2,10 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { splitContextOf } from "../../src/client/split-context.ts";
-import type { SplitEventMap } from "../../src/lifecycle/events.ts";
+import type { SplitEventMap } from "../../src/events.ts";
 import type { DbNode } from "../../src/nodes/db-node.ts";
 import type { RouteReason } from "../../src/routing/router.ts";
+import { splitStateOf } from "../../src/split-state.ts";
 import { type TestDb, uniqueEmail, useCluster } from "./harness.ts";
 
 const run = promisify(execFile);
@@ -24,7 +24,7 @@ function record(db: TestDb): Recorded[] {
 }
 
 function replicaNode(db: TestDb, index = 0): DbNode {
-  return splitContextOf(db)!.router.replicas[index]!;
+  return splitStateOf(db)!.router.replicas[index]!;
 }
 
 async function servedBy(db: TestDb): Promise<{ port: number; reason: RouteReason }> {
@@ -90,7 +90,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
         `lagging after ${Math.round(left.at - wrote)} ms (maxLagMs ${MAX_LAG_MS}, poll ${POLL_MS} ms: ` +
           `${polls.toFixed(1)} poll intervals past the bound), payload ${JSON.stringify(left.payload)}`,
       );
-      expect(replicaNode(client).outOfRotation.has("lagging")).toBe(true);
+      expect(replicaNode(client).rotation.has("lagging")).toBe(true);
       expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "fallback" });
     } catch (error) {
       await cluster().resumeReplay(replica);
@@ -112,7 +112,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
     await replica.stop("immediate");
     try {
       await waitFor(seen, "replica:down");
-      expect(replicaNode(client).outOfRotation.has("down")).toBe(true);
+      expect(replicaNode(client).rotation.has("down")).toBe(true);
       expect(replicaNode(client).observed?.reachable).toBe(false);
       expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "fallback" });
     } catch (error) {
@@ -157,7 +157,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
       ],
     );
     expect(payloads.find((p) => p.node === "primary")!.message).toMatch(/is in recovery: it is a standby.*25006/);
-    expect(splitContextOf(client)!.router.primary.observed?.actualRole).toBe("replica");
+    expect(splitStateOf(client)!.router.primary.observed?.actualRole).toBe("replica");
   });
 
   it("with replicas.strict, the mismatched replica takes no reads", async () => {
@@ -166,7 +166,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
     const seen = record(client);
     await waitFor(seen, "role:mismatch");
     expect((seen[0]!.payload as { message: string }).message).toMatch(/replicas\.strict is on: it takes no reads/);
-    expect([...replicaNode(client).outOfRotation]).toEqual(["role-mismatch"]);
+    expect(replicaNode(client).rotation.flags()).toEqual(["role-mismatch"]);
     expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "fallback" });
   });
 
@@ -179,7 +179,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
       )[0]!.n;
     const before = await monitorConnections(); // this file's earlier clients still poll
     const client = monitored();
-    const monitor = splitContextOf(client)!.monitor!;
+    const monitor = splitStateOf(client)!.monitor!;
     await expect.poll(() => monitor.queriesSent()["replica-0"], { timeout: 10_000 }).toBeGreaterThan(1);
     expect(await monitorConnections()).toBe(before + 1);
     await client.$disconnect();

@@ -133,7 +133,7 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     expect(child.events("slow-done")).toHaveLength(2);
   });
 
-  it("shutdown: false installs no signal listener; the default installs one and removes it on $disconnect()", async () => {
+  it("shutdown: false installs no signal listener; the default installs one, keeps it through $disconnect() (the client lives on) and removes it on $shutdown()", async () => {
     const before = process.listenerCount("SIGTERM");
     const beforeInt = process.listenerCount("SIGINT");
     const quiet = db({ shutdown: false });
@@ -145,6 +145,8 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     expect(process.listenerCount("SIGTERM")).toBe(before + 1);
     expect(process.listenerCount("SIGINT")).toBe(beforeInt + 1);
     await listening.$disconnect();
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    await listening.$shutdown();
     expect(process.listenerCount("SIGTERM")).toBe(before);
   });
 

@@ -5,52 +5,52 @@ import { capturedError, capturedFaults } from "../fixtures/faults/index.ts";
 
 // Every row is an error Prisma 7.10 + adapter-pg (or pg, or opossum) really threw on a real
 // cluster, captured by test/fixtures/faults/capture-faults.ts; none is made up here.
-const table: ReadonlyArray<[id: string, kind: FaultKind, retryable: boolean, notSent: boolean]> = [
-  // infrastructure, the statement never reached a server: even a write may be re-sent
-  ["connection-refused", "infrastructure", true, true],
-  ["transaction-connection-refused", "infrastructure", true, true],
-  ["server-down", "infrastructure", true, true],
-  ["pool-acquire-timeout", "infrastructure", true, true],
-  ["connect-timeout", "infrastructure", true, true],
-  ["pool-timeout-while-connecting", "infrastructure", true, true],
-  ["cannot-connect-now-57P03", "infrastructure", true, true],
-  ["immediate-shutdown-mid-query", "infrastructure", true, true],
-  ["too-many-connections-53300", "infrastructure", true, true],
-  // infrastructure, the statement may have run: reads retried, writes not
-  ["admin-shutdown-57P01", "infrastructure", true, false],
-  ["connection-terminated-unexpectedly", "infrastructure", true, false],
-  ["crash-restart-bystander", "infrastructure", true, false],
-  ["read-only-standby-25006", "infrastructure", true, false],
-  ["read-only-standby-raw-25006", "infrastructure", true, false],
-  ["opossum-timeout", "infrastructure", true, false],
-  // a statement that ran out of time counts against the node but is not re-run
-  ["statement-timeout-57014", "infrastructure", false, false],
-  // query errors: never retried, never trip a breaker
-  ["unique-violation-P2002", "query", false, false],
-  ["raw-unique-violation-23505", "query", false, false],
-  ["foreign-key-P2003", "query", false, false],
-  ["record-not-found-P2025", "query", false, false],
-  ["find-or-throw-P2025", "query", false, false],
-  ["validation-error", "query", false, false],
-  ["undefined-table-42P01", "query", false, false],
-  ["syntax-error-42601", "query", false, false],
-  ["division-by-zero-22012", "query", false, false],
-  ["unknown-role-28000", "query", false, false],
-  ["unknown-database-3D000", "query", false, false],
-  ["deadlock-40P01", "query", false, false],
-  // opossum's own refusals
-  ["opossum-open", "refusal", false, true],
-  ["opossum-shutdown", "refusal", false, true],
+const table: ReadonlyArray<[id: string, kind: FaultKind, maybeSent: boolean]> = [
+  // the node is sick, the statement never reached a server: even a write may be re-sent
+  ["connection-refused", "node", false],
+  ["transaction-connection-refused", "node", false],
+  ["server-down", "node", false],
+  ["connect-timeout", "node", false],
+  ["pool-timeout-while-connecting", "node", false],
+  ["cannot-connect-now-57P03", "node", false],
+  ["immediate-shutdown-mid-query", "node", false],
+  ["too-many-connections-53300", "node", false],
+  // the node is sick, the statement may have run: reads retried, writes not
+  ["admin-shutdown-57P01", "node", true],
+  ["connection-terminated-unexpectedly", "node", true],
+  ["crash-restart-bystander", "node", true],
+  // no connection freed up within pool_timeout: load, not sickness; never sent
+  ["pool-acquire-timeout", "overloaded", false],
+  // a write on a standby: a misroute on a replica, a demoted primary on the primary
+  ["read-only-standby-25006", "read-only", true],
+  ["read-only-standby-raw-25006", "read-only", true],
+  // the query's own outcome: never retried, never trips a breaker; a statement the server
+  // ended (57014) included
+  ["statement-timeout-57014", "query", true],
+  ["unique-violation-P2002", "query", true],
+  ["raw-unique-violation-23505", "query", true],
+  ["foreign-key-P2003", "query", true],
+  ["record-not-found-P2025", "query", true],
+  ["find-or-throw-P2025", "query", true],
+  ["validation-error", "query", true],
+  ["undefined-table-42P01", "query", true],
+  ["syntax-error-42601", "query", true],
+  ["division-by-zero-22012", "query", true],
+  ["deadlock-40P01", "query", true],
+  // configuration: permanent, never retried, never a 503
+  ["unknown-role-28000", "configuration", false],
+  ["unknown-database-3D000", "configuration", false],
+  // opossum's own errors, which prisma-split no longer lets through (its timeout is off, refusals are
+  // decided before opossum): an ETIMEDOUT reads as silence; the rest are unknown shapes
+  ["opossum-timeout", "node", true],
+  ["opossum-open", "query", true],
+  ["opossum-shutdown", "query", true],
 ];
 
 describe("classifyFault on errors captured from a real cluster", () => {
-  it.each(table)("%s → %s (retryable %s, not sent %s)", (id, kind, retryable, notSent) => {
+  it.each(table)("%s → %s (may have been sent: %s)", (id, kind, maybeSent) => {
     const fault = classifyFault(capturedError(id));
-    expect({ kind: fault.kind, retryable: fault.retryable, notSent: fault.notSent }).toEqual({
-      kind,
-      retryable,
-      notSent,
-    });
+    expect({ kind: fault.kind, maybeSent: fault.maybeSent }).toEqual({ kind, maybeSent });
   });
 
   it("covers every captured fault (a new capture needs a row here)", () => {
@@ -60,7 +60,7 @@ describe("classifyFault on errors captured from a real cluster", () => {
     expect(table.map(([id]) => id).sort()).toEqual(captured.sort());
   });
 
-  it("reads the SQLSTATE before Prisma's code: P2010 with 57P01 inside is infrastructure, with 42601 a query error", () => {
+  it("reads the SQLSTATE before Prisma's code: P2010 with 57P01 inside is a node fault, with 42601 a query error", () => {
     const terminated = capturedError("admin-shutdown-57P01") as Error & { code: string };
     const syntax = capturedError("syntax-error-42601") as Error & { code: string };
     expect([terminated.code, syntax.code]).toEqual(["P2010", "P2010"]);
@@ -70,9 +70,31 @@ describe("classifyFault on errors captured from a real cluster", () => {
 
   it("treats prisma-split's own 503 errors as refusals, and unknown values as query errors", () => {
     const refusal = new DatabaseUnavailableError("open", { role: "primary", reason: "breaker-open" });
-    expect(classifyFault(refusal)).toMatchObject({ kind: "refusal", retryable: false });
-    expect(classifyFault(new Error("something else"))).toMatchObject({ kind: "query", retryable: false });
+    expect(classifyFault(refusal)).toMatchObject({ kind: "refusal", label: "breaker-open" });
+    expect(classifyFault(new Error("something else"))).toMatchObject({ kind: "query" });
     expect(classifyFault("a string")).toMatchObject({ kind: "query" });
     expect(classifyFault(undefined)).toMatchObject({ kind: "query" });
+  });
+});
+
+describe("classifyFault on configuration faults", () => {
+  it("names what the server refused", () => {
+    expect(classifyFault(capturedError("unknown-database-3D000"))).toMatchObject({ problem: "unknown-database" });
+    expect(classifyFault(capturedError("unknown-role-28000"))).toMatchObject({ problem: "authentication" });
+    const sslOff = Object.assign(
+      new Error('no pg_hba.conf entry for host "10.0.0.1", user "app", database "app", SSL off'),
+      {
+        code: "28000",
+        severity: "FATAL",
+      },
+    );
+    expect(classifyFault(sslOff)).toMatchObject({ kind: "configuration", problem: "ssl" });
+    expect(classifyFault(new Error("The server does not support SSL connections"))).toMatchObject({ problem: "ssl" });
+    const selfSigned = Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
+    expect(classifyFault(selfSigned)).toMatchObject({ kind: "configuration", problem: "ssl" });
+  });
+
+  it("a server that never answered (pg's read timeout, past statement_timeout) is a node fault", () => {
+    expect(classifyFault(new Error("Query read timeout"))).toMatchObject({ kind: "node", maybeSent: true });
   });
 });

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import type { SplitContext } from "../../src/client/split-context.ts";
-import { SplitEvents } from "../../src/lifecycle/events.ts";
+import { SplitEvents } from "../../src/events.ts";
+import type { MetricsSubject } from "../../src/lifecycle/metrics.ts";
 import { instrumentMetrics } from "../../src/lifecycle/metrics.ts";
 
 // The events other parts emit (breaker, retry, bulkhead, replica monitor) turn into counters; the
@@ -10,7 +10,7 @@ describe("event → prom-client bridge", () => {
   it("counts breaker transitions, retries, shed calls, fallbacks and replica verdicts", async () => {
     const registry = new Registry();
     const events = new SplitEvents();
-    const detach = instrumentMetrics({ events, nodes: [] } as unknown as SplitContext, {
+    const detach = instrumentMetrics({ events, nodes: [] } as unknown as MetricsSubject, {
       registry,
       prefix: "t_",
       required: true,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { SplitContext } from "../../src/client/split-context.ts";
 import { isConfigurationError } from "../../src/errors.ts";
+import type { MetricsSubject } from "../../src/lifecycle/metrics.ts";
 import { instrumentMetrics } from "../../src/lifecycle/metrics.ts";
 import { loadPromClient } from "../../src/lifecycle/prom-client.ts";
 
 const notInstalled = () => undefined;
-const context = {} as SplitContext;
+const context = {} as MetricsSubject;
 
 describe("prom-client is optional", () => {
   it("without prom-client and without a metrics option, metrics are silently off", () => {

@@ -3,7 +3,7 @@ import { parseConnectionUrl } from "../../src/config/connection-url.ts";
 import type { CreateDbOptions } from "../../src/config/options.ts";
 import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
 import { resolveResilience } from "../../src/config/resolve-resilience.ts";
-import { tightestBound, withTimeBounds } from "../../src/resilience/time-bounds.ts";
+import { tightestBound, withTimeBounds } from "../../src/config/time-bounds.ts";
 import { configRefusal } from "./config-refusal.ts";
 
 const resolve = (options: object) => resolveResilience(options as CreateDbOptions<unknown>);
@@ -62,35 +62,38 @@ describe("resolveResilience", () => {
 
 describe("withTimeBounds", () => {
   const settings = (url: string) => parseConnectionUrl(url, "primaryUrl");
+  const bound = (url: string, ms: number | false) => {
+    const parsed = settings(url);
+    return withTimeBounds(parsed, ms, parsed.pgbouncer);
+  };
 
-  it("sets statement_timeout to the bound and pg's query_timeout a second later", () => {
-    const bounded = withTimeBounds(settings("postgresql://u:pw@h/db?connection_limit=3"), 10_000);
+  it("sets statement_timeout to the bound (lifted in transactions) and pg's query_timeout a second later", () => {
+    const bounded = bound("postgresql://u:pw@h/db?connection_limit=3", 10_000);
     const params = new URL(bounded.connectionString).searchParams;
     expect([params.get("statement_timeout"), params.get("query_timeout")]).toEqual(["10000", "11000"]);
+    expect(bounded.statementBoundMs).toBe(10_000);
   });
 
-  it("keeps the URL's own statement_timeout and bounds the client after it", () => {
-    const bounded = withTimeBounds(settings("postgresql://h/db?statement_timeout=60000"), 10_000);
+  it("keeps the URL's own statement_timeout (never lifted) and bounds the client after it", () => {
+    const bounded = bound("postgresql://h/db?statement_timeout=60000", 10_000);
     const params = new URL(bounded.connectionString).searchParams;
     expect([params.get("statement_timeout"), params.get("query_timeout")]).toEqual(["60000", "61000"]);
+    expect(bounded.statementBoundMs).toBeUndefined();
   });
 
   it("sends no statement_timeout through PgBouncer, which refuses unknown startup parameters", () => {
-    const bounded = withTimeBounds(settings("postgresql://h/db?pgbouncer=true"), 5_000);
+    const bounded = bound("postgresql://h/db?pgbouncer=true", 5_000);
     const params = new URL(bounded.connectionString).searchParams;
     expect([params.get("statement_timeout"), params.get("query_timeout")]).toEqual([null, "6000"]);
   });
 
-  it("waiting for a pool connection ends no later than the bound (pool_timeout=0 included)", () => {
-    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=30"), 10_000).poolTimeoutMs).toBe(10_000);
-    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=0"), 10_000).poolTimeoutMs).toBe(10_000);
-    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=2"), 10_000).poolTimeoutMs).toBe(2_000);
-    expect(withTimeBounds(settings("postgresql://h/db?pool_timeout=30"), false).poolTimeoutMs).toBe(30_000);
+  it("leaves pool_timeout alone: waiting for a connection is bounded by it, not by the statement bound", () => {
+    expect(bound("postgresql://h/db?pool_timeout=30", 10_000).poolTimeoutMs).toBe(30_000);
   });
 
   it("changes nothing without a bound", () => {
     const plain = settings("postgresql://h/db");
-    expect(withTimeBounds(plain, false)).toBe(plain);
+    expect(withTimeBounds(plain, false, false)).toBe(plain);
   });
 
   it("tightestBound picks the smallest bound that is on", () => {

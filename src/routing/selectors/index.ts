@@ -1,4 +1,3 @@
-import { ConfigurationError } from "../../errors.js";
 import { leastBusy } from "./least-busy.js";
 import { random } from "./random.js";
 import { roundRobin } from "./round-robin.js";
@@ -12,15 +11,7 @@ const STRATEGIES: Record<SelectionStrategy, () => ReplicaSelector> = {
   "least-busy": leastBusy,
 };
 
-/** The selector for `replicas.select`: a strategy's name or the user's own function. */
-export function resolveSelector(select: SelectionStrategy | ReplicaSelector | undefined): ReplicaSelector {
-  if (select === undefined) return roundRobin();
-  if (typeof select === "function") return select;
-  if (typeof select === "string" && Object.hasOwn(STRATEGIES, select)) return STRATEGIES[select]();
-  throw new ConfigurationError(
-    "replicas.select",
-    `must be one of ${Object.keys(STRATEGIES)
-      .map((name) => `"${name}"`)
-      .join(", ")} or a function, got ${JSON.stringify(select)}`,
-  );
+/** The selector for `replicas.select` (checked by config/): a strategy's name or the user's own function. */
+export function resolveSelector(select: SelectionStrategy | ReplicaSelector): ReplicaSelector {
+  return typeof select === "function" ? select : STRATEGIES[select]();
 }

@@ -1,6 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { NodeRole } from "../errors.js";
-import type { RouteReason } from "../routing/router.js";
+import type { NodeRole } from "./errors.js";
 
 /**
  * Every event prisma-split emits on `db.$events`, with its payload. Listeners run synchronously
@@ -113,6 +112,17 @@ export interface QueryEvent {
   readonly durationMs: number;
   readonly error: unknown;
 }
+
+/** Why a query went where it went (metrics and events carry it). */
+export type RouteReason =
+  | "read" // a read on a replica
+  | "write" // a write on the primary
+  | "transaction" // a $transaction, always on the primary
+  | "forced" // $primary() / $replica() / $withPrimary()
+  | "fallback" // a read on the primary because no replica could take it
+  | "no-replicas" // a read on the primary of a primary-only setup
+  | "sticky" // a read on the primary: its consistency context wrote within `stickyMs`
+  | "lsn"; // a read on the primary: no replica is known to have replayed its context's last write
 
 type Listener<Args extends unknown[]> = (...args: Args) => void;
 

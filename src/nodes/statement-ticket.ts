@@ -1,0 +1,42 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { BusyConnection } from "./busy-connections.js";
+import { sendCancelRequest } from "./cancel-request.js";
+
+/** How long a cancel request may take to be delivered. */
+const CANCEL_TIMEOUT_MS = 1_000;
+
+/**
+ * The connection a bounded call's statement runs on, so that the statement can be cancelled on
+ * the server when the call's deadline expires. The node's pool (create-pool.ts) fills it in when
+ * it hands the statement to a connection and clears it when the statement is done; a statement
+ * that reaches a connection after expiry is not sent at all.
+ */
+export class StatementTicket {
+  #connection: BusyConnection | undefined;
+  #expired = false;
+
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  /** The pool runs the ticket's statement on `connection` now. */
+  running(connection: BusyConnection): void {
+    this.#connection = connection;
+  }
+
+  /** The statement on `connection` is done. */
+  done(connection: BusyConnection): void {
+    if (this.#connection === connection) this.#connection = undefined;
+  }
+
+  /** The call gave up: cancel what runs on the server now (as psql's Ctrl-C), send nothing later. */
+  expire(): void {
+    this.#expired = true;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection !== undefined) void sendCancelRequest(connection, CANCEL_TIMEOUT_MS);
+  }
+}
+
+/** The ticket of the call whose statement is being handed to a pool now (unset: an unbounded call). */
+export const statementTickets = new AsyncLocalStorage<StatementTicket>();
