@@ -41,6 +41,8 @@ describe("$disconnect() and reuse; $shutdown() as the final close", () => {
     const client = named("reuse-query");
     for (let round = 0; round < 2; round++) {
       expect(await client.user.count()).toBeGreaterThanOrEqual(0);
+      // (Re)opened: the pools hold their connections while idle.
+      expect(await sessions("reuse-query")).toBeGreaterThan(0);
       await client.$disconnect();
       // It did close: every session of this client ends (backends exit a moment after the goodbye).
       await expect.poll(() => sessions("reuse-query"), { timeout: 10_000 }).toBe(0);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { isDatabaseUnavailable } from "../../src/index.ts";
+import { isDatabaseUnavailable, isReplicaWriteError, ReplicaWriteError } from "../../src/index.ts";
 import { uniqueEmail, useCluster } from "./harness.ts";
 import { outcomeOf, RESILIENCE_EVENTS, recordEvents, settle, sqlStatesIn } from "./observe.ts";
 
@@ -108,6 +108,28 @@ describe("fault semantics on a real primary and streaming replica", () => {
       expect.soft(health.replicas[0]).toMatchObject({ name: "replica-0", breaker: "closed", inRotation: true });
       expect((await client.nodeInfo.findFirstOrThrow()).port).toBe(replicaPort());
     });
+  });
+
+  it("db.$replica() refuses a write with a ReplicaWriteError, before anything is sent", async () => {
+    const client = db();
+    const attempts: string[] = [];
+    client.$events.on("query", (event) => attempts.push(`${event.operation} on ${event.node}`));
+    const email = uniqueEmail("replica-write");
+    const writes = [
+      () => client.$replica().user.create({ data: { email } }),
+      () => client.$replica().user.updateMany({ where: { email }, data: { name: "x" } }),
+      () => client.$replica().$executeRaw`INSERT INTO users (email) VALUES (${email})`,
+    ];
+    for (const write of writes) {
+      const error = await Promise.resolve(write()).catch((e: unknown) => e);
+      expect(error, String(error)).toMatchObject({ name: "ReplicaWriteError", code: "PRISMA_SPLIT_REPLICA_WRITE" });
+      expect(isReplicaWriteError(error)).toBe(true);
+      expect(error).toBeInstanceOf(ReplicaWriteError);
+      expect(isDatabaseUnavailable(error)).toBe(false);
+    }
+    await settle();
+    expect(attempts).toEqual([]);
+    expect(await cluster().primary.query("SELECT 1 FROM users WHERE email = $1", [email])).toEqual([]);
   });
 
   it("a transaction is bounded by its own timeout, not the breaker's: a 2.5 s statement in it succeeds", async () => {
