@@ -4,6 +4,7 @@ import type { CreateDbOptions } from "../../../src/config/options.ts";
 import { createDb } from "../../../src/index.ts";
 import { PrismaClient } from "../../generated/prisma/client.ts";
 import { type TestDb, useCluster } from "../harness.ts";
+import { type EventName, outcomeOf } from "../observe.ts";
 import { countExactlyOnce, leftovers, resourceCounts } from "./checks.ts";
 import { type LoadResult, runLoad, type Sample } from "./load.ts";
 import { describeFailures, formatTable, type ScenarioRow } from "./report.ts";
@@ -48,6 +49,7 @@ describe("chaos: node failures under load", () => {
     options: DbOptions,
     durationMs: number,
     fault: (marks: Record<string, number>, db: TestDb) => Promise<void>,
+    until?: (samples: readonly Sample[], marks: Record<string, number>) => boolean,
   ): Promise<Observed> {
     const before = resourceCounts();
     const db: TestDb = createDb({
@@ -66,7 +68,13 @@ describe("chaos: node failures under load", () => {
       // The fault's first steps run before the load's first requests (scenario 4 takes the slots first).
       const faulted = fault(marks, db);
       [result] = await Promise.all([
-        runLoad(db, { ...LOAD, durationMs, tag: name.replace(/\W+/g, "-"), authorId }),
+        runLoad(db, {
+          ...LOAD,
+          durationMs,
+          tag: name.replace(/\W+/g, "-"),
+          authorId,
+          ...(until === undefined ? {} : { until: (samples: readonly Sample[]) => until(samples, marks) }),
+        }),
         faulted,
       ]);
     } finally {
@@ -96,18 +104,33 @@ describe("chaos: node failures under load", () => {
 
   it("1. a replica killed (immediate) mid-load and restarted: no read fails", async () => {
     const replica = cluster().replicas[0]!;
-    const { result, marks, events } = await scenario("replica killed", { breaker: BREAKER }, 6_000, async (marks) => {
-      await sleep(1_000);
-      await replica.kill();
-      marks.killed = performance.now();
-      await sleep(1_500);
-      await replica.start();
-      marks.restarted = performance.now();
-    });
+    const port = replica.port;
+    const readOnReplicaAfter = (samples: readonly Sample[], at: number | undefined) =>
+      at !== undefined && samples.some((s) => s.kind === "read" && s.startedAt > at && s.port === port);
+    const { result, marks, events } = await scenario(
+      "replica killed",
+      { breaker: BREAKER },
+      6_000,
+      async (marks, db) => {
+        // Killed once it has served the load, started again once the client has noticed: each
+        // step waits for its condition, not for a time that a busy machine may not keep.
+        await nextEvent(db, ["query"], (event) => event.node === "replica-0" && event.error === undefined);
+        const noticed = nextEvent(db, ["breaker:open", "replica:down"], (event) => event.node === "replica-0");
+        noticed.catch(() => {});
+        await replica.kill();
+        marks.killed = performance.now();
+        await noticed;
+        await replica.start();
+        marks.restarted = performance.now();
+      },
+      // A restarted standby comes back to rotation after crash recovery, the monitor's next poll
+      // or the breaker's trial call: on a busy machine that outlasted a fixed 6 s load, and the
+      // "read on the replica after the restart" count below was 0. The load goes on until it is seen.
+      (samples, marks) => readOnReplicaAfter(samples, marks.restarted),
+    );
     const { samples } = result;
     expect(where(samples, (s) => s.outcome !== "ok")).toEqual([]);
     // Reads moved to the primary while the replica was down, and came back to it afterwards.
-    const port = replica.port;
     expect(
       where(samples, (s) => s.kind === "read" && s.startedAt < marks.killed! && s.port === port).length,
     ).toBeGreaterThan(0);
@@ -236,7 +259,117 @@ describe("chaos: node failures under load", () => {
     notes.push(`pool exhausted: slow holders ${slow.join(", ")}`);
     expectAcknowledgedWritesExactlyOnce();
   }, 90_000);
+
+  it("5. a burst of slow queries: each ends as its own 57014 or is shed, no breaker opens, calls after it succeed", async () => {
+    const burst: string[] = [];
+    const okAfter = (samples: readonly Sample[], kind: Sample["kind"], at: number | undefined) =>
+      at !== undefined && samples.some((s) => s.kind === kind && s.outcome === "ok" && s.startedAt > at);
+    const { result, events, marks } = await scenario(
+      "slow-query burst",
+      { breaker: { ...BREAKER, timeout: 1_000 } },
+      4_000,
+      async (marks, db) => {
+        await nextEvent(db, ["query"], (event) => event.node === "replica-0" && event.error === undefined);
+        // 12 reads that outlast the breaker's timeout, at once: more than a node's pool runs.
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 12 }, () => Promise.resolve(db.$queryRaw`select 1 as x from pg_sleep(1.5)`)),
+        );
+        marks.burstDone = performance.now();
+        burst.push(...outcomes.map((outcome) => outcomeOf(outcome)));
+      },
+      (samples, marks) => okAfter(samples, "read", marks.burstDone) && okAfter(samples, "write", marks.burstDone),
+    );
+    const { samples } = result;
+    // A slow query is the query's problem: its own cancellation (57014), or shed by a full bulkhead.
+    expect(burst.filter((outcome) => outcome !== "57014" && outcome !== "503 overloaded")).toEqual([]);
+    expect(burst).toContain("57014");
+    expect(events.filter((event) => event.startsWith("breaker:open"))).toEqual([]);
+    // The load around it: at worst shed while the pools were full, never refused by a breaker.
+    expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
+    expect(where(samples, (s) => s.outcome === "503" && s.detail !== "overloaded")).toEqual([]);
+    expect(okAfter(samples, "read", marks.burstDone)).toBe(true);
+    expect(okAfter(samples, "write", marks.burstDone)).toBe(true);
+    notes.push(`slow-query burst: ${summarize(burst)}`);
+    expectAcknowledgedWritesExactlyOnce();
+  }, 90_000);
+
+  it("6. a misrouted-write loop: each write re-runs once on the primary, the replica stays in rotation", async () => {
+    // A write the SQL check cannot see: it reads as a SELECT, the replica refuses it with 25006.
+    await cluster().primary.query(
+      "CREATE FUNCTION chaos_misrouted(title text, author int) RETURNS int LANGUAGE sql " +
+        "AS $$ INSERT INTO posts (title, author_id) VALUES (title, author) RETURNING 1 $$",
+    );
+    await cluster().waitForReplicas();
+    const port = cluster().replicas[0]!.port;
+    const readOnReplicaAfter = (samples: readonly Sample[], at: number | undefined) =>
+      at !== undefined && samples.some((s) => s.kind === "read" && s.startedAt > at && s.port === port);
+    const outcomes: string[] = [];
+    const written: string[] = [];
+    const { result, events, marks } = await scenario(
+      "misrouted-write loop",
+      { breaker: BREAKER },
+      4_000,
+      async (marks, db) => {
+        await nextEvent(db, ["query"], (event) => event.node === "replica-0" && event.error === undefined);
+        // Four loops at once, 12 calls each, as from an endpoint that calls such a function.
+        await Promise.all(
+          Array.from({ length: 4 }, async (_, loop) => {
+            for (let i = 0; i < 12; i++) {
+              const title = `misrouted-${loop}-${i}`;
+              const call = db.$queryRaw`select chaos_misrouted(${title}, ${authorId}::int) as r`;
+              const [outcome] = await Promise.allSettled([Promise.resolve(call)]);
+              outcomes.push(outcomeOf(outcome!, ["25006"]));
+              if (outcome!.status === "fulfilled") written.push(title);
+            }
+          }),
+        );
+        marks.loopDone = performance.now();
+      },
+      (samples, marks) => readOnReplicaAfter(samples, marks.loopDone),
+    );
+    const { samples } = result;
+    expect(outcomes.filter((outcome) => outcome !== "ok")).toEqual([]);
+    expect(await countExactlyOnce(cluster(), written)).toBe(48);
+    expect(events.filter((event) => event.startsWith("breaker:open"))).toEqual([]);
+    expect(where(samples, (s) => s.outcome !== "ok")).toEqual([]);
+    // Not counted against the replica: it still serves the load's reads after the loop.
+    expect(readOnReplicaAfter(samples, marks.loopDone)).toBe(true);
+    notes.push(`misrouted-write loop: ${summarize(outcomes)}`);
+    expectAcknowledgedWritesExactlyOnce();
+  }, 90_000);
 });
+
+/**
+ * The first of `names` that `db` emits from now on whose payload passes `test`; rejects after
+ * `timeoutMs`, so a condition that never comes fails the scenario instead of hanging it.
+ */
+function nextEvent(
+  db: TestDb,
+  names: readonly EventName[],
+  test: (payload: { node?: string; error?: unknown }) => boolean,
+  timeoutMs = 20_000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const offs: Array<() => void> = [];
+    const done = () => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no ${names.join(" or ")} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    for (const name of names) {
+      offs.push(
+        db.$events.on(name, (payload: unknown) => {
+          if (!test(payload as { node?: string; error?: unknown })) return;
+          done();
+          resolve(name);
+        }),
+      );
+    }
+  });
+}
 
 function summarize(events: readonly string[]): string {
   const tally = new Map<string, number>();

@@ -30,6 +30,14 @@ export interface LoadOptions {
   readonly pauseMs: number;
   readonly tag: string;
   readonly authorId: number;
+  /**
+   * Keeps the load going past `durationMs`, between requests, until this returns true, for at
+   * most `maxDurationMs` in all: what a scenario asserts about the load after its fault then
+   * does not depend on how fast the fault played out on a busy machine. Default: none.
+   */
+  readonly until?: (samples: readonly Sample[]) => boolean;
+  /** Default: 30 s. */
+  readonly maxDurationMs?: number;
 }
 
 /**
@@ -40,9 +48,19 @@ export interface LoadOptions {
 export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadResult> {
   const samples: Sample[] = [];
   const acknowledged: string[] = [];
-  const stopAt = performance.now() + options.durationMs;
+  const began = performance.now();
+  const stopAt = began + options.durationMs;
+  const hardStopAt = began + Math.max(options.durationMs, options.maxDurationMs ?? 30_000);
+  let satisfied = options.until === undefined;
+  const goOn = () => {
+    const now = performance.now();
+    if (now < stopAt) return true;
+    if (satisfied || now >= hardStopAt) return false;
+    satisfied = options.until?.(samples) ?? true;
+    return !satisfied;
+  };
   const worker = async (id: number) => {
-    for (let i = 0; performance.now() < stopAt; i++) {
+    for (let i = 0; goOn(); i++) {
       const kind = Math.random() < options.readShare ? "read" : "write";
       const startedAt = performance.now();
       const title = `${options.tag}-${id}-${i}`;

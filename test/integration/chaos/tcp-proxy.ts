@@ -11,6 +11,8 @@ export class TcpProxy {
   readonly #targetPort: number;
   #blackHoled = false;
   port = 0;
+  /** Connections accepted so far (each a TCP connect of a client, black-holed or not). */
+  connections = 0;
 
   constructor(targetPort: number) {
     this.#targetPort = targetPort;
@@ -49,6 +51,7 @@ export class TcpProxy {
   }
 
   #accept(client: net.Socket): void {
+    this.connections += 1;
     const pair: { client: net.Socket; upstream: net.Socket | undefined } = { client, upstream: undefined };
     this.#pairs.add(pair);
     client.on("error", () => {});

@@ -1,0 +1,77 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { isDatabaseUnavailable } from "../../src/index.ts";
+import { uniqueEmail, useCluster } from "./harness.ts";
+import { activeStatements } from "./observe.ts";
+
+// DESIGN.md: `db.$withDeadline(ms | AbortSignal, fn)` bounds every call started in `fn`, attempts
+// and waits included, and cancels the running statement on the server when it expires. The
+// caller gets a 503 with reason "deadline". Cancellation is observed from outside: the
+// statement leaves pg_stat_activity long before its pg_sleep would have ended.
+
+const DEADLINE = { name: "DatabaseUnavailableError", status: 503, reason: "deadline" };
+
+describe("db.$withDeadline() on a real primary and streaming replica", () => {
+  const { cluster, db } = useCluster(1);
+  const replica = () => cluster().replicas[0]!;
+  const primary = () => cluster().primary;
+
+  beforeAll(async () => {
+    await primary().query("CREATE TABLE deadline_writes (tag text NOT NULL)");
+  });
+
+  it("a read that outlives the deadline rejects with a 503 deadline, and its statement is cancelled", async () => {
+    const client = db();
+    const error = await client
+      .$withDeadline(500, () => client.$queryRaw`select 'ms-form' as label from pg_sleep(5)`)
+      .catch((e: unknown) => e);
+    expect(error, String(error)).toMatchObject({ ...DEADLINE, role: "replica" });
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    // pg_sleep(5) would run on for seconds more: gone well before then means cancelled.
+    await expect.poll(() => activeStatements(replica(), "'ms-form' as label"), { timeout: 3_000 }).toBe(0);
+  });
+
+  it("the AbortSignal form: aborting rejects with the same 503 deadline and cancels the running statement", async () => {
+    const client = db();
+    const controller = new AbortController();
+    const running = client.$withDeadline(
+      controller.signal,
+      () => client.$queryRaw`select 'signal-form' as label from pg_sleep(5)`,
+    );
+    running.catch(() => {});
+    // The statement runs on the replica first: what is cancelled is a statement that really runs.
+    await expect.poll(() => activeStatements(replica(), "'signal-form' as label"), { timeout: 10_000 }).toBe(1);
+    controller.abort();
+    await expect(running).rejects.toMatchObject({ ...DEADLINE, role: "replica" });
+    await expect.poll(() => activeStatements(replica(), "'signal-form' as label"), { timeout: 3_000 }).toBe(0);
+  });
+
+  it("a write that outlives the deadline is cancelled on the primary and leaves no row", async () => {
+    const client = db();
+    const tag = uniqueEmail("deadline-write");
+    const running = client.$withDeadline(
+      1_500,
+      () => client.$executeRaw`insert into deadline_writes (tag) select ${tag} from pg_sleep(8)`,
+    );
+    running.catch(() => {});
+    await expect.poll(() => activeStatements(primary(), "deadline_writes"), { timeout: 1_500 }).toBe(1);
+    await expect(running).rejects.toMatchObject({ ...DEADLINE, role: "primary" });
+    await expect.poll(() => activeStatements(primary(), "deadline_writes"), { timeout: 3_000 }).toBe(0);
+    expect(await primary().query("SELECT 1 FROM deadline_writes WHERE tag = $1", [tag])).toEqual([]);
+  });
+
+  it("calls that finish in time resolve normally, and a deadline does not bound calls made after it", async () => {
+    const client = db();
+    const result = await client.$withDeadline(10_000, async () => {
+      const count = await client.user.count();
+      const info = await client.nodeInfo.findFirstOrThrow();
+      await client.user.create({ data: { email: uniqueEmail("in-time") } });
+      return { count, port: info.port };
+    });
+    expect(result).toEqual({ count: expect.any(Number), port: replica().port });
+
+    await expect(
+      client.$withDeadline(300, () => client.$queryRaw`select 'expired' as label from pg_sleep(2)`),
+    ).rejects.toMatchObject(DEADLINE);
+    expect(await client.$queryRaw`select 'after' as label from pg_sleep(1)`).toEqual([{ label: "after" }]);
+  });
+});
