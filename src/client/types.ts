@@ -41,6 +41,17 @@ export interface SplitMethods<Client> {
    * const body = await db.$withConsistency(req.get("x-consistency-token"), () => handle(req));
    */
   $withConsistency<T>(token: string | null | undefined, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs `fn`; every call it starts, however deep in its async calls, ends by `bound` (ms from
+   * now, or when the signal aborts), attempts and back-off waits included. When it expires the
+   * call rejects with a 503 `DatabaseUnavailableError` (`reason: "deadline"`) and its running
+   * statement is cancelled on the server; one still waiting for a connection is never sent.
+   * Transactions are bounded by their own options (`timeout`, `maxWait`), not by this.
+   *
+   * @example
+   * const user = await db.$withDeadline(req.signal ?? 2_000, () => db.user.findUnique({ where: { id } }));
+   */
+  $withDeadline<T>(bound: number | AbortSignal, fn: () => T | Promise<T>): Promise<T>;
   /** Typed events: `db.$events.on("query", (e) => console.log(e.node, e.operation))`. */
   readonly $events: SplitEvents;
   /**
@@ -48,12 +59,16 @@ export interface SplitMethods<Client> {
    * breaker, pool and lag; `ready` is what a readiness probe should answer.
    */
   $health(): Promise<HealthReport>;
-  /** Readiness alone: shutdown has not begun and the primary answers a query. */
+  /**
+   * Readiness alone: shutdown has not begun and the instance can serve (any node answers a
+   * query; the primary, with `health.readiness: "primary"`).
+   */
   $ready(): Promise<boolean>;
   /**
-   * Graceful shutdown, for apps whose framework owns the signals (terminus, lightship,
-   * close-with-grace): refuses new calls with a 503, drains in-flight queries, closes every
-   * client, pool and timer. The same as `$disconnect()`; idempotent.
+   * The final, graceful shutdown, for apps whose framework owns the signals (terminus,
+   * lightship, close-with-grace): refuses new calls with a 503 `shutting-down`, drains in-flight
+   * queries, closes every client, pool, breaker and timer. Idempotent. (`$disconnect()` is
+   * Prisma's: it drains and closes too, and the next query opens everything again.)
    */
   $shutdown(): Promise<void>;
 }

@@ -1,14 +1,20 @@
 import type { ConnectionSettings } from "./connection-url.js";
 
-/** How long past the server's `statement_timeout` a silent server is given before it counts as gone. */
-export const CLIENT_GRACE_MS = 1_000;
+/**
+ * How long past the server's `statement_timeout` a silent server is given before it counts as
+ * gone: half the bound, at least 250 ms (a busy event loop must not make a live server look
+ * silent), at most 1 s.
+ */
+export function clientGraceMs(statementBoundMs: number): number {
+  return Math.min(1_000, Math.max(250, Math.ceil(statementBoundMs / 2)));
+}
 
 /**
  * Puts a statement time bound (`breaker.timeout`, `queryTimeoutMs`) on a node's connections, so
  * that a slow query and a dead server can be told apart:
  * - the server's `statement_timeout` ends a statement that runs longer (SQLSTATE 57014: the
  *   query's own outcome, never a node fault) — Prisma cannot cancel a query, the server can;
- * - pg's client-side `query_timeout`, `CLIENT_GRACE_MS` later, ends the wait for a server that
+ * - pg's client-side `query_timeout`, `clientGraceMs()` later, ends the wait for a server that
  *   does not answer at all (a black-holed network): only that counts against the node.
  * A live server always answers first. A `statement_timeout` in the URL wins. Behind PgBouncer
  * (`?pgbouncer=true`), which refuses unknown startup parameters, only the client-side bound is set.
@@ -30,7 +36,7 @@ export function withTimeBounds(
   }
   const serverBound = Number(params.get("statement_timeout") ?? (boundMs === false ? 0 : boundMs));
   if (!params.has("query_timeout") && Number.isFinite(serverBound) && serverBound > 0) {
-    params.set("query_timeout", String(Math.ceil(serverBound) + CLIENT_GRACE_MS));
+    params.set("query_timeout", String(Math.ceil(serverBound) + clientGraceMs(serverBound)));
   }
   const connectionString = url.toString();
   if (connectionString === settings.connectionString) return settings;

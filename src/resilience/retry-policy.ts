@@ -69,9 +69,13 @@ export class RetryPolicy {
             return Promise.resolve(undefined as T);
           }
           return attempt(bail as (error: unknown) => void, attemptNumber).catch((error: unknown) => {
-            if (error instanceof RetryLater && !this.#closing.aborted) {
-              waiting = true;
-              if (this.#waiting++ === 0) this.#hold = setInterval(() => {}, 60_000);
+            if (error instanceof RetryLater) {
+              if (this.#closing.aborted) {
+                reject(this.#closedError());
+              } else {
+                waiting = true;
+                if (this.#waiting++ === 0) this.#hold = setInterval(() => {}, 60_000);
+              }
             }
             throw error;
           });

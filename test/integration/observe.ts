@@ -1,5 +1,5 @@
+import type { SplitEventMap } from "../../src/events.ts";
 import { isDatabaseUnavailable } from "../../src/index.ts";
-import type { SplitEventMap } from "../../src/lifecycle/events.ts";
 import type { PgNode } from "../cluster/index.ts";
 import type { TestDb } from "./harness.ts";
 

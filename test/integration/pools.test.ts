@@ -90,7 +90,7 @@ describe("pools honour Prisma's URL parameters, which Prisma 7's adapter ignores
     expect(path?.search_path).toBe('"tenant_a"');
   });
 
-  it("$disconnect() closes every pool, is idempotent, and later calls fail with a 503 error", async () => {
+  it("$disconnect() closes every pool, is idempotent, and the next call opens them again; after $shutdown() calls fail with a 503", async () => {
     const client = db({ primaryUrl: `${cluster().primaryUrl}?application_name=to-disconnect` });
     await client.user.count();
     await client.$primary().user.count();
@@ -101,6 +101,8 @@ describe("pools honour Prisma's URL parameters, which Prisma 7's adapter ignores
       [],
     );
     expect(row?.count).toBe(0);
+    await expect(client.user.count()).resolves.toBeTypeOf("number");
+    await client.$shutdown();
     const after = await client.user.count().catch((error: unknown) => error);
     expect(isDatabaseUnavailable(after)).toBe(true);
     expect((after as { reason: string }).reason).toBe("shutting-down");

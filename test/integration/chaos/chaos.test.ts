@@ -172,7 +172,7 @@ describe("chaos: node failures under load", () => {
     expectAcknowledgedWritesExactlyOnce();
   }, 90_000);
 
-  it("3a. a black-holed replica: reads bounded by the breaker's timeout go to the primary, the breaker opens", async () => {
+  it("3a. a black-holed replica: reads bounded by the breaker's timeout go to the primary, the replica leaves rotation", async () => {
     const proxy = await new TcpProxy(cluster().replicas[0]!.port).listen();
     try {
       const options: DbOptions = {
@@ -187,7 +187,10 @@ describe("chaos: node failures under load", () => {
       });
       const { samples } = result;
       expect(where(samples, (s) => s.outcome !== "ok")).toEqual([]);
-      expect(events).toContain("breaker:open replica-0");
+      // Whichever notices first takes it out of rotation: its breaker, or the replica monitor's poll.
+      expect(
+        events.filter((event) => event === "breaker:open replica-0" || event === "replica:down replica-0"),
+      ).not.toEqual([]);
       expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(10_000);
       expectAcknowledgedWritesExactlyOnce();
     } finally {
