@@ -64,6 +64,8 @@ export class DbNode {
   readonly rotation = new Rotation();
   /** Queries started on this node and not yet settled. */
   inFlight = 0;
+  /** When the server last answered one of our queries (ms, `performance.now()`): a result or an error of its own. */
+  lastAnsweredAt = performance.now();
   /** What the replica monitor last saw (its only writer); undefined until its first poll. */
   observed: NodeObservation | undefined;
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
@@ -144,6 +146,7 @@ export class DbNode {
     return Promise.resolve(
       started.then(
         (value) => {
+          this.lastAnsweredAt = performance.now();
           this.#settle();
           return value;
         },
@@ -153,6 +156,11 @@ export class DbNode {
         },
       ),
     );
+  }
+
+  /** The server answered a query with an error of its own (resilience/ tells which errors are answers). */
+  answered(): void {
+    this.lastAnsweredAt = performance.now();
   }
 
   /** Resolves once no query started through `run()` is in flight (at once if none is). */

@@ -8,10 +8,20 @@ import { classifyFault, type Fault } from "./classify-fault.js";
 export class AttemptFailure {
   readonly error: unknown;
   readonly fault: Fault;
+  /**
+   * The call waited `pool_timeout` for a connection while the node answered nothing at all: the
+   * node is stalled (a black hole), not merely busy. Set by the node's layer (node-guard.ts).
+   */
+  stalled = false;
 
   constructor(error: unknown) {
     this.error = error;
     this.fault = classifyFault(error);
+  }
+
+  /** What the breaker counts as a failure: a sick node, or one so stalled that nothing comes back. */
+  get sickNode(): boolean {
+    return this.fault.kind === "node" || this.stalled;
   }
 }
 

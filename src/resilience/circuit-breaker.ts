@@ -5,12 +5,13 @@ import { AttemptFailure } from "./attempt-failure.js";
 import type { Action, Policy } from "./policy.js";
 
 /**
- * What the breaker counts as a failure: a sick node (fault kind `node`), nothing else. A slow
- * query ended by the server, a misrouted write, a configuration fault and a full pool say
- * nothing about the node's health; they count as successes.
+ * What the breaker counts as a failure: a sick node (fault kind `node`, or a pool wait that timed
+ * out while the node answered nothing at all), nothing else. A slow query ended by the server, a
+ * misrouted write, a configuration fault and a busy pool say nothing about the node's health;
+ * opossum counts them as successes.
  */
 function countsAsFailure(failure: unknown): boolean {
-  return failure instanceof AttemptFailure && failure.fault.kind === "node";
+  return failure instanceof AttemptFailure && failure.sickNode;
 }
 
 export type BreakerState = "closed" | "open" | "halfOpen";
@@ -79,8 +80,10 @@ export class NodeBreaker implements Policy {
     const streakLimit = settings.consecutiveFailures;
     if (streakLimit !== false) {
       let streak = 0;
-      this.#breaker.on("success", () => {
-        streak = 0;
+      // opossum reports a filtered error as a success too. A server that answered (a result, a
+      // query error) ends the streak; a call that never got a connection proves nothing either way.
+      this.#breaker.on("success", (outcome: unknown) => {
+        if (!(outcome instanceof AttemptFailure && outcome.fault.kind === "overloaded")) streak = 0;
       });
       this.#breaker.on("failure", () => {
         streak += 1;

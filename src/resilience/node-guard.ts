@@ -1,7 +1,7 @@
 import { DatabaseUnavailableError } from "../errors.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { toAttemptFailure } from "./attempt-failure.js";
+import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
 import { Bulkhead, type ShedCause } from "./bulkhead.js";
 import { type BreakerSettings, type BreakerState, NodeBreaker } from "./circuit-breaker.js";
 import type { Action, Policy } from "./policy.js";
@@ -18,16 +18,29 @@ export interface NodeGuardSettings {
 /** The rotation flag the breaker writes while it is open. */
 export const BREAKER_FLAG = "breaker";
 
+/** Fault kinds that are the server's own answer: the node is alive. */
+const ANSWERS = new Set(["query", "read-only", "configuration"]);
+
 /** The innermost layer: the node itself, which counts the query and classifies its failure once. */
 class OnNode implements Policy {
   readonly #node: DbNode;
+  readonly #toFailure: (error: unknown) => AttemptFailure;
 
   constructor(node: DbNode) {
     this.#node = node;
+    this.#toFailure = (error) => {
+      const failure = toAttemptFailure(error);
+      const kind = failure.fault.kind;
+      if (ANSWERS.has(kind)) node.answered();
+      else if (kind === "overloaded") {
+        failure.stalled = performance.now() - node.lastAnsweredAt >= Math.max(1, node.settings.poolTimeoutMs);
+      }
+      return failure;
+    };
   }
 
   execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
-    return this.#node.run(action, context, toAttemptFailure);
+    return this.#node.run(action, context, this.#toFailure);
   }
 }
 
