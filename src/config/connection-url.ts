@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { ConfigurationError } from "../errors.js";
 import { redactUrl } from "./redact.js";
+import { show } from "./validate.js";
 
 /** What one node's connection string means once Prisma's own parameters are given back their meaning. */
 export interface ConnectionSettings {
@@ -38,12 +39,13 @@ const PRISMA_ONLY_PARAMETERS = ["connection_limit", "pool_timeout", "connect_tim
  */
 export function parseConnectionUrl(url: unknown, setting: string): ConnectionSettings {
   if (typeof url !== "string" || url.trim() === "") {
-    throw new ConfigurationError(setting, "must be a postgresql:// connection string");
+    throw new ConfigurationError(setting, `must be a postgresql:// connection string, got ${show(url)}`);
   }
-  const redactedUrl = redactUrl(url.trim());
+  const text = url.trim();
+  const redactedUrl = redactUrl(text);
   let parsed: URL;
   try {
-    parsed = new URL(url.trim());
+    parsed = new URL(text);
   } catch {
     throw new ConfigurationError(setting, `is not a valid URL: ${redactedUrl}`);
   }
@@ -58,17 +60,17 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   }
 
   const params = parsed.searchParams;
-  const poolMax = readNumber(params, "connection_limit", setting, redactedUrl, {
+  const poolMax = readParameter(params, "connection_limit", setting, redactedUrl, {
     integer: true,
     min: 1,
     fallback: URL_DEFAULTS.connectionLimit(),
   });
-  const poolTimeoutSeconds = readNumber(params, "pool_timeout", setting, redactedUrl, {
+  const poolTimeoutSeconds = readParameter(params, "pool_timeout", setting, redactedUrl, {
     integer: false,
     min: 0,
     fallback: URL_DEFAULTS.poolTimeoutSeconds,
   });
-  const connectTimeoutSeconds = readNumber(params, "connect_timeout", setting, redactedUrl, {
+  const connectTimeoutSeconds = readParameter(params, "connect_timeout", setting, redactedUrl, {
     integer: false,
     min: 0,
     fallback: URL_DEFAULTS.connectTimeoutSeconds,
@@ -82,11 +84,12 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   }
 
   for (const name of PRISMA_ONLY_PARAMETERS) params.delete(name);
-  const database = decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username);
+  const user = decode(parsed.username, setting, "user name", redactedUrl);
+  const database = decode(parsed.pathname.slice(1), setting, "database name", redactedUrl) || user;
   return {
     connectionString: parsed.toString(),
     redactedUrl,
-    identity: `${parsed.hostname}:${parsed.port || "5432"}/${database}?${decodeURIComponent(parsed.username)}`,
+    identity: `${parsed.hostname}:${parsed.port || "5432"}/${database}?${user}`,
     poolMax,
     poolTimeoutMs: poolTimeoutSeconds * 1000,
     connectTimeoutMs: connectTimeoutSeconds * 1000,
@@ -94,18 +97,18 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   };
 }
 
-interface NumberRule {
+interface ParameterRule {
   integer: boolean;
   min: number;
   fallback: number;
 }
 
-function readNumber(
+function readParameter(
   params: URLSearchParams,
   name: string,
   setting: string,
   redactedUrl: string,
-  rule: NumberRule,
+  rule: ParameterRule,
 ): number {
   const raw = params.get(name);
   if (raw === null) return rule.fallback;
@@ -116,4 +119,16 @@ function readNumber(
     throw new ConfigurationError(`${setting}?${name}`, `must be ${expected}, got "${raw}" in ${redactedUrl}`);
   }
   return value;
+}
+
+/** `%xx`-decoded, or a ConfigurationError for a broken escape such as `%zz` or `%` alone. */
+function decode(text: string, setting: string, part: string, redactedUrl: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ConfigurationError(
+      setting,
+      `has a ${part} with a broken %-escape (a % must be followed by two hex digits): ${redactedUrl}`,
+    );
+  }
 }

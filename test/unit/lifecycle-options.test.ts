@@ -37,7 +37,7 @@ describe("resolveLifecycleOptions", () => {
   });
 
   it.each([
-    [{ shutdown: true }, "shutdown", "must be { signals, timeoutMs } or false, got true"],
+    [{ shutdown: true }, "shutdown", "must be an options object { signals, timeoutMs } or false, got true"],
     [{ shutdown: { signals: "SIGTERM" } }, "shutdown.signals", 'must be an array of signal names, got "SIGTERM"'],
     [{ shutdown: { signals: ["SIGTERM", "SIGKILL"] } }, "shutdown.signals[1]", 'got "SIGKILL"'],
     [{ shutdown: { signals: ["TERM"] } }, "shutdown.signals[0]", 'like "SIGTERM", got "TERM"'],
