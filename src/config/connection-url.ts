@@ -58,6 +58,15 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   if (parsed.hostname === "") {
     throw new ConfigurationError(setting, `names no host: ${redactedUrl}`);
   }
+  // `user:p@ss/w@rd@host` parses as host "ss" and path "/w@rd@host": a password with an unencoded
+  // / ? or # in it. Refused here, before a driver error names part of the password as a host.
+  if (parsed.pathname.includes("@") || parsed.hash.includes("@")) {
+    throw new ConfigurationError(
+      setting,
+      `has an "@" after the host, as when the password holds an unencoded / ? # or @: percent-encode ` +
+        `the password (encodeURIComponent) in ${redactedUrl}`,
+    );
+  }
 
   const params = parsed.searchParams;
   const poolMax = readParameter(params, "connection_limit", setting, redactedUrl, {
@@ -79,7 +88,7 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(schema)) {
     throw new ConfigurationError(
       `${setting}?schema`,
-      `must be a plain identifier (letters, digits, _), got "${schema}" in ${redactedUrl}`,
+      `must be a plain identifier (letters, digits, _), got ${quoteParameter(redactedUrl, "schema", schema)} in ${redactedUrl}`,
     );
   }
 
@@ -116,9 +125,27 @@ function readParameter(
   const valid = Number.isFinite(value) && value >= rule.min && (!rule.integer || Number.isInteger(value));
   if (!valid) {
     const expected = rule.integer ? "a positive integer" : "a non-negative number of seconds";
-    throw new ConfigurationError(`${setting}?${name}`, `must be ${expected}, got "${raw}" in ${redactedUrl}`);
+    throw new ConfigurationError(
+      `${setting}?${name}`,
+      `must be ${expected}, got ${quoteParameter(redactedUrl, name, raw)} in ${redactedUrl}`,
+    );
   }
   return value;
+}
+
+/**
+ * A parameter's value, quoted, when the redacted URL shows it too. When the password was not
+ * percent-encoded, what the parser took for the query may be part of it (`user:1?x=secret@host`):
+ * a value the redacted URL hides is not quoted either.
+ */
+function quoteParameter(redactedUrl: string, name: string, raw: string): string {
+  let visible: string | null = null;
+  try {
+    visible = new URL(redactedUrl).searchParams.get(name);
+  } catch {
+    // the redacted URL no longer parses: show nothing of the value
+  }
+  return visible === raw ? `"${raw}"` : "a value that may be part of the password (not shown)";
 }
 
 /** `%xx`-decoded, or a ConfigurationError for a broken escape such as `%zz` or `%` alone. */
