@@ -1,6 +1,6 @@
 import { constants } from "node:os";
 import { ConfigurationError } from "../errors.js";
-import { readGroup, readNumber, show, timerRule } from "./validate.js";
+import { readGroup, readNumber, readOneOf, show, timerRule } from "./validate.js";
 
 /** `createDb({ shutdown })`: graceful shutdown on process signals. `false`: no signal listeners at all. */
 export interface ShutdownOptions {
@@ -21,10 +21,22 @@ export interface MetricsOptions {
   prefix?: string;
 }
 
-/** `createDb({ health })`: how `db.$health()` probes the nodes. */
+/**
+ * When an instance is ready (`db.$ready()`, `/health/ready`, `$health().ready`), shutdown aside:
+ * - `"any"`: some node answers, primary or replica. The instance can serve reads, and 503s with
+ *   `Retry-After` for the writes, while the primary is down; if every pod went not-ready when the
+ *   shared primary died, the load balancer would drop them all and clients would get refused
+ *   connections instead.
+ * - `"primary"`: the primary answers. For apps that can do nothing useful without writes.
+ */
+export type Readiness = "any" | "primary";
+
+/** `createDb({ health })`: how `db.$health()` and `db.$ready()` probe the nodes. */
 export interface HealthOptions {
   /** How long one node's probe (`SELECT` through its pool) may take before it counts as unreachable. Default: 2000 ms. */
   timeoutMs?: number;
+  /** Which node must answer for the instance to be ready: see {@link Readiness}. Default: `"any"`. */
+  readiness?: Readiness;
 }
 
 /**
@@ -53,7 +65,11 @@ export const DEFAULT_METRICS_OPTIONS = Object.freeze({ prefix: "prisma_split_" }
 
 export const DEFAULT_HEALTH_OPTIONS = Object.freeze({
   timeoutMs: 2_000, // 2 s: a readiness probe's own timeout is usually 1-5 s
+  readiness: "any" as Readiness, // a primary outage must not take every pod out of the load balancer
 });
+
+/** Every readiness mode, in the order messages list them. */
+export const READINESS_MODES: readonly Readiness[] = Object.freeze(["any", "primary"]);
 
 /** What the lifecycle features run with, every default filled in. */
 export interface LifecycleSettings {
@@ -64,7 +80,7 @@ export interface LifecycleSettings {
   };
   /** `false` when turned off; `required` is false when not configured: then used only if prom-client can be loaded. */
   readonly metrics: false | { readonly registry: unknown; readonly prefix: string; readonly required: boolean };
-  readonly health: { readonly timeoutMs: number };
+  readonly health: { readonly timeoutMs: number; readonly readiness: Readiness };
   readonly poolCheck: false | { readonly instances: number; readonly reserved: number | undefined };
 }
 
@@ -142,6 +158,7 @@ function resolveHealth(option: unknown): LifecycleSettings["health"] {
   const given = readGroup("health", option, Object.keys(DEFAULT_HEALTH_OPTIONS));
   return {
     timeoutMs: readNumber("health.timeoutMs", given.timeoutMs ?? DEFAULT_HEALTH_OPTIONS.timeoutMs, timerRule()),
+    readiness: readOneOf("health.readiness", given.readiness ?? DEFAULT_HEALTH_OPTIONS.readiness, READINESS_MODES),
   };
 }
 
