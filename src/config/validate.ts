@@ -188,7 +188,7 @@ export function readOneOf<const T extends string>(setting: string, value: unknow
 }
 
 /** `"a", "b", "c"`: choices as a message shows them. */
-export function listChoices(choices: readonly string[]): string {
+function listChoices(choices: readonly string[]): string {
   return choices.map((choice) => `"${choice}"`).join(", ");
 }
 
