@@ -110,7 +110,10 @@ export async function failover(demo: Demo): Promise<void> {
     print(
       `reads: ${down.filter((s) => s.kind === "read" && isOk(s)).length} answered, ${failures(down, "read")} failed`,
     );
-    print(`GET /health → ${live} (liveness never asks the database), GET /health/ready → ${ready}`);
+    print(
+      `GET /health → ${live} (liveness never asks the database), GET /health/ready → ${ready}` +
+        (ready === 200 ? " (the replicas answer: the app stays in the load balancer)" : ""),
+    );
 
     // (d) the primary restarted
     const { restartedAt, firstWrite } = await phase(demo, load, "d", "(d) primary restarted", async () => {

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { ConfigurationError } from "../errors.js";
 import { redactUrl } from "./redact.js";
+import { show } from "./validate.js";
 
 /** What one node's connection string means once Prisma's own parameters are given back their meaning. */
 export interface ConnectionSettings {
@@ -45,12 +46,13 @@ const PRISMA_ONLY_PARAMETERS = ["connection_limit", "pool_timeout", "connect_tim
  */
 export function parseConnectionUrl(url: unknown, setting: string): ConnectionSettings {
   if (typeof url !== "string" || url.trim() === "") {
-    throw new ConfigurationError(setting, "must be a postgresql:// connection string");
+    throw new ConfigurationError(setting, `must be a postgresql:// connection string, got ${show(url)}`);
   }
-  const redactedUrl = redactUrl(url.trim());
+  const text = url.trim();
+  const redactedUrl = redactUrl(text);
   let parsed: URL;
   try {
-    parsed = new URL(url.trim());
+    parsed = new URL(text);
   } catch {
     throw new ConfigurationError(setting, `is not a valid URL: ${redactedUrl}`);
   }
@@ -63,19 +65,28 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   if (parsed.hostname === "") {
     throw new ConfigurationError(setting, `names no host: ${redactedUrl}`);
   }
+  // `user:p@ss/w@rd@host` parses as host "ss" and path "/w@rd@host": a password with an unencoded
+  // / ? or # in it. Refused here, before a driver error names part of the password as a host.
+  if (parsed.pathname.includes("@") || parsed.hash.includes("@")) {
+    throw new ConfigurationError(
+      setting,
+      `has an "@" after the host, as when the password holds an unencoded / ? # or @: percent-encode ` +
+        `the password (encodeURIComponent) in ${redactedUrl}`,
+    );
+  }
 
   const params = parsed.searchParams;
-  const poolMax = readNumber(params, "connection_limit", setting, redactedUrl, {
+  const poolMax = readParameter(params, "connection_limit", setting, redactedUrl, {
     integer: true,
     min: 1,
     fallback: URL_DEFAULTS.connectionLimit(),
   });
-  const poolTimeoutSeconds = readNumber(params, "pool_timeout", setting, redactedUrl, {
+  const poolTimeoutSeconds = readParameter(params, "pool_timeout", setting, redactedUrl, {
     integer: false,
     min: 0,
     fallback: URL_DEFAULTS.poolTimeoutSeconds,
   });
-  const connectTimeoutSeconds = readNumber(params, "connect_timeout", setting, redactedUrl, {
+  const connectTimeoutSeconds = readParameter(params, "connect_timeout", setting, redactedUrl, {
     integer: false,
     min: 0,
     fallback: URL_DEFAULTS.connectTimeoutSeconds,
@@ -84,17 +95,18 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(schema)) {
     throw new ConfigurationError(
       `${setting}?schema`,
-      `must be a plain identifier (letters, digits, _), got "${schema}" in ${redactedUrl}`,
+      `must be a plain identifier (letters, digits, _), got ${quoteParameter(redactedUrl, "schema", schema)} in ${redactedUrl}`,
     );
   }
 
   const pgbouncer = params.get("pgbouncer")?.toLowerCase() === "true";
   for (const name of PRISMA_ONLY_PARAMETERS) params.delete(name);
-  const database = decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username);
+  const user = decode(parsed.username, setting, "user name", redactedUrl);
+  const database = decode(parsed.pathname.slice(1), setting, "database name", redactedUrl) || user;
   return {
     connectionString: parsed.toString(),
     redactedUrl,
-    identity: `${parsed.hostname}:${parsed.port || "5432"}/${database}?${decodeURIComponent(parsed.username)}`,
+    identity: `${parsed.hostname}:${parsed.port || "5432"}/${database}?${user}`,
     poolMax,
     poolTimeoutMs: poolTimeoutSeconds * 1000,
     connectTimeoutMs: connectTimeoutSeconds * 1000,
@@ -103,18 +115,18 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   };
 }
 
-interface NumberRule {
+interface ParameterRule {
   integer: boolean;
   min: number;
   fallback: number;
 }
 
-function readNumber(
+function readParameter(
   params: URLSearchParams,
   name: string,
   setting: string,
   redactedUrl: string,
-  rule: NumberRule,
+  rule: ParameterRule,
 ): number {
   const raw = params.get(name);
   if (raw === null) return rule.fallback;
@@ -122,7 +134,37 @@ function readNumber(
   const valid = Number.isFinite(value) && value >= rule.min && (!rule.integer || Number.isInteger(value));
   if (!valid) {
     const expected = rule.integer ? "a positive integer" : "a non-negative number of seconds";
-    throw new ConfigurationError(`${setting}?${name}`, `must be ${expected}, got "${raw}" in ${redactedUrl}`);
+    throw new ConfigurationError(
+      `${setting}?${name}`,
+      `must be ${expected}, got ${quoteParameter(redactedUrl, name, raw)} in ${redactedUrl}`,
+    );
   }
   return value;
+}
+
+/**
+ * A parameter's value, quoted, when the redacted URL shows it too. When the password was not
+ * percent-encoded, what the parser took for the query may be part of it (`user:1?x=secret@host`):
+ * a value the redacted URL hides is not quoted either.
+ */
+function quoteParameter(redactedUrl: string, name: string, raw: string): string {
+  let visible: string | null = null;
+  try {
+    visible = new URL(redactedUrl).searchParams.get(name);
+  } catch {
+    // the redacted URL no longer parses: show nothing of the value
+  }
+  return visible === raw ? `"${raw}"` : "a value that may be part of the password (not shown)";
+}
+
+/** `%xx`-decoded, or a ConfigurationError for a broken escape such as `%zz` or `%` alone. */
+function decode(text: string, setting: string, part: string, redactedUrl: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ConfigurationError(
+      setting,
+      `has a ${part} with a broken %-escape (a % must be followed by two hex digits): ${redactedUrl}`,
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { constants } from "node:os";
 import { ConfigurationError } from "../errors.js";
+import { readGroup, readNumber, readOneOf, show, timerRule } from "./validate.js";
 
 /** `createDb({ shutdown })`: graceful shutdown on process signals. `false`: no signal listeners at all. */
 export interface ShutdownOptions {
@@ -20,10 +21,22 @@ export interface MetricsOptions {
   prefix?: string;
 }
 
-/** `createDb({ health })`: how `db.$health()` probes the nodes. */
+/**
+ * When an instance is ready (`db.$ready()`, `/health/ready`, `$health().ready`), shutdown aside:
+ * - `"any"`: some node answers, primary or replica. The instance can serve reads, and 503s with
+ *   `Retry-After` for the writes, while the primary is down; if every pod went not-ready when the
+ *   shared primary died, the load balancer would drop them all and clients would get refused
+ *   connections instead.
+ * - `"primary"`: the primary answers. For apps that can do nothing useful without writes.
+ */
+export type Readiness = "any" | "primary";
+
+/** `createDb({ health })`: how `db.$health()` and `db.$ready()` probe the nodes. */
 export interface HealthOptions {
   /** How long one node's probe (`SELECT` through its pool) may take before it counts as unreachable. Default: 2000 ms. */
   timeoutMs?: number;
+  /** Which node must answer for the instance to be ready: see {@link Readiness}. Default: `"any"`. */
+  readiness?: Readiness;
 }
 
 /**
@@ -52,7 +65,11 @@ export const DEFAULT_METRICS_OPTIONS = Object.freeze({ prefix: "prisma_split_" }
 
 export const DEFAULT_HEALTH_OPTIONS = Object.freeze({
   timeoutMs: 2_000, // 2 s: a readiness probe's own timeout is usually 1-5 s
+  readiness: "any" as Readiness, // a primary outage must not take every pod out of the load balancer
 });
+
+/** Every readiness mode, in the order messages list them. */
+export const READINESS_MODES: readonly Readiness[] = Object.freeze(["any", "primary"]);
 
 /** What the lifecycle features run with, every default filled in. */
 export interface LifecycleSettings {
@@ -63,7 +80,7 @@ export interface LifecycleSettings {
   };
   /** `false` when turned off; `required` is false when not configured: then used only if prom-client can be loaded. */
   readonly metrics: false | { readonly registry: unknown; readonly prefix: string; readonly required: boolean };
-  readonly health: { readonly timeoutMs: number };
+  readonly health: { readonly timeoutMs: number; readonly readiness: Readiness };
   readonly poolCheck: false | { readonly instances: number; readonly reserved: number | undefined };
 }
 
@@ -92,15 +109,15 @@ export function resolveLifecycleOptions(
   return {
     shutdown: resolveShutdown(options.shutdown),
     metrics: resolveMetrics(options.metrics),
-    health: { timeoutMs: duration(options.health?.timeoutMs, "health.timeoutMs", DEFAULT_HEALTH_OPTIONS.timeoutMs) },
+    health: resolveHealth(options.health),
     poolCheck: resolvePoolCheck(options.poolCheck, env),
   };
 }
 
-function resolveShutdown(option: ShutdownOptions | false | undefined): LifecycleSettings["shutdown"] {
-  if (option === false) return { ...DEFAULT_SHUTDOWN_OPTIONS, enabled: false };
-  group(option, "shutdown", "{ signals, timeoutMs } or false");
-  const signals = option?.signals ?? DEFAULT_SHUTDOWN_OPTIONS.signals;
+function resolveShutdown(option: unknown): LifecycleSettings["shutdown"] {
+  const given = readGroup("shutdown", option, Object.keys(DEFAULT_SHUTDOWN_OPTIONS), { off: true });
+  if (given === false) return { ...DEFAULT_SHUTDOWN_OPTIONS, enabled: false };
+  const signals = given.signals ?? DEFAULT_SHUTDOWN_OPTIONS.signals;
   if (!Array.isArray(signals)) {
     throw new ConfigurationError("shutdown.signals", `must be an array of signal names, got ${show(signals)}`);
   }
@@ -112,18 +129,22 @@ function resolveShutdown(option: ShutdownOptions | false | undefined): Lifecycle
       );
     }
   }
-  const timeoutMs = duration(option?.timeoutMs, "shutdown.timeoutMs", DEFAULT_SHUTDOWN_OPTIONS.timeoutMs);
-  return { signals: Object.freeze([...new Set(signals)]), timeoutMs, enabled: true };
+  const timeoutMs = readNumber(
+    "shutdown.timeoutMs",
+    given.timeoutMs ?? DEFAULT_SHUTDOWN_OPTIONS.timeoutMs,
+    timerRule(),
+  );
+  return { signals: Object.freeze([...new Set(signals as NodeJS.Signals[])]), timeoutMs, enabled: true };
 }
 
-function resolveMetrics(option: MetricsOptions | false | undefined): LifecycleSettings["metrics"] {
-  if (option === false) return false;
-  group(option, "metrics", "{ registry, prefix } or false");
-  const registry = option?.registry;
+function resolveMetrics(option: unknown): LifecycleSettings["metrics"] {
+  const given = readGroup("metrics", option, ["registry", "prefix"], { off: true });
+  if (given === false) return false;
+  const registry = given.registry;
   if (registry !== undefined && typeof (registry as { registerMetric?: unknown })?.registerMetric !== "function") {
     throw new ConfigurationError("metrics.registry", "must be a prom-client Registry (new Registry() or register)");
   }
-  const prefix = option?.prefix ?? DEFAULT_METRICS_OPTIONS.prefix;
+  const prefix = given.prefix ?? DEFAULT_METRICS_OPTIONS.prefix;
   if (typeof prefix !== "string" || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
     throw new ConfigurationError(
       "metrics.prefix",
@@ -133,46 +154,28 @@ function resolveMetrics(option: MetricsOptions | false | undefined): LifecycleSe
   return { registry, prefix, required: option !== undefined };
 }
 
-function resolvePoolCheck(
-  option: PoolCheckOptions | false | undefined,
-  env: NodeJS.ProcessEnv,
-): LifecycleSettings["poolCheck"] {
-  if (option === false) return false;
-  group(option, "poolCheck", "{ instances, reserved } or false");
-  let instances = option?.instances;
-  let setting = "poolCheck.instances";
-  if (instances === undefined && env.PRISMA_SPLIT_INSTANCES !== undefined && env.PRISMA_SPLIT_INSTANCES !== "") {
-    instances = Number(env.PRISMA_SPLIT_INSTANCES);
-    setting = "PRISMA_SPLIT_INSTANCES";
-  }
-  instances ??= 1;
-  if (!Number.isInteger(instances) || instances < 1) {
-    throw new ConfigurationError(setting, `must be a whole number of processes ≥ 1, got ${show(instances)}`);
-  }
-  const reserved = option?.reserved;
-  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) {
-    throw new ConfigurationError(
-      "poolCheck.reserved",
-      `must be a whole number of connections ≥ 0, got ${show(reserved)}`,
-    );
-  }
+function resolveHealth(option: unknown): LifecycleSettings["health"] {
+  const given = readGroup("health", option, Object.keys(DEFAULT_HEALTH_OPTIONS));
+  return {
+    timeoutMs: readNumber("health.timeoutMs", given.timeoutMs ?? DEFAULT_HEALTH_OPTIONS.timeoutMs, timerRule()),
+    readiness: readOneOf("health.readiness", given.readiness ?? DEFAULT_HEALTH_OPTIONS.readiness, READINESS_MODES),
+  };
+}
+
+function resolvePoolCheck(option: unknown, env: NodeJS.ProcessEnv): LifecycleSettings["poolCheck"] {
+  const given = readGroup("poolCheck", option, ["instances", "reserved"], { off: true });
+  if (given === false) return false;
+  const variable = env.PRISMA_SPLIT_INSTANCES;
+  const fromEnv = given.instances === undefined && variable !== undefined && variable !== "";
+  // A variable that is no number is shown as the text it holds, not as NaN.
+  const instances = readNumber(
+    fromEnv ? "PRISMA_SPLIT_INSTANCES" : "poolCheck.instances",
+    fromEnv ? (Number.isNaN(Number(variable)) ? variable : Number(variable)) : (given.instances ?? 1),
+    { min: 1, integer: true, unit: "processes" },
+  );
+  const reserved =
+    given.reserved === undefined
+      ? undefined
+      : readNumber("poolCheck.reserved", given.reserved, { min: 0, integer: true, unit: "connections" });
   return { instances, reserved };
-}
-
-function group(value: unknown, setting: string, expected: string): void {
-  if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
-    throw new ConfigurationError(setting, `must be ${expected}, got ${show(value)}`);
-  }
-}
-
-function duration(value: unknown, setting: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new ConfigurationError(setting, `must be a number of milliseconds ≥ 0, got ${show(value)}`);
-  }
-  return value;
-}
-
-function show(value: unknown): string {
-  return typeof value === "string" ? `"${value}"` : String(value);
 }

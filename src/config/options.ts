@@ -47,6 +47,33 @@ export interface CreateDbOptions<Client> {
   consistency?: ConsistencyOptions | false;
 }
 
+/** One entry per option of {@link CreateDbOptions}: the compiler refuses a missing or an extra one. */
+const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
+  PrismaClient: true,
+  primaryUrl: true,
+  replicaUrls: true,
+  clientOptions: true,
+  replicas: true,
+  consistency: true,
+  breaker: true,
+  retry: true,
+  bulkhead: true,
+  shutdown: true,
+  metrics: true,
+  health: true,
+  poolCheck: true,
+  queryTimeoutMs: true,
+};
+
+/**
+ * Every option `createDb()` takes; any other key is refused, so that a typo (`replica`) fails
+ * at start-up instead of silently leaving a default in place. A new option goes into
+ * {@link CreateDbOptions} and `OPTION_NAMES` above.
+ */
+export const CREATE_DB_OPTIONS: readonly (keyof CreateDbOptions<unknown>)[] = Object.freeze(
+  Object.keys(OPTION_NAMES) as (keyof CreateDbOptions<unknown>)[],
+);
+
 /**
  * opossum's options that fit a database, per node. `capacity` is not offered: opossum counts
  * its rejections as failures; the bulkhead limits concurrency instead.

@@ -2,6 +2,7 @@ import { ConfigurationError } from "../errors.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
 import {
+  CREATE_DB_OPTIONS,
   type CreateDbOptions,
   DEFAULT_CONSISTENCY_OPTIONS,
   DEFAULT_REPLICA_OPTIONS,
@@ -11,6 +12,17 @@ import {
   type SelectionStrategy,
 } from "./options.js";
 import { type ResolvedResilience, resolveResilience } from "./resolve-resilience.js";
+import {
+  isPlainObject,
+  readBoolean,
+  readGroup,
+  readNumber,
+  readOneOf,
+  refuseUnknownKeys,
+  show,
+  timerRule,
+  withDefaults,
+} from "./validate.js";
 
 /** `createDb()`'s options, checked and with every default filled in. */
 export interface ResolvedConfig {
@@ -42,14 +54,16 @@ export interface ConsistencySettings {
 }
 
 const READ_YOUR_WRITES_MODES: readonly ReadYourWrites[] = ["off", "session", "lsn"];
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** Checks everything `createDb()` was given, so that bad input fails at start-up, not at the first query. */
 export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
-  if (options === null || typeof options !== "object") {
-    throw new ConfigurationError("options", "createDb() takes an options object: createDb({ PrismaClient })");
+  if (!isPlainObject(options)) {
+    throw new ConfigurationError(
+      "options",
+      `createDb() takes an options object: createDb({ PrismaClient }), got ${show(options)}`,
+    );
   }
+  refuseUnknownKeys("", options, CREATE_DB_OPTIONS);
   if (typeof options.PrismaClient !== "function") {
     throw new ConfigurationError(
       "PrismaClient",
@@ -58,16 +72,30 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     );
   }
 
-  const primaryUrl = options.primaryUrl ?? env.DATABASE_URL;
-  if (primaryUrl === undefined || primaryUrl.trim() === "") {
-    throw new ConfigurationError("primaryUrl", "is missing: pass `primaryUrl` or set DATABASE_URL");
-  }
-  const primary = parseConnectionUrl(primaryUrl, options.primaryUrl === undefined ? "DATABASE_URL" : "primaryUrl");
+  const urls = resolveUrls(options, env);
+  const clientOptions = resolveClientOptions(options.clientOptions);
+  const replicaOptions = resolveReplicaOptions(options.replicas);
+  return {
+    ...urls,
+    clientOptions,
+    ...replicaOptions,
+    lifecycle: resolveLifecycleOptions(options, env),
+    resilience: resolveResilience(options),
+    consistency: resolveConsistency(options.consistency, replicaOptions.monitor !== undefined),
+  };
+}
 
+/** The primary's and the replicas' connection strings; two URLs that reach the same database are refused. */
+function resolveUrls(
+  options: CreateDbOptions<unknown>,
+  env: NodeJS.ProcessEnv,
+): Pick<ResolvedConfig, "primary" | "replicas"> {
+  const primary = resolvePrimaryUrl(options.primaryUrl, env);
   const replicaSource = options.replicaUrls === undefined ? "DATABASE_REPLICA_URLS" : "replicaUrls";
-  const replicas = listReplicaUrls(options.replicaUrls ?? env.DATABASE_REPLICA_URLS).map((url, index) =>
-    parseConnectionUrl(url, `${replicaSource}[${index}]`),
-  );
+  const replicas = listReplicaUrls(
+    options.replicaUrls === undefined ? env.DATABASE_REPLICA_URLS : options.replicaUrls,
+    replicaSource,
+  ).map((url, index) => parseConnectionUrl(url, `${replicaSource}[${index}]`));
   const seen = new Map<string, string>([[primary.identity, "the primary URL"]]);
   replicas.forEach((replica, index) => {
     const earlier = seen.get(replica.identity);
@@ -80,74 +108,67 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     }
     seen.set(replica.identity, `${replicaSource}[${index}]`);
   });
+  return { primary, replicas };
+}
 
-  if (
-    options.clientOptions !== undefined &&
-    (typeof options.clientOptions !== "object" || options.clientOptions === null)
-  ) {
-    throw new ConfigurationError("clientOptions", "must be an object of PrismaClient options");
+function resolveClientOptions(value: unknown): ResolvedConfig["clientOptions"] {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    throw new ConfigurationError("clientOptions", `must be an object of PrismaClient options, got ${show(value)}`);
   }
-  if (options.clientOptions && "adapter" in options.clientOptions) {
+  if ("adapter" in value) {
     throw new ConfigurationError("clientOptions.adapter", "is set by prisma-split (one PrismaPg per node): remove it");
   }
-  const replicaOptions = { ...DEFAULT_REPLICA_OPTIONS, ...options.replicas };
-  if (typeof replicaOptions.fallbackToPrimary !== "boolean") {
-    throw new ConfigurationError(
-      "replicas.fallbackToPrimary",
-      `must be true or false, got ${String(replicaOptions.fallbackToPrimary)}`,
-    );
-  }
+  return { ...value };
+}
 
-  const given = options.replicas ?? {};
-  const defaults = DEFAULT_REPLICA_OPTIONS;
-  const strict = given.strict ?? defaults.strict;
-  if (typeof strict !== "boolean") {
-    throw new ConfigurationError("replicas.strict", `must be true or false, got ${String(strict)}`);
-  }
-  const pollIntervalMs = readBound("replicas.pollIntervalMs", given.pollIntervalMs ?? defaults.pollIntervalMs, {
-    min: 10,
-  });
-  const monitor =
-    pollIntervalMs === undefined
-      ? undefined
-      : {
-          pollIntervalMs,
-          maxLagMs: readBound("replicas.maxLagMs", given.maxLagMs ?? defaults.maxLagMs, { min: 1 }),
-          maxLagBytes: readBound("replicas.maxLagBytes", given.maxLagBytes ?? defaults.maxLagBytes, {
-            min: 1,
-            integer: true,
-          }),
-          strict,
-        };
-
+/** `replicas`: how reads pick a replica, and the replica monitor (undefined when `pollIntervalMs` is `false`). */
+function resolveReplicaOptions(value: unknown): Pick<ResolvedConfig, "select" | "fallbackToPrimary" | "monitor"> {
+  const given = withDefaults(
+    DEFAULT_REPLICA_OPTIONS,
+    readGroup("replicas", value, Object.keys(DEFAULT_REPLICA_OPTIONS)),
+  );
+  const fallbackToPrimary = readBoolean("replicas.fallbackToPrimary", given.fallbackToPrimary);
+  const pollIntervalMs = readNumber("replicas.pollIntervalMs", given.pollIntervalMs, { ...timerRule(10), off: true });
+  const maxLagMs = readNumber("replicas.maxLagMs", given.maxLagMs, { ...timerRule(1), off: true });
+  const maxLagBytes = readNumber("replicas.maxLagBytes", given.maxLagBytes, { min: 1, integer: true, off: true });
+  const strict = readBoolean("replicas.strict", given.strict);
   return {
-    primary,
-    replicas,
-    clientOptions: { ...options.clientOptions },
-    select: checkSelect(replicaOptions.select),
-    fallbackToPrimary: replicaOptions.fallbackToPrimary,
-    lifecycle: resolveLifecycleOptions(options, env),
-    resilience: resolveResilience(options),
-    monitor,
-    consistency: resolveConsistency(options.consistency, monitor !== undefined),
+    select: readSelect(given.select),
+    fallbackToPrimary,
+    monitor:
+      pollIntervalMs === false
+        ? undefined
+        : {
+            pollIntervalMs,
+            maxLagMs: maxLagMs === false ? undefined : maxLagMs,
+            maxLagBytes: maxLagBytes === false ? undefined : maxLagBytes,
+            strict,
+          },
   };
 }
 
-function resolveConsistency(value: CreateDbOptions<unknown>["consistency"], monitored: boolean): ConsistencySettings {
-  if (value === false) return { readYourWrites: "off", stickyMs: DEFAULT_CONSISTENCY_OPTIONS.stickyMs };
-  if (value !== undefined && (typeof value !== "object" || value === null)) {
-    throw new ConfigurationError(
-      "consistency",
-      `must be an object ({ readYourWrites, stickyMs }) or false, got ${JSON.stringify(value)}`,
-    );
+/**
+ * `primaryUrl`, else `DATABASE_URL`. Only a missing option falls back to the variable: `null`
+ * or a number given as `primaryUrl` is refused under that name.
+ */
+function resolvePrimaryUrl(option: unknown, env: NodeJS.ProcessEnv): ConnectionSettings {
+  const setting = option === undefined ? "DATABASE_URL" : "primaryUrl";
+  const url = option === undefined ? env.DATABASE_URL : option;
+  if (url === undefined || (typeof url === "string" && url.trim() === "")) {
+    throw new ConfigurationError("primaryUrl", "is missing: pass `primaryUrl` or set DATABASE_URL");
   }
-  const readYourWrites = value?.readYourWrites ?? (monitored ? DEFAULT_CONSISTENCY_OPTIONS.readYourWrites : "session");
-  if (!READ_YOUR_WRITES_MODES.includes(readYourWrites)) {
-    throw new ConfigurationError(
-      "consistency.readYourWrites",
-      `must be one of ${READ_YOUR_WRITES_MODES.map((mode) => `"${mode}"`).join(", ")}, got ${JSON.stringify(readYourWrites)}`,
-    );
-  }
+  return parseConnectionUrl(url, setting);
+}
+
+function resolveConsistency(value: unknown, monitored: boolean): ConsistencySettings {
+  const given = readGroup("consistency", value, Object.keys(DEFAULT_CONSISTENCY_OPTIONS), { off: true });
+  if (given === false) return { readYourWrites: "off", stickyMs: DEFAULT_CONSISTENCY_OPTIONS.stickyMs };
+  const readYourWrites = readOneOf(
+    "consistency.readYourWrites",
+    given.readYourWrites ?? (monitored ? DEFAULT_CONSISTENCY_OPTIONS.readYourWrites : "session"),
+    READ_YOUR_WRITES_MODES,
+  );
   if (readYourWrites === "lsn" && !monitored) {
     throw new ConfigurationError(
       "consistency.readYourWrites",
@@ -155,36 +176,17 @@ function resolveConsistency(value: CreateDbOptions<unknown>["consistency"], moni
         'is false: turn the monitor on, or use "session"',
     );
   }
-  const stickyMs = value?.stickyMs ?? DEFAULT_CONSISTENCY_OPTIONS.stickyMs;
-  if (typeof stickyMs !== "number" || !Number.isFinite(stickyMs) || stickyMs < 0 || stickyMs > MAX_TIMER_MS) {
-    throw new ConfigurationError(
-      "consistency.stickyMs",
-      `must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(stickyMs)}`,
-    );
-  }
+  const stickyMs = readNumber(
+    "consistency.stickyMs",
+    given.stickyMs ?? DEFAULT_CONSISTENCY_OPTIONS.stickyMs,
+    timerRule(),
+  );
   return { readYourWrites, stickyMs };
 }
 
-/** A positive bound that `false` turns off (undefined). */
-function readBound(setting: string, value: unknown, rule: { min: number; integer?: boolean }): number | undefined {
-  if (value === false) return undefined;
-  const valid =
-    typeof value === "number" &&
-    Number.isFinite(value) &&
-    value >= rule.min &&
-    value <= (rule.integer ? Number.MAX_SAFE_INTEGER : MAX_TIMER_MS) &&
-    (!rule.integer || Number.isInteger(value));
-  if (!valid) {
-    const kind = rule.integer ? "an integer" : "a number";
-    throw new ConfigurationError(
-      setting,
-      `must be ${kind} ≥ ${rule.min}, or false to turn it off; got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function checkSelect(select: unknown): SelectionStrategy | ReplicaSelector {
+/** `replicas.select`: a built-in strategy's name (default round-robin) or the user's own function. */
+function readSelect(select: unknown): SelectionStrategy | ReplicaSelector {
+  if (select === undefined) return DEFAULT_REPLICA_OPTIONS.select;
   if (typeof select === "function") return select as ReplicaSelector;
   if (typeof select === "string" && (SELECTION_STRATEGIES as readonly string[]).includes(select)) {
     return select as SelectionStrategy;
@@ -195,7 +197,8 @@ function checkSelect(select: unknown): SelectionStrategy | ReplicaSelector {
   );
 }
 
-function listReplicaUrls(value: readonly string[] | string | undefined): string[] {
+/** `replicaUrls` (an array, or one comma-separated string) or `DATABASE_REPLICA_URLS`, as a list. */
+function listReplicaUrls(value: unknown, setting: string): unknown[] {
   if (value === undefined) return [];
   if (typeof value === "string") {
     return value
@@ -204,7 +207,10 @@ function listReplicaUrls(value: readonly string[] | string | undefined): string[
       .filter((url) => url !== "");
   }
   if (!Array.isArray(value)) {
-    throw new ConfigurationError("replicaUrls", "must be an array of connection strings or a comma-separated string");
+    throw new ConfigurationError(
+      setting,
+      `must be an array of connection strings or a comma-separated string, got ${show(value)}`,
+    );
   }
   return [...value];
 }

@@ -1,5 +1,8 @@
-import { ConfigurationError } from "../errors.js";
 import { type CreateDbOptions, RESILIENCE_DEFAULTS } from "./options.js";
+import { readGroup, readNumber, timerRule, withDefaults } from "./validate.js";
+
+/** A timer's delay that must be above 0. */
+const POSITIVE_TIMER = { above: 0, unit: "milliseconds", timer: true } as const;
 
 /** opossum's options that prisma-split sets, with database-minded values (see `RESILIENCE_DEFAULTS`). */
 export interface BreakerSettings {
@@ -50,12 +53,12 @@ export interface ResolvedResilience {
   readonly queryTimeoutMs: number | false;
 }
 
-interface NumberRule {
-  readonly min?: number;
-  /** Values must be strictly above `min`. */
-  readonly above?: number;
-  readonly max?: number;
-  readonly integer?: boolean;
+/** `retry` without its budget. (Typed as numbers: `typeof RESILIENCE_DEFAULTS.retry` holds the defaults' literal types.) */
+export interface RetrySettings {
+  readonly retries: number;
+  readonly minTimeout: number;
+  readonly maxTimeout: number;
+  readonly factor: number;
 }
 
 /** Checks `breaker`, `retry`, `bulkhead` and `queryTimeoutMs`; bad values are named with their option. */
@@ -65,97 +68,68 @@ export function resolveResilience(options: CreateDbOptions<unknown>): ResolvedRe
     ...resolveRetry(options.retry),
     bulkhead: resolveBulkhead(options.bulkhead),
     queryTimeoutMs:
-      options.queryTimeoutMs === undefined || options.queryTimeoutMs === false
+      options.queryTimeoutMs === undefined
         ? RESILIENCE_DEFAULTS.queryTimeoutMs
-        : checkNumber("queryTimeoutMs", options.queryTimeoutMs, { above: 0 }),
+        : readNumber("queryTimeoutMs", options.queryTimeoutMs, { ...POSITIVE_TIMER, off: true }),
   };
 }
 
 function resolveBreaker(value: unknown): BreakerSettings | false {
-  if (typeof value === "object" && value !== null && "capacity" in value) {
-    throw new ConfigurationError(
-      "breaker.capacity",
-      "is not offered: use `bulkhead` (opossum counts its rejections as failures)",
-    );
-  }
-  const given = group("breaker", value, [...Object.keys(RESILIENCE_DEFAULTS.breaker)]);
+  const given = readGroup("breaker", value, Object.keys(RESILIENCE_DEFAULTS.breaker), {
+    off: true,
+    refused: { capacity: "is not offered: use `bulkhead` (opossum counts its rejections as failures)" },
+  });
   if (given === false) return false;
-  const settings = { ...RESILIENCE_DEFAULTS.breaker, ...given } as BreakerSettings;
-  if (settings.timeout !== false) checkNumber("breaker.timeout", settings.timeout, { above: 0 });
-  checkNumber("breaker.resetTimeout", settings.resetTimeout, { above: 0 });
-  checkNumber("breaker.errorThresholdPercentage", settings.errorThresholdPercentage, { above: 0, max: 100 });
-  checkNumber("breaker.volumeThreshold", settings.volumeThreshold, { min: 0, integer: true });
-  checkNumber("breaker.rollingCountTimeout", settings.rollingCountTimeout, { above: 0 });
-  checkNumber("breaker.rollingCountBuckets", settings.rollingCountBuckets, { min: 1, integer: true });
-  if (settings.consecutiveFailures !== false) {
-    checkNumber("breaker.consecutiveFailures", settings.consecutiveFailures, { min: 1, integer: true });
-  }
-  return Object.freeze(settings);
+  const settings = withDefaults(RESILIENCE_DEFAULTS.breaker, given);
+  return Object.freeze({
+    timeout: readNumber("breaker.timeout", settings.timeout, { ...POSITIVE_TIMER, off: true }),
+    resetTimeout: readNumber("breaker.resetTimeout", settings.resetTimeout, POSITIVE_TIMER),
+    errorThresholdPercentage: readNumber("breaker.errorThresholdPercentage", settings.errorThresholdPercentage, {
+      above: 0,
+      max: 100,
+    }),
+    volumeThreshold: readNumber("breaker.volumeThreshold", settings.volumeThreshold, { min: 0, integer: true }),
+    rollingCountTimeout: readNumber("breaker.rollingCountTimeout", settings.rollingCountTimeout, POSITIVE_TIMER),
+    rollingCountBuckets: readNumber("breaker.rollingCountBuckets", settings.rollingCountBuckets, {
+      min: 1,
+      integer: true,
+    }),
+    consecutiveFailures: readNumber("breaker.consecutiveFailures", settings.consecutiveFailures, {
+      min: 1,
+      integer: true,
+      off: true,
+    }),
+  });
 }
 
 function resolveRetry(value: unknown): Pick<ResolvedResilience, "retry" | "budget"> {
-  const given = group("retry", value, [...Object.keys(RESILIENCE_DEFAULTS.retry), "budget"]);
+  const given = readGroup("retry", value, [...Object.keys(RESILIENCE_DEFAULTS.retry), "budget"], { off: true });
   if (given === false) return { retry: false, budget: false };
-  const { budget, ...rest } = given as Record<string, unknown> & { budget?: unknown };
-  const retry = { ...RESILIENCE_DEFAULTS.retry, ...rest };
-  checkNumber("retry.retries", retry.retries, { min: 0, max: 2, integer: true });
-  checkNumber("retry.minTimeout", retry.minTimeout, { min: 0 });
-  checkNumber("retry.maxTimeout", retry.maxTimeout, { min: retry.minTimeout });
-  checkNumber("retry.factor", retry.factor, { min: 1 });
-  const budgetGiven = group("retry.budget", budget, Object.keys(RESILIENCE_DEFAULTS.budget));
-  if (budgetGiven === false) return { retry: Object.freeze(retry), budget: false };
-  const settings = { ...RESILIENCE_DEFAULTS.budget, ...budgetGiven } as RetryBudgetSettings;
-  checkNumber("retry.budget.ratio", settings.ratio, { min: 0, max: 1 });
-  checkNumber("retry.budget.minRetries", settings.minRetries, { min: 0, integer: true });
-  checkNumber("retry.budget.windowMs", settings.windowMs, { above: 0 });
-  return { retry: Object.freeze(retry), budget: Object.freeze(settings) };
+  const { budget, ...rest } = given;
+  const merged = withDefaults(RESILIENCE_DEFAULTS.retry, rest);
+  const minTimeout = readNumber("retry.minTimeout", merged.minTimeout, timerRule());
+  const retry = Object.freeze({
+    retries: readNumber("retry.retries", merged.retries, { min: 0, max: 2, integer: true }),
+    minTimeout,
+    maxTimeout: readNumber("retry.maxTimeout", merged.maxTimeout, timerRule(minTimeout)),
+    factor: readNumber("retry.factor", merged.factor, { min: 1 }),
+  });
+  const budgetGiven = readGroup("retry.budget", budget, Object.keys(RESILIENCE_DEFAULTS.budget), { off: true });
+  if (budgetGiven === false) return { retry, budget: false };
+  const settings = withDefaults(RESILIENCE_DEFAULTS.budget, budgetGiven);
+  return {
+    retry,
+    budget: Object.freeze({
+      ratio: readNumber("retry.budget.ratio", settings.ratio, { min: 0, max: 1 }),
+      minRetries: readNumber("retry.budget.minRetries", settings.minRetries, { min: 0, integer: true }),
+      windowMs: readNumber("retry.budget.windowMs", settings.windowMs, { above: 0, unit: "milliseconds" }),
+    }),
+  };
 }
 
 function resolveBulkhead(value: unknown): ResolvedResilience["bulkhead"] {
-  const given = group("bulkhead", value, ["maxQueue"]);
+  const given = readGroup("bulkhead", value, ["maxQueue"], { off: true });
   if (given === false) return false;
-  const maxQueue = given.maxQueue;
-  if (maxQueue === undefined) return { maxQueue: undefined };
-  return { maxQueue: checkNumber("bulkhead.maxQueue", maxQueue, { min: 0, integer: true }) };
-}
-
-/** An options group: undefined → {}, false → false, else an object whose keys are all known. */
-function group(name: string, value: unknown, known: readonly string[]): Record<string, unknown> | false {
-  if (value === undefined) return {};
-  if (value === false) return false;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigurationError(name, `must be an options object or false, got ${describe(value)}`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw new ConfigurationError(`${name}.${key}`, `is not an option; known: ${known.join(", ")}`);
-    }
-  }
-  return value as Record<string, unknown>;
-}
-
-function checkNumber(name: string, value: unknown, rule: NumberRule): number {
-  const valid =
-    typeof value === "number" &&
-    Number.isFinite(value) &&
-    (rule.min === undefined || value >= rule.min) &&
-    (rule.above === undefined || value > rule.above) &&
-    (rule.max === undefined || value <= rule.max) &&
-    (!rule.integer || Number.isInteger(value));
-  if (!valid) {
-    const bounds = [
-      rule.integer ? "an integer" : "a number",
-      rule.min !== undefined ? `≥ ${rule.min}` : undefined,
-      rule.above !== undefined ? `> ${rule.above}` : undefined,
-      rule.max !== undefined ? `≤ ${rule.max}` : undefined,
-    ]
-      .filter(Boolean)
-      .join(" ");
-    throw new ConfigurationError(name, `must be ${bounds}, got ${describe(value)}`);
-  }
-  return value as number;
-}
-
-function describe(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+  if (given.maxQueue === undefined) return { maxQueue: undefined };
+  return { maxQueue: readNumber("bulkhead.maxQueue", given.maxQueue, { min: 0, integer: true }) };
 }

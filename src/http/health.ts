@@ -9,8 +9,8 @@ export interface HealthSource {
 export interface HealthHandlerOptions {
   /**
    * Answer readiness with the whole `$health()` report (every node probed, URLs redacted)
-   * instead of `{ status }` after one probe of the primary. Default: false, since the report
-   * names hosts and the endpoint is often reachable from outside.
+   * instead of `{ status }` after `$ready()`'s probes. Default: false, since the report names
+   * hosts and the endpoint is often reachable from outside.
    */
   detail?: boolean;
   /** Path of the liveness endpoint for `handle()`. Default: `/health`. */
@@ -28,7 +28,11 @@ export type HealthHandler = (request: unknown, response: unknown) => Promise<unk
 export interface HealthHandlers {
   /** Liveness: 200 while the process runs. Never touches the database (a database outage must not restart pods). */
   live: HealthHandler;
-  /** Readiness: 200 when the primary answers and shutdown has not begun, else 503. */
+  /**
+   * Readiness: 200 when shutdown has not begun and some node answers (`health.readiness: "any"`,
+   * the default: a primary outage must not take every instance out of the load balancer) or the
+   * primary answers (`"primary"`), else 503.
+   */
   ready: HealthHandler;
   /** For a plain `http.createServer`: answers the two paths and returns true, or returns false for any other request. */
   handle(request: unknown, response: unknown): boolean;

@@ -1,4 +1,4 @@
-import type { LifecycleSettings } from "../config/lifecycle-options.js";
+import type { LifecycleSettings, Readiness } from "../config/lifecycle-options.js";
 import type { NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
 import type { BreakerState } from "../resilience/circuit-breaker.js";
@@ -50,7 +50,11 @@ export interface NodeHealth {
 export interface HealthReport {
   /** `down`: the primary cannot take writes (or shutdown has begun); `degraded`: something else is wrong. */
   readonly status: "ok" | "degraded" | "down";
-  /** The primary is reachable and shutdown has not begun: what a readiness probe answers. */
+  /**
+   * What a readiness probe answers: shutdown has not begun and some node is reachable (with
+   * `health.readiness: "primary"`, the primary). Unlike `status`, it stays true while the
+   * primary is down and a replica serves reads.
+   */
   readonly ready: boolean;
   readonly shuttingDown: boolean;
   /** ISO time of the check. */
@@ -82,7 +86,7 @@ export async function checkHealth(context: HealthSubject): Promise<HealthReport>
   const reports = context.nodes.map((node, index) => describeNode(node, probes[index] as Probe, context));
   const [primary, ...replicas] = reports as [NodeHealth, ...NodeHealth[]];
   return {
-    ...summarize(primary, replicas, shuttingDown),
+    ...summarize(primary, replicas, shuttingDown, context.lifecycle.health.readiness),
     shuttingDown,
     checkedAt: new Date().toISOString(),
     primary,
@@ -90,20 +94,31 @@ export async function checkHealth(context: HealthSubject): Promise<HealthReport>
   };
 }
 
-/** Readiness alone: not shutting down and the primary answers. One probe, on the primary. */
+/**
+ * Readiness alone: not shutting down and, in mode `"any"`, some node answers a probe (all are
+ * probed at once; the first answer decides, without waiting for a dead node's timeout); in mode
+ * `"primary"`, the primary answers.
+ */
 export async function checkReady(context: HealthSubject): Promise<boolean> {
   if (context.closed) return false;
-  const probe = await probeNode(context.nodes[0] as DbNode, context.lifecycle.health.timeoutMs);
-  return probe.reachable && !context.closed;
+  const { timeoutMs, readiness } = context.lifecycle.health;
+  const nodes = readiness === "primary" ? context.nodes.slice(0, 1) : context.nodes;
+  const answered = await anyReachable(nodes.map((node) => probeNode(node, timeoutMs)));
+  return answered && !context.closed;
 }
 
-/** The status rules, apart from any I/O so they can be tested alone. */
+/**
+ * The status rules, apart from any I/O so they can be tested alone. `status` is about the
+ * primary (writes); `ready` is about whether this instance can serve at all (see {@link Readiness}).
+ */
 export function summarize(
   primary: Pick<NodeHealth, "reachable" | "actualRole" | "breaker" | "roleCheck">,
   replicas: ReadonlyArray<Pick<NodeHealth, "reachable" | "roleCheck" | "breaker" | "inRotation">>,
   shuttingDown: boolean,
+  readiness: Readiness,
 ): { status: HealthReport["status"]; ready: boolean } {
-  const ready = !shuttingDown && primary.reachable;
+  const ready =
+    !shuttingDown && (primary.reachable || (readiness === "any" && replicas.some((replica) => replica.reachable)));
   if (shuttingDown || !primary.reachable || primary.actualRole === "replica") return { status: "down", ready };
   const degraded =
     primary.breaker !== "closed" ||
@@ -112,6 +127,24 @@ export function summarize(
         !replica.reachable || replica.roleCheck === "mismatch" || replica.breaker !== "closed" || !replica.inRotation,
     );
   return { status: degraded ? "degraded" : "ok", ready };
+}
+
+/**
+ * True as soon as one probe answers; false once every one has failed (or there is none). A node
+ * that does not answer at all cannot hold the answer back for its whole timeout.
+ */
+export function anyReachable(probes: ReadonlyArray<Promise<Pick<Probe, "reachable">>>): Promise<boolean> {
+  return new Promise((resolve) => {
+    let pending = probes.length;
+    if (pending === 0) resolve(false);
+    for (const probe of probes) {
+      void probe.then((result) => {
+        pending -= 1;
+        if (result.reachable) resolve(true);
+        else if (pending === 0) resolve(false);
+      });
+    }
+  });
 }
 
 /** Runs the probe query through the node's pool, bounded by `timeoutMs`. Never rejects. */

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { healthHandlers, type PoolOversubscribedEvent } from "../../src/index.ts";
-import { useCluster } from "./harness.ts";
+import { type TestDb, useCluster } from "./harness.ts";
 
 // The nodes are killed one after the other: the tests of this file run in order on one cluster.
 describe("db.$health() on a real primary and replica", () => {
@@ -74,36 +74,97 @@ describe("db.$health() on a real primary and replica", () => {
     }
   });
 
-  it("turns degraded when a replica is killed (still ready), then down and not ready when the primary is", async () => {
-    const client = db({ health: { timeoutMs: 3_000 } });
+  /** Serves `client`'s health endpoints (readiness with the whole report) on a free port until `close()`. */
+  async function serveHealth(client: TestDb): Promise<{
+    live: () => Promise<Response>;
+    ready: () => Promise<Response>;
+    close: () => Promise<void>;
+  }> {
     const health = healthHandlers(client, { detail: true });
     const server = createServer((req, res) => {
       if (!health.handle(req, res)) res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      expect((await client.$health()).status).toBe("ok");
+    return {
+      live: () => fetch(`${base}/health`),
+      ready: () => fetch(`${base}/health/ready`),
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  }
+  const status = async (response: Promise<Response>) => (await response).status;
+  /** How long a killed or restarted node may take to show in the probes. */
+  const DEADLINE = { timeout: 15_000, interval: 200 };
+  /** A node restarted and two deadlines: more than the default 30 s on a busy machine. */
+  const NODE_CHANGES = 60_000;
 
-      await cluster().replicas[0]!.kill();
-      const degraded = await client.$health();
-      expect(degraded).toMatchObject({ status: "degraded", ready: true });
-      expect(degraded.replicas[0]).toMatchObject({ reachable: false, roleCheck: "unknown" });
-      expect(degraded.replicas[0]?.error).toBeTruthy();
-      expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+  it(
+    "turns degraded when a replica is killed, still ready in both modes",
+    async () => {
+      const client = db({ health: { timeoutMs: 3_000 } });
+      const strict = db({ health: { timeoutMs: 3_000, readiness: "primary" } });
+      const endpoint = await serveHealth(client);
+      try {
+        expect((await client.$health()).status).toBe("ok");
 
-      await cluster().primary.kill();
-      const down = await client.$health();
-      expect(down).toMatchObject({ status: "down", ready: false });
-      expect(down.primary.reachable).toBe(false);
-      const ready = await fetch(`${base}/health/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: "down", ready: false });
-      // Liveness never asks the database.
-      expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok" });
-      expect(await client.$ready()).toBe(false);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
-  });
+        await cluster().replicas[0]!.kill();
+        await expect.poll(async () => (await client.$health()).replicas[0]?.reachable, DEADLINE).toBe(false);
+        const degraded = await client.$health();
+        expect(degraded).toMatchObject({ status: "degraded", ready: true });
+        expect(degraded.replicas[0]).toMatchObject({ reachable: false, roleCheck: "unknown" });
+        expect(degraded.replicas[0]?.error).toBeTruthy();
+        expect(await status(endpoint.ready())).toBe(200);
+        expect(await client.$ready()).toBe(true);
+        expect(await strict.$ready()).toBe(true);
+      } finally {
+        await endpoint.close();
+      }
+      // Back up for the next test, which needs a replica while the primary is down.
+      await cluster().replicas[0]!.start();
+      await expect.poll(async () => (await client.$health()).replicas[0]?.reachable, DEADLINE).toBe(true);
+    },
+    NODE_CHANGES,
+  );
+
+  it(
+    'stays ready on a replica while the primary is down (readiness "any"), not with readiness "primary"',
+    async () => {
+      const client = db({ health: { timeoutMs: 3_000 } });
+      const strict = db({ health: { timeoutMs: 3_000, readiness: "primary" } });
+      const endpoint = await serveHealth(client);
+      const strictEndpoint = await serveHealth(strict);
+      try {
+        expect(await client.$ready()).toBe(true);
+        expect(await strict.$ready()).toBe(true);
+
+        await cluster().primary.kill();
+        // Default: the replica answers, so the pod stays in the load balancer and serves reads and 503s.
+        await expect.poll(async () => (await client.$health()).primary.reachable, DEADLINE).toBe(false);
+        const down = await client.$health();
+        expect(down).toMatchObject({ status: "down", ready: true });
+        expect(down.replicas[0]).toMatchObject({ reachable: true, actualRole: "replica" });
+        expect(await client.$ready()).toBe(true);
+        const ready = await endpoint.ready();
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({ status: "down", ready: true });
+        // Strict: no primary, not ready.
+        await expect.poll(() => strict.$ready(), DEADLINE).toBe(false);
+        expect(await status(strictEndpoint.ready())).toBe(503);
+        expect(await strict.$health()).toMatchObject({ status: "down", ready: false });
+
+        await cluster().replicas[0]!.kill();
+        // No node answers: not ready in either mode.
+        await expect.poll(() => client.$ready(), DEADLINE).toBe(false);
+        const none = await endpoint.ready();
+        expect(none.status).toBe(503);
+        expect(await none.json()).toMatchObject({ status: "down", ready: false });
+        expect(await status(strictEndpoint.ready())).toBe(503);
+        // Liveness never asks the database.
+        expect(await (await endpoint.live()).json()).toEqual({ status: "ok" });
+      } finally {
+        await Promise.all([endpoint.close(), strictEndpoint.close()]);
+      }
+    },
+    NODE_CHANGES,
+  );
 });

@@ -7,7 +7,7 @@ const db = createDb({
   primaryUrl: "postgresql://localhost/app",
   shutdown: { signals: ["SIGTERM"], timeoutMs: 5_000 },
   metrics: { prefix: "app_" },
-  health: { timeoutMs: 1_000 },
+  health: { timeoutMs: 1_000, readiness: "primary" },
   poolCheck: { instances: 4, reserved: 10 },
 });
 
@@ -30,4 +30,6 @@ export async function lifecycleTypeChecks(): Promise<void> {
   db.$events.on("pool:oversubscribed", (event) => void event.recommendedConnectionLimit);
   // @ts-expect-error: signals are signal names
   createDb({ PrismaClient, shutdown: { signals: ["TERM"] } });
+  // @ts-expect-error: readiness is "any" or "primary"
+  createDb({ PrismaClient, health: { readiness: "all" } });
 }

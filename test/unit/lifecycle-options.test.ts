@@ -11,7 +11,7 @@ describe("resolveLifecycleOptions", () => {
     expect(resolveLifecycleOptions({}, {})).toEqual({
       shutdown: { signals: ["SIGTERM", "SIGINT"], timeoutMs: 10_000, enabled: true },
       metrics: { registry: undefined, prefix: "prisma_split_", required: false },
-      health: { timeoutMs: 2_000 },
+      health: { timeoutMs: 2_000, readiness: "any" },
       poolCheck: { instances: 1, reserved: undefined },
     });
   });
@@ -37,7 +37,7 @@ describe("resolveLifecycleOptions", () => {
   });
 
   it.each([
-    [{ shutdown: true }, "shutdown", "must be { signals, timeoutMs } or false, got true"],
+    [{ shutdown: true }, "shutdown", "must be an options object { signals, timeoutMs } or false, got true"],
     [{ shutdown: { signals: "SIGTERM" } }, "shutdown.signals", 'must be an array of signal names, got "SIGTERM"'],
     [{ shutdown: { signals: ["SIGTERM", "SIGKILL"] } }, "shutdown.signals[1]", 'got "SIGKILL"'],
     [{ shutdown: { signals: ["TERM"] } }, "shutdown.signals[0]", 'like "SIGTERM", got "TERM"'],
@@ -46,12 +46,23 @@ describe("resolveLifecycleOptions", () => {
     [{ metrics: { registry: {} } }, "metrics.registry", "must be a prom-client Registry"],
     [{ metrics: { prefix: "my-app" } }, "metrics.prefix", 'got "my-app"'],
     [{ health: { timeoutMs: Number.POSITIVE_INFINITY } }, "health.timeoutMs", "got Infinity"],
+    [{ health: { readiness: "all" } }, "health.readiness", 'must be one of "any", "primary", got "all"'],
+    [{ health: { readiness: true } }, "health.readiness", "got true"],
+    [{ health: { ready: "any" } }, "health.ready", "known: timeoutMs, readiness"],
     [{ poolCheck: { instances: 0 } }, "poolCheck.instances", "must be a whole number of processes ≥ 1, got 0"],
     [{ poolCheck: { reserved: 2.5 } }, "poolCheck.reserved", "got 2.5"],
   ])("refuses %o, naming %s", (options, setting, message) => {
     const error = refusal(options);
     expect(error.setting).toBe(setting);
     expect(error.message).toContain(message);
+  });
+
+  it('reads health.readiness: "any" by default, "primary" when asked', () => {
+    expect(resolveLifecycleOptions({ health: { timeoutMs: 500 } }, {}).health).toEqual({
+      timeoutMs: 500,
+      readiness: "any",
+    });
+    expect(resolveLifecycleOptions({ health: { readiness: "primary" } }, {}).health.readiness).toBe("primary");
   });
 
   it("names the environment variable when PRISMA_SPLIT_INSTANCES is bad", () => {

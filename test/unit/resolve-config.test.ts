@@ -100,7 +100,7 @@ describe("resolveConfig", () => {
       "a poll interval under 10 ms",
       { PrismaClient, primaryUrl, replicas: { pollIntervalMs: 5 } },
       "replicas.pollIntervalMs",
-      /must be a number ≥ 10, or false to turn it off; got 5/,
+      /must be a number of milliseconds ≥ 10, or false to turn it off; got 5/,
     ],
     ["a negative maxLagMs", { PrismaClient, primaryUrl, replicas: { maxLagMs: -1 } }, "replicas.maxLagMs", /got -1/],
     [
@@ -126,7 +126,7 @@ describe("resolveConfig", () => {
       "a negative stickyMs",
       { PrismaClient, primaryUrl, consistency: { stickyMs: -5 } },
       "consistency.stickyMs",
-      /from 0 to/,
+      /must be a number of milliseconds ≥ 0, got -5/,
     ],
     ["consistency: true", { PrismaClient, primaryUrl, consistency: true }, "consistency", /or false, got true/],
   ])("refuses %s", (_case, options, setting, message) => {
@@ -156,6 +156,74 @@ describe("resolveConfig", () => {
     const unmonitored = resolveConfig({ PrismaClient, primaryUrl, replicas: { pollIntervalMs: false } }, {});
     expect(unmonitored.monitor).toBeUndefined();
     expect(unmonitored.consistency.readYourWrites).toBe("session");
+  });
+
+  it.each([
+    [{ replica: {} }, "replica", 'did you mean "replicas"?'],
+    [{ primaryURL: primaryUrl }, "primaryURL", 'did you mean "primaryUrl"?'],
+    [{ replicas: { maxLagMS: 5 } }, "replicas.maxLagMS", 'did you mean "maxLagMs"?'],
+    [{ consistency: { stickyMS: 5 } }, "consistency.stickyMS", 'did you mean "stickyMs"?'],
+    [{ shutdown: { signal: ["SIGTERM"] } }, "shutdown.signal", 'did you mean "signals"?'],
+    [{ metrics: { prefx: "app_" } }, "metrics.prefx", 'did you mean "prefix"?'],
+    [{ health: { timeout: 5 } }, "health.timeout", "known: timeoutMs"],
+    [{ poolCheck: { instance: 2 } }, "poolCheck.instance", 'did you mean "instances"?'],
+    [{ breaker: { resetTimout: 5 } }, "breaker.resetTimout", 'did you mean "resetTimeout"?'],
+    [{ retry: { retry: 1 } }, "retry.retry", 'did you mean "retries"?'],
+    [{ retry: { budget: { ration: 0.1 } } }, "retry.budget.ration", 'did you mean "ratio"?'],
+    [{ bulkhead: { maxQueued: 5 } }, "bulkhead.maxQueued", 'did you mean "maxQueue"?'],
+  ])("refuses the unknown key of %o, naming %s", (extra, setting, message) => {
+    const error = refusal({ PrismaClient, primaryUrl, ...extra });
+    expect(error.setting).toBe(setting);
+    expect(error.message).toContain("is not an option; known: ");
+    expect(error.message).toContain(message);
+  });
+
+  it("lists every option of createDb() when refusing an unknown one", () => {
+    expect(refusal({ PrismaClient, primaryUrl, replica: {} }).message).toBe(
+      "prisma-split: replica: is not an option; known: PrismaClient, primaryUrl, replicaUrls, clientOptions, " +
+        "replicas, consistency, breaker, retry, bulkhead, shutdown, metrics, health, poolCheck, queryTimeoutMs; " +
+        'did you mean "replicas"?',
+    );
+  });
+
+  it("refuses a group of the wrong shape, naming it", () => {
+    expect(refusal({ PrismaClient, primaryUrl, replicas: false })).toEqual({
+      setting: "replicas",
+      message:
+        "prisma-split: replicas: must be an options object { select, fallbackToPrimary, maxLagMs, maxLagBytes, " +
+        "pollIntervalMs, strict }, got false",
+    });
+    expect(refusal({ PrismaClient, primaryUrl, health: [] }).setting).toBe("health");
+    expect(refusal({ PrismaClient, primaryUrl, clientOptions: [] }).setting).toBe("clientOptions");
+  });
+
+  it("keeps the default of a key given as undefined", () => {
+    const config = resolveConfig(
+      { PrismaClient, primaryUrl, replicas: { maxLagMs: undefined, fallbackToPrimary: undefined } },
+      {},
+    );
+    expect(config.monitor?.maxLagMs).toBe(10_000);
+    expect(config.fallbackToPrimary).toBe(true);
+  });
+
+  it.each([
+    [{ primaryUrl: 5 }, "primaryUrl", "must be a postgresql:// connection string, got 5"],
+    [{ primaryUrl: null }, "primaryUrl", "got null"],
+    [{ primaryUrl: { host: "db", password: "hunter2" } }, "primaryUrl", "got an object"],
+    [{ primaryUrl: ["postgresql://db/app"] }, "primaryUrl", "got an array"],
+    [{ primaryUrl, replicaUrls: ["postgresql://r/app", 7] }, "replicaUrls[1]", "got 7"],
+    [{ primaryUrl, replicaUrls: [null] }, "replicaUrls[0]", "got null"],
+    [{ primaryUrl, replicaUrls: null }, "replicaUrls", "comma-separated string, got null"],
+    [{ primaryUrl, replicaUrls: { url: "postgresql://r/app" } }, "replicaUrls", "got an object"],
+  ])("refuses %o as a URL, naming %s, never with a TypeError", (urls, setting, message) => {
+    const error = refusal({ PrismaClient, ...urls }, { DATABASE_URL: primaryUrl });
+    expect(error.setting).toBe(setting);
+    expect(error.message).toContain(message);
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it("refuses a DATABASE_URL that is no string (an env object built by hand)", () => {
+    expect(refusal({ PrismaClient }, { DATABASE_URL: 5 as never })).toMatchObject({ setting: "DATABASE_URL" });
   });
 
   it("names DATABASE_URL when the bad URL came from the environment", () => {

@@ -42,13 +42,13 @@ describe("resolveResilience", () => {
   });
 
   it.each([
-    [{ breaker: true }, "breaker", /options object or false, got true/],
+    [{ breaker: true }, "breaker", /options object \{ timeout, resetTimeout, .* \} or false, got true/],
     [{ breaker: { capacity: 10 } }, "breaker.capacity", /use `bulkhead`/],
     [{ breaker: { timout: 10 } }, "breaker.timout", /is not an option; known: timeout/],
-    [{ breaker: { timeout: 0 } }, "breaker.timeout", /> 0, got 0/],
+    [{ breaker: { timeout: 0 } }, "breaker.timeout", /> 0, or false to turn it off; got 0/],
     [{ breaker: { errorThresholdPercentage: 150 } }, "breaker.errorThresholdPercentage", /≤ 100, got 150/],
     [{ breaker: { volumeThreshold: 1.5 } }, "breaker.volumeThreshold", /an integer/],
-    [{ retry: { retries: 5 } }, "retry.retries", /≤ 2, got 5/],
+    [{ retry: { retries: 5 } }, "retry.retries", /from 0 to 2, got 5/],
     [{ retry: { minTimeout: 100, maxTimeout: 10 } }, "retry.maxTimeout", /≥ 100, got 10/],
     [{ retry: { budget: { ratio: "0.2" } } }, "retry.budget.ratio", /got "0.2"/],
     [{ bulkhead: { maxQueue: -1 } }, "bulkhead.maxQueue", /≥ 0, got -1/],
