@@ -3,6 +3,7 @@ export type {
   HealthOptions,
   MetricsOptions,
   PoolCheckOptions,
+  Readiness,
   ShutdownOptions,
 } from "./config/lifecycle-options.js";
 export type { ReplicaCandidate, ReplicaSelector, SelectionStrategy } from "./config/options.js";

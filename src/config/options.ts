@@ -106,11 +106,11 @@ export interface BreakerOptions {
 export interface RetryOptions {
   /** Attempts after the first; DESIGN.md allows at most 3 attempts in all. Default: 2. */
   retries?: number;
-  /** ms, the ceiling of the first retry's delay (full jitter: the delay is drawn from [0, ceiling)). Default: 50. */
+  /** ms before the first retry; async-retry's `randomize` multiplies each wait by a random factor in [1, 2). Default: 50. */
   minTimeout?: number;
-  /** ms, no ceiling exceeds this. Default: 1 000. */
+  /** ms, no wait exceeds this (before `randomize`). Default: 1 000. */
   maxTimeout?: number;
-  /** Growth of the ceiling per retry. Default: 2. */
+  /** Growth of the wait per retry. Default: 2. */
   factor?: number;
   /** Retries per node ≤ `minRetries` + `ratio` × calls over `windowMs`. `false`: no budget. */
   budget?: RetryBudgetOptions | false;
@@ -238,7 +238,7 @@ export const RESILIENCE_DEFAULTS = Object.freeze({
   retry: Object.freeze({
     /** 3 attempts in all, DESIGN.md's maximum. */
     retries: 2,
-    /** First retry waits up to 50 ms, each next one up to twice as long, never over 1 s. */
+    /** First retry after 50–100 ms, each next wait twice as long, never over 1–2 s (async-retry's `randomize`). */
     minTimeout: 50,
     maxTimeout: 1_000,
     factor: 2,
