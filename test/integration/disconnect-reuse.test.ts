@@ -1,5 +1,3 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { isDatabaseUnavailable } from "../../src/index.ts";
 import { uniqueEmail, useCluster } from "./harness.ts";
@@ -8,10 +6,8 @@ import { activeStatements } from "./observe.ts";
 // DESIGN.md: `$disconnect()` means what it means in Prisma: it drains in-flight queries and
 // closes every client, pool and timer, and the next query (or `$connect()`) opens them again.
 // `$shutdown()` (and the signal handlers) are the final close: every call after it is a 503
-// `shutting-down`.
+// `shutting-down`. (A process that reuses a client after `$disconnect()` and exits by itself: disconnect.test.ts.)
 
-const fixture = fileURLToPath(new URL("../fixtures/exit-after-reuse.ts", import.meta.url));
-const tsx = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 const SHUTTING_DOWN = { status: 503, reason: "shutting-down" };
 
 describe("$disconnect() and reuse; $shutdown() as the final close", () => {
@@ -104,28 +100,5 @@ describe("$disconnect() and reuse; $shutdown() as the final close", () => {
     await client.$shutdown();
     await expect(client.user.count()).rejects.toMatchObject(SHUTTING_DOWN);
     await expect(client.$connect().then(() => client.user.count())).rejects.toMatchObject(SHUTTING_DOWN);
-  });
-
-  it("a process that reuses the client after $disconnect() and disconnects again exits by itself", async () => {
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(
-        tsx,
-        [fixture],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: cluster().primaryUrl,
-            DATABASE_REPLICA_URLS: cluster().replicaUrls.join(","),
-          },
-          timeout: 20_000,
-        },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-      child.stdin?.end();
-    });
-    expect(result.stderr).toBe("");
-    expect(result.stdout).toContain("disconnected after reuse");
-    expect(result.code).toBe(0);
   });
 });

@@ -3,15 +3,15 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { useCluster } from "./harness.ts";
 
-const fixture = fileURLToPath(new URL("../fixtures/exit-after-disconnect.ts", import.meta.url));
 const tsx = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 
 describe("$disconnect()", () => {
   const { cluster } = useCluster(1);
 
-  it("leaves nothing that keeps the process alive: it exits by itself", async () => {
-    const started = Date.now();
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+  /** Runs a fixture in a child process against the cluster; resolves when it ends by itself (or is killed at 20 s). */
+  function runFixture(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const fixture = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+    return new Promise((resolve) => {
       const child = execFile(
         tsx,
         [fixture],
@@ -28,6 +28,11 @@ describe("$disconnect()", () => {
       );
       child.stdin?.end();
     });
+  }
+
+  it("leaves nothing that keeps the process alive: it exits by itself", async () => {
+    const started = Date.now();
+    const result = await runFixture("exit-after-disconnect.ts");
     expect(result.stderr).toBe("");
     expect(result.stdout).toContain("disconnected");
     expect(result.code).toBe(0);
@@ -36,5 +41,12 @@ describe("$disconnect()", () => {
       "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'prisma-split/%'",
     );
     expect(left).toHaveLength(0);
+  });
+
+  it("a process that reuses the client after $disconnect() and disconnects again exits by itself", async () => {
+    const result = await runFixture("exit-after-reuse.ts");
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("disconnected after reuse");
+    expect(result.code).toBe(0);
   });
 });
