@@ -156,13 +156,13 @@ export class CallPipeline {
     let surfaced: unknown;
     return this.#retry.execute(async (bail, attemptNumber) => {
       if (attemptNumber > 1) {
-        try {
-          decision = this.#route(kind, view.forced, failed);
-        } catch {
+        const next = this.#tryRoute(kind, view.forced, failed);
+        if (next === undefined) {
           // No node left to try (fallback off): the failure that emptied the list is the answer.
           bail(surfaced);
           return undefined;
         }
+        decision = next;
       }
       const refused = new Set<DbNode>(failed);
       for (;;) {
@@ -185,8 +185,8 @@ export class CallPipeline {
         });
         if (action === "reroute") {
           refused.add(node);
-          const next = this.#route(kind, view.forced, refused);
-          if (!refused.has(next.node)) {
+          const next = this.#tryRoute(kind, view.forced, refused);
+          if (next !== undefined && !refused.has(next.node)) {
             decision = next;
             continue;
           }
@@ -223,6 +223,15 @@ export class CallPipeline {
     if (this.#gate.closed) return false;
     if (ticket?.expired) return false;
     return this.#guards.get(node)?.tryRetry() ?? true;
+  }
+
+  /** The next node, away from `failed`; undefined when none is left (replicas only, fallback off). */
+  #tryRoute(kind: QueryKind, forced: NodeRole | undefined, failed: ReadonlySet<DbNode>): RouteDecision | undefined {
+    try {
+      return this.#route(kind, forced, failed);
+    } catch {
+      return undefined;
+    }
   }
 
   #route(kind: QueryKind, forced: NodeRole | undefined, failed: ReadonlySet<DbNode>): RouteDecision {
