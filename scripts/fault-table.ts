@@ -26,10 +26,11 @@ function outcome(error: unknown): string {
   const state = /Code: `(\w{5})`/.exec(text)?.[1] ?? /(57014)/.exec(text)?.[1];
   return state === undefined ? `error: ${text.slice(0, 60)}` : `query error ${state}`;
 }
-const tally = (items: string[]) =>
-  Object.entries(items.reduce<Record<string, number>>((acc, item) => ({ ...acc, [item]: (acc[item] ?? 0) + 1 }), {}))
-    .map(([item, n]) => `${n}× ${item}`)
-    .join(", ");
+function tally(items: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return [...counts].map(([item, n]) => `${n}× ${item}`).join(", ");
+}
 async function settle(calls: Array<Promise<unknown>>): Promise<string[]> {
   return (await Promise.allSettled(calls)).map((r) => (r.status === "fulfilled" ? "ok" : outcome(r.reason)));
 }
