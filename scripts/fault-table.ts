@@ -3,18 +3,28 @@
 // Run: npm run generate && npx tsx scripts/fault-table.ts   (about 40 s)
 
 import { startCluster } from "../src/dev-cluster/index.ts";
-import { createDb, isDatabaseConfigurationError, isDatabaseUnavailable } from "../src/index.ts";
+import {
+  type CreateDbOptions,
+  createDb,
+  type HealthReport,
+  isDatabaseConfigurationError,
+  isDatabaseUnavailable,
+} from "../src/index.ts";
 import { PrismaClient } from "../test/generated/prisma/client.ts";
 import { TcpProxy } from "../test/integration/chaos/tcp-proxy.ts";
 
 const migrations = new URL("../prisma/migrations", import.meta.url).pathname;
 const cluster = await startCluster({ replicas: 2, migrationsDir: migrations });
-const base = {
-  PrismaClient,
-  primaryUrl: cluster.primaryUrl,
-  replicaUrls: cluster.replicaUrls,
-  shutdown: false,
-} as const;
+type Options = Omit<CreateDbOptions<PrismaClient>, "PrismaClient">;
+/** A client on the cluster; signals are left to this script. */
+const open = (options: Options = {}) =>
+  createDb({
+    PrismaClient,
+    primaryUrl: cluster.primaryUrl,
+    replicaUrls: cluster.replicaUrls,
+    shutdown: false,
+    ...options,
+  });
 const rows: Array<[string, string]> = [];
 let unique = 0;
 const email = () => `table-${process.pid}-${++unique}@example.test`;
@@ -34,7 +44,7 @@ function tally(items: readonly string[]): string {
 async function settle(calls: Array<Promise<unknown>>): Promise<string[]> {
   return (await Promise.allSettled(calls)).map((r) => (r.status === "fulfilled" ? "ok" : outcome(r.reason)));
 }
-async function breakers(db: ReturnType<typeof createDb<PrismaClient>>): Promise<string> {
+async function breakers(db: { $health(): Promise<HealthReport> }): Promise<string> {
   const health = await db.$health();
   return [health.primary, ...health.replicas]
     .map((n) => `${n.name} ${n.breaker}${n.inRotation ? "" : " (out)"}`)
@@ -43,7 +53,7 @@ async function breakers(db: ReturnType<typeof createDb<PrismaClient>>): Promise<
 
 try {
   {
-    const db = createDb({ ...base, breaker: { timeout: 1000 } });
+    const db = open({ breaker: { timeout: 1000 } });
     const burst = await settle(Array.from({ length: 12 }, () => db.$queryRaw`select 1 as x from pg_sleep(1.5)`));
     const reads = await settle(Array.from({ length: 20 }, () => db.user.findMany({ take: 1 })));
     const writes = await settle(Array.from({ length: 5 }, () => db.user.create({ data: { email: email() } })));
@@ -54,7 +64,7 @@ try {
     await db.$shutdown();
   }
   {
-    const db = createDb({ ...base, breaker: { timeout: 1000 } });
+    const db = open({ breaker: { timeout: 1000 } });
     const ran: string[] = [];
     db.$events.on("query", (event) => ran.push(event.node));
     const started = performance.now();
@@ -70,7 +80,7 @@ try {
       "CREATE TABLE IF NOT EXISTS bumps (id serial PRIMARY KEY); CREATE OR REPLACE FUNCTION bump_fn() RETURNS int LANGUAGE sql AS $$ INSERT INTO bumps DEFAULT VALUES RETURNING 1 $$",
     );
     await cluster.waitForReplicas();
-    const db = createDb(base);
+    const db = open();
     const before = Number((await cluster.primary.query<{ n: string }>("SELECT count(*) AS n FROM bumps"))[0]?.n);
     const results: string[] = [];
     for (let i = 0; i < 12; i++) results.push(...(await settle([db.$queryRaw`select bump_fn() as r`])));
@@ -82,7 +92,7 @@ try {
     await db.$shutdown();
   }
   {
-    const db = createDb(base);
+    const db = open();
     const started = performance.now();
     const [result] = await settle([
       db.$transaction(async (tx) => tx.$queryRaw`select 1 as x from pg_sleep(11)`, { timeout: 60_000 }),
@@ -94,7 +104,7 @@ try {
     await db.$shutdown();
   }
   {
-    const db = createDb({ ...base, primaryUrl: `${cluster.primaryUrl}?sslmode=require`, replicaUrls: [] });
+    const db = open({ primaryUrl: `${cluster.primaryUrl}?sslmode=require`, replicaUrls: [] });
     let retries = 0;
     db.$events.on("retry", () => retries++);
     const results = await settle(Array.from({ length: 6 }, () => db.user.count()));
@@ -107,7 +117,7 @@ try {
   {
     const proxy = await new TcpProxy(cluster.replicas[0]!.port).listen();
     const replicaUrl = `postgresql://postgres@127.0.0.1:${proxy.port}/no_such_db`;
-    const db = createDb({ ...base, replicaUrls: [replicaUrl], replicas: { pollIntervalMs: 100 } });
+    const db = open({ replicaUrls: [replicaUrl], replicas: { pollIntervalMs: 100 } });
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     rows.push([
       "replica monitor polling a node that refuses the login (unknown database), poll 100 ms, 5 s",
@@ -117,7 +127,7 @@ try {
     await proxy.close();
   }
   {
-    const db = createDb(base);
+    const db = open();
     await db.user.count();
     await db.$disconnect();
     const [afterDisconnect] = await settle([db.user.count()]);
@@ -131,7 +141,7 @@ try {
     await db.$shutdown();
   }
   {
-    const db = createDb(base);
+    const db = open();
     await db.user.count();
     await cluster.primary.kill();
     const [read] = await settle([db.user.findMany({ take: 1 })]);
