@@ -31,12 +31,13 @@ export interface CreateDbOptions<Client> {
   breaker?: BreakerOptions | false;
   /** Retries of failed attempts (async-retry), with a budget per node. `false`: never retry. */
   retry?: RetryOptions | false;
-  /** At most `connection_limit` queries in flight per node, plus a bounded queue. `false`: no limit. */
+  /** Admission per node: sheds what would not get a connection within `pool_timeout`. `false`: no shedding. */
   bulkhead?: BulkheadOptions | false;
   /**
-   * Bound of one call in ms, every attempt and back-off wait included; also set as the
-   * connections' `statement_timeout` (unless the URL sets one) so the server stops what the
-   * caller stopped waiting for. Default: `false` (the breaker's per-attempt `timeout` bounds calls).
+   * Bound of every call in ms, every attempt and back-off wait included (as `db.$withDeadline`
+   * for all calls): when it expires the call is a 503 `deadline` and its statement is cancelled
+   * on the server. Also the connections' `statement_timeout` when tighter than `breaker.timeout`.
+   * Default: `false`.
    */
   queryTimeoutMs?: number | false;
   /**
@@ -80,9 +81,11 @@ export const CREATE_DB_OPTIONS: readonly (keyof CreateDbOptions<unknown>)[] = Ob
  */
 export interface BreakerOptions {
   /**
-   * ms one attempt may take before it counts as a failure and the caller gets a 503. It does not
-   * cancel the query: the connections' `statement_timeout` is set to it (unless the URL sets
-   * one). `false`: no timeout. Default: 10 000.
+   * ms one statement may run: the connections' `statement_timeout` (unless the URL sets one), so
+   * the server ends a longer one with SQLSTATE 57014, the query's own error (never a breaker
+   * failure, never retried). A server that does not answer at all within it plus a grace (half of
+   * it, 0.25–1 s) is a failure of the node. Lifted inside transactions. `false`: no bound.
+   * Default: 10 000.
    */
   timeout?: number | false;
   /** ms an open breaker waits before letting one trial call through. Default: 5 000. */
@@ -221,7 +224,7 @@ export const DEFAULT_CONSISTENCY_OPTIONS = Object.freeze({
 /** Every default of the failure handling, in one place (DESIGN.md "Failure handling"). */
 export const RESILIENCE_DEFAULTS = Object.freeze({
   breaker: Object.freeze({
-    /** 10 s per attempt, opossum's own default; backed by `statement_timeout`. */
+    /** 10 s per statement (the connections' `statement_timeout`). */
     timeout: 10_000 as number | false,
     /** 5 s open before a trial call: opossum's 30 s is long for a database restart. */
     resetTimeout: 5_000,
@@ -256,6 +259,6 @@ export const RESILIENCE_DEFAULTS = Object.freeze({
      */
     maxQueue: Number.POSITIVE_INFINITY,
   }),
-  /** No whole-call deadline: the breaker's `timeout` bounds each attempt. */
+  /** No whole-call deadline: `breaker.timeout` bounds each statement. */
   queryTimeoutMs: false as number | false,
 });
