@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { ConfigurationError } from "../errors.js";
+import { serverIdentity } from "./host-list.js";
 import { redactUrl } from "./redact.js";
 import { show } from "./validate.js";
 
@@ -9,7 +10,10 @@ export interface ConnectionSettings {
   readonly connectionString: string;
   /** The URL as it may be shown: password replaced by `***`. */
   readonly redactedUrl: string;
-  /** `host:port/database?user`: two URLs with the same identity reach the same database. */
+  /**
+   * `host:port/database?user`: two URLs with the same identity reach the same database (`localhost`
+   * and loopback addresses alike, `?host=`/`?port=` read as pg reads them).
+   */
   readonly identity: string;
   /** `connection_limit`: the pool's `max`. */
   readonly poolMax: number;
@@ -62,7 +66,7 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
       `must use the postgresql:// scheme, got "${parsed.protocol}" in ${redactedUrl}`,
     );
   }
-  if (parsed.hostname === "") {
+  if (parsed.hostname === "" && !parsed.searchParams.has("host")) {
     throw new ConfigurationError(setting, `names no host: ${redactedUrl}`);
   }
   // `user:p@ss/w@rd@host` parses as host "ss" and path "/w@rd@host": a password with an unencoded
@@ -106,7 +110,8 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   return {
     connectionString: parsed.toString(),
     redactedUrl,
-    identity: `${parsed.hostname}:${parsed.port || "5432"}/${database}?${user}`,
+    // pg reads `?host=` and `?port=` over the authority: so does the identity.
+    identity: `${serverIdentity(params.get("host") || parsed.hostname, params.get("port") || parsed.port || "5432")}/${database}?${user}`,
     poolMax,
     poolTimeoutMs: poolTimeoutSeconds * 1000,
     connectTimeoutMs: connectTimeoutSeconds * 1000,

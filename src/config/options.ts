@@ -179,9 +179,10 @@ export interface ReplicaOptions {
    */
   pollIntervalMs?: number | false;
   /**
-   * A "replica" that is not in recovery (it is a primary) is always reported (`role:mismatch`
-   * event, or a process warning when nobody listens). With `strict`, it also takes no reads.
-   * Default: `false`.
+   * A "replica" that is not in recovery (it is a primary: split brain, or a promotion) is always
+   * reported (`role:mismatch` event, or a process warning when nobody listens). With `strict`, it
+   * also takes no reads: rows written on the primary would never show there. A multi-host primary
+   * URL's current writer never takes replica reads, strict or not. Default: `true`.
    */
   strict?: boolean;
 }
@@ -192,7 +193,7 @@ export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
   maxLagMs: 10_000 as number | false,
   maxLagBytes: false as number | false,
   pollIntervalMs: 1000 as number | false,
-  strict: false,
+  strict: true,
 });
 
 /**

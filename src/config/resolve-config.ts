@@ -1,5 +1,6 @@
 import { ConfigurationError } from "../errors.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
+import { splitHosts } from "./host-list.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
 import {
   CREATE_DB_OPTIONS,
@@ -11,6 +12,7 @@ import {
   SELECTION_STRATEGIES,
   type SelectionStrategy,
 } from "./options.js";
+import { redactUrl } from "./redact.js";
 import { type ResolvedResilience, resolveResilience } from "./resolve-resilience.js";
 import {
   isPlainObject,
@@ -26,8 +28,17 @@ import {
 
 /** `createDb()`'s options, checked and with every default filled in. */
 export interface ResolvedConfig {
+  /** The primary URL's first host: where writes go until the roles are known. */
   readonly primary: ConnectionSettings;
+  /**
+   * Every host the primary URL lists, in its order (one for a single-host URL): the servers
+   * prisma-split asks which one accepts writes.
+   */
+  readonly primaryCandidates: readonly ConnectionSettings[];
+  /** One per replica host: `replicaUrls` / `DATABASE_REPLICA_URLS`, else a multi-host primary URL's hosts. */
   readonly replicas: readonly ConnectionSettings[];
+  /** The replicas are a multi-host primary URL's hosts (one of them is the writer and takes no reads). */
+  readonly replicasFromPrimaryUrl: boolean;
   readonly clientOptions: Readonly<Record<string, unknown>>;
   /** How reads pick a replica: a built-in strategy's name or the user's function. */
   readonly select: SelectionStrategy | ReplicaSelector;
@@ -85,19 +96,31 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
   };
 }
 
-/** The primary's and the replicas' connection strings; two URLs that reach the same database are refused. */
+/**
+ * The primary's and the replicas' connection strings, one per host; two replicas that reach the
+ * same database are refused, and so is a replica that is a single-host primary URL's server. A
+ * multi-host primary URL's hosts may also be listed as replicas: one of them is the writer.
+ */
 function resolveUrls(
   options: CreateDbOptions<unknown>,
   env: NodeJS.ProcessEnv,
-): Pick<ResolvedConfig, "primary" | "replicas"> {
-  const primary = resolvePrimaryUrl(options.primaryUrl, env);
+): Pick<ResolvedConfig, "primary" | "primaryCandidates" | "replicas" | "replicasFromPrimaryUrl"> {
+  const primaryCandidates = resolvePrimaryUrls(options.primaryUrl, env);
+  const primary = primaryCandidates[0] as ConnectionSettings;
   const replicaSource = options.replicaUrls === undefined ? "DATABASE_REPLICA_URLS" : "replicaUrls";
-  const replicas = listReplicaUrls(
+  const given = listReplicaUrls(
     options.replicaUrls === undefined ? env.DATABASE_REPLICA_URLS : options.replicaUrls,
     replicaSource,
-  ).map((url, index) => parseConnectionUrl(url, `${replicaSource}[${index}]`));
-  const seen = new Map<string, string>([[primary.identity, "the primary URL"]]);
-  replicas.forEach((replica, index) => {
+  ).flatMap((url, index) => {
+    const setting = `${replicaSource}[${index}]`;
+    if (typeof url !== "string") return [parseConnectionUrl(url, setting)];
+    return splitHosts(url.trim(), setting, "replica").urls.map((one) => parseConnectionUrl(one, setting));
+  });
+  if (given.length === 0 && primaryCandidates.length > 1) {
+    return { primary, primaryCandidates, replicas: primaryCandidates, replicasFromPrimaryUrl: true };
+  }
+  const seen = new Map<string, string>(primaryCandidates.length === 1 ? [[primary.identity, "the primary URL"]] : []);
+  given.forEach((replica, index) => {
     const earlier = seen.get(replica.identity);
     if (earlier !== undefined) {
       throw new ConfigurationError(
@@ -108,7 +131,7 @@ function resolveUrls(
     }
     seen.set(replica.identity, `${replicaSource}[${index}]`);
   });
-  return { primary, replicas };
+  return { primary, primaryCandidates, replicas: given, replicasFromPrimaryUrl: false };
 }
 
 function resolveClientOptions(value: unknown): ResolvedConfig["clientOptions"] {
@@ -152,13 +175,19 @@ function resolveReplicaOptions(value: unknown): Pick<ResolvedConfig, "select" | 
  * `primaryUrl`, else `DATABASE_URL`. Only a missing option falls back to the variable: `null`
  * or a number given as `primaryUrl` is refused under that name.
  */
-function resolvePrimaryUrl(option: unknown, env: NodeJS.ProcessEnv): ConnectionSettings {
+function resolvePrimaryUrls(option: unknown, env: NodeJS.ProcessEnv): ConnectionSettings[] {
   const setting = option === undefined ? "DATABASE_URL" : "primaryUrl";
   const url = option === undefined ? env.DATABASE_URL : option;
   if (url === undefined || (typeof url === "string" && url.trim() === "")) {
     throw new ConfigurationError("primaryUrl", "is missing: pass `primaryUrl` or set DATABASE_URL");
   }
-  return parseConnectionUrl(url, setting);
+  if (typeof url !== "string") return [parseConnectionUrl(url, setting)];
+  const candidates = splitHosts(url.trim(), setting, "primary").urls.map((one) => parseConnectionUrl(one, setting));
+  const identities = new Set(candidates.map((candidate) => candidate.identity));
+  if (identities.size !== candidates.length) {
+    throw new ConfigurationError(setting, `lists the same server twice: ${redactUrl(url)}`);
+  }
+  return candidates;
 }
 
 function resolveConsistency(value: unknown, monitored: boolean): ConsistencySettings {
@@ -197,12 +226,16 @@ function readSelect(select: unknown): SelectionStrategy | ReplicaSelector {
   );
 }
 
-/** `replicaUrls` (an array, or one comma-separated string) or `DATABASE_REPLICA_URLS`, as a list. */
+/**
+ * `replicaUrls` (an array, or one comma-separated string) or `DATABASE_REPLICA_URLS`, as a list.
+ * Commas in a URL's host part list the hosts of one multi-host URL; elsewhere a comma starts the
+ * next URL, except in a query (`?host=a,b`) where only a comma followed by `postgres://` or
+ * `postgresql://` does: `postgresql://u@r1,r2/db,postgresql://u@r3/db` is two URLs, three replicas.
+ */
 function listReplicaUrls(value: unknown, setting: string): unknown[] {
   if (value === undefined) return [];
   if (typeof value === "string") {
-    return value
-      .split(",")
+    return splitUrlList(value)
       .map((url) => url.trim())
       .filter((url) => url !== "");
   }
@@ -213,4 +246,29 @@ function listReplicaUrls(value: unknown, setting: string): unknown[] {
     );
   }
   return [...value];
+}
+
+const NEXT_URL = /^\s*postgres(?:ql)?:\/\//i;
+
+function splitUrlList(text: string): string[] {
+  const urls: string[] = [];
+  let start = 0;
+  let part: "scheme" | "authority" | "path" | "query" = "scheme";
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (part === "scheme" && text.startsWith("//", index)) {
+      part = "authority";
+      index++;
+    } else if (part === "authority" && (char === "/" || char === "?" || char === "#")) {
+      part = char === "?" ? "query" : "path";
+    } else if (part === "path" && char === "?") {
+      part = "query";
+    } else if (char === "," && part !== "authority" && (part !== "query" || NEXT_URL.test(text.slice(index + 1)))) {
+      urls.push(text.slice(start, index));
+      start = index + 1;
+      part = "scheme";
+    }
+  }
+  urls.push(text.slice(start));
+  return urls;
 }

@@ -138,7 +138,7 @@ describe("resolveConfig", () => {
 
   it("defaults the monitor and read-your-writes; false turns each off", () => {
     const config = resolveConfig({ PrismaClient, primaryUrl }, {});
-    expect(config.monitor).toEqual({ pollIntervalMs: 1000, maxLagMs: 10_000, maxLagBytes: undefined, strict: false });
+    expect(config.monitor).toEqual({ pollIntervalMs: 1000, maxLagMs: 10_000, maxLagBytes: undefined, strict: true });
     expect(config.consistency).toEqual({ readYourWrites: "lsn", stickyMs: 2000 });
     const custom = resolveConfig(
       {
