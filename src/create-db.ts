@@ -1,6 +1,7 @@
 import { readDataModel } from "./client/prisma-internals.js";
 import { createRoutedClient } from "./client/routed-client.js";
 import type { SplitClient } from "./client/types.js";
+import type { ConnectionSettings } from "./config/connection-url.js";
 import type { CreateDbOptions } from "./config/options.js";
 import { RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
@@ -9,6 +10,7 @@ import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
+import { PrimaryFollower, type PrimaryFollowerOptions } from "./nodes/primary-follower.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { CallPipeline } from "./resilience/call-pipeline.js";
 import { classifyFault } from "./resilience/classify-fault.js";
@@ -37,8 +39,14 @@ import { SplitState } from "./split-state.js";
 export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
   const config = resolveConfig(options as CreateDbOptions<unknown>);
   const { resilience } = config;
-  const { primary, replicas } = createNodes(config, options.PrismaClient as new (options: never) => unknown);
+  const { primary, replicas, candidates } = createNodes(
+    config,
+    options.PrismaClient as new (
+      options: never,
+    ) => unknown,
+  );
   const events = new SplitEvents();
+  const follower = new PrimaryFollower(primary, followerOptions(candidates, config.monitor?.pollIntervalMs), events);
   const bulkhead = resilience.bulkhead && {
     maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
   };
@@ -63,7 +71,24 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   const monitor =
     config.monitor === undefined || replicas.length === 0
       ? undefined
-      : new ReplicaMonitor(primary, replicas, { ...config.monitor, isPermanent: isConfigurationFault }, events);
+      : new ReplicaMonitor(
+          primary,
+          replicas,
+          {
+            ...config.monitor,
+            isPermanent: isConfigurationFault,
+            isPrimaryServer: (node) => follower.isPrimaryServer(node),
+            onPrimary: (seen) => {
+              if (seen !== "writer") void follower.suspect(seen);
+            },
+          },
+          events,
+        );
+  // After a move the old server's breaker state says nothing about the new one.
+  events.on("topology:change", () => primaryGuard.resetBreaker());
+  events.on("breaker:open", (event) => {
+    if (event.node === primary.name) void follower.suspect("breaker-open");
+  });
   const state: SplitState = new SplitState({
     router,
     guards,
@@ -82,10 +107,20 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
         deadlineMs: resilience.queryTimeoutMs,
       }),
   });
+  follower.start();
   monitor?.start();
   startLifecycle(state);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
   return createRoutedClient(state, readDataModel(primary.client), clients) as SplitClient<Client>;
+}
+
+/**
+ * Questions to the candidates are bounded like the monitor's probes (1–5 s); after a round, the
+ * next waits half a poll interval (at most 1 s), so a burst of 25006 asks once.
+ */
+function followerOptions(candidates: ConnectionSettings[], pollIntervalMs: number | undefined): PrimaryFollowerOptions {
+  const poll = pollIntervalMs ?? 1000;
+  return { candidates, probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)), cooldownMs: Math.min(1000, poll / 2) };
 }
 
 function isConfigurationFault(error: unknown): boolean {

@@ -41,7 +41,9 @@ export type NodeRole = "primary" | "replica";
  * Why a call could not be served: `breaker-open` (the node failed repeatedly; refused without
  * I/O), `retries-exhausted`, `shutting-down`, `overloaded` (no connection would free up within
  * `pool_timeout`), `unreachable` (the node failed and the call may not be retried), `deadline`
- * (the call's `$withDeadline` / `queryTimeoutMs` ran out; its statement was cancelled).
+ * (the call's `$withDeadline` / `queryTimeoutMs` ran out; its statement was cancelled),
+ * `primary-moving` (the primary was demoted or is gone and prisma-split is finding the new writer;
+ * the write was not run, so it is safe to send again after `retryAfterSeconds`).
  */
 export type UnavailableReason =
   | "breaker-open"
@@ -49,7 +51,8 @@ export type UnavailableReason =
   | "shutting-down"
   | "overloaded"
   | "unreachable"
-  | "deadline";
+  | "deadline"
+  | "primary-moving";
 
 export interface DatabaseUnavailableErrorOptions {
   role: NodeRole;

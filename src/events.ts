@@ -31,6 +31,11 @@ export interface SplitEventMap {
   "replica:lagging": [ReplicaStateEvent];
   /** A node does not have the role it was configured with (a "replica" not in recovery, ...). */
   "role:mismatch": [RoleMismatchEvent];
+  /**
+   * The primary was pointed at another server (`moved`: it was demoted or gone and another
+   * candidate takes writes), or reconnected to the same name (`reconnected`: a DNS endpoint).
+   */
+  "topology:change": [TopologyChangeEvent];
   /** Graceful shutdown began (signal or `$disconnect()`/`$shutdown()`). */
   "shutdown:start": [ShutdownEvent];
   /** Every client, pool and timer is closed. */
@@ -49,6 +54,23 @@ export interface RetryEvent extends NodeEvent {
   readonly attempt: number;
   readonly delayMs: number;
   readonly error: unknown;
+}
+
+/** What made prisma-split ask the candidates which one is the writer. */
+export type TopologyTrigger = "start" | "read-only" | "in-recovery" | "unreachable" | "breaker-open";
+
+export interface TopologyChangeEvent {
+  /** The node that moved (`primary`). */
+  readonly node: string;
+  readonly action: "moved" | "reconnected";
+  readonly trigger: TopologyTrigger;
+  /** Where it pointed, and where it points now (passwords redacted). */
+  readonly previous: string;
+  readonly current: string;
+  /** From the first question to the candidates to the move done. */
+  readonly durationMs: number;
+  /** What each candidate answered. */
+  readonly roles: ReadonlyArray<{ readonly url: string; readonly role: "primary" | "replica" | "unreachable" }>;
 }
 
 export interface FallbackEvent {

@@ -49,6 +49,8 @@ export type {
   ShutdownEvent,
   SplitEventMap,
   SplitEvents,
+  TopologyChangeEvent,
+  TopologyTrigger,
 } from "./events.js";
 export { databaseUnavailableMiddleware } from "./http/express.js";
 export { expressConsistency } from "./http/express-consistency.js";

@@ -58,7 +58,6 @@ export class DbNode {
   readonly name: string;
   readonly role: NodeRole;
   readonly index: number;
-  readonly settings: ConnectionSettings;
   readonly client: PrismaClientLike;
   /** Why this node may not take reads; each flag has one writer (see Rotation). */
   readonly rotation = new Rotation();
@@ -68,8 +67,17 @@ export class DbNode {
   lastAnsweredAt = performance.now();
   /** What the replica monitor last saw (its only writer); undefined until its first poll. */
   observed: NodeObservation | undefined;
+  /** How many times `retarget()` ran: whoever keeps a connection of its own (the monitor) reconnects when it changes. */
+  targets = 0;
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
+  #settings: ConnectionSettings;
+  /** While set, queries refuse at once with this error (the primary is moving to another server). */
+  #refusal: (() => Error) | undefined;
+  /** While set, queries wait for it before they start (the roles are being discovered). */
+  #hold: Promise<void> | undefined;
+  /** Told when the server answered a write with 25006: it is read-only (see `readOnlyAnswered`). */
+  #onReadOnly: (() => void) | undefined;
   #pool: Pool | undefined;
   #load: LoadObserver | undefined;
   #closing: Promise<void> | undefined;
@@ -80,7 +88,7 @@ export class DbNode {
     this.name = init.name;
     this.role = init.role;
     this.index = init.index;
-    this.settings = init.settings;
+    this.#settings = init.settings;
     const { PrismaPg } = loadDriver();
     const adapterOptions = {
       ...(init.settings.schema === undefined ? {} : { schema: init.settings.schema }),
@@ -95,6 +103,66 @@ export class DbNode {
       connect: () => new PrismaPg(this.pool, adapterOptions).connect(),
     };
     this.client = new init.PrismaClient({ ...init.clientOptions, adapter } as never) as PrismaClientLike;
+  }
+
+  /** The server this node reaches, and how; a primary that follows the writer changes it (`retarget`). */
+  get settings(): ConnectionSettings {
+    return this.#settings;
+  }
+
+  /**
+   * Points the node at another server (or the same name again, so DNS re-resolves): its pool is
+   * dropped and its client disconnected, so the next query connects anew under the same
+   * PrismaClient. Statements in flight on the old pool finish or fail on their own; they are
+   * not waited for (a dead server would hold the move up).
+   */
+  async retarget(settings: ConnectionSettings = this.#settings): Promise<void> {
+    const old = this.#pool;
+    this.#settings = settings;
+    this.targets++;
+    this.#pool = undefined;
+    try {
+      await this.client.$disconnect();
+    } finally {
+      if (old !== undefined && !old.ended) old.end().catch(() => {});
+    }
+  }
+
+  /**
+   * The one writer of this node's pause (the primary follower): `refuse(makeError)` makes queries
+   * fail at once, `hold(promise)` makes them wait for it; `refuse(undefined)` lifts the refusal.
+   */
+  claimPause(): { refuse(makeError: (() => Error) | undefined): void; hold(until: Promise<void>): void } {
+    if (this.#pausedBy) throw new Error(`prisma-split: ${this.name}'s pause already has a writer`);
+    this.#pausedBy = true;
+    return {
+      refuse: (makeError) => {
+        this.#refusal = makeError;
+      },
+      hold: (until) => {
+        const settled = until.then(
+          () => {},
+          () => {},
+        );
+        this.#hold = settled;
+        settled.then(() => {
+          if (this.#hold === settled) this.#hold = undefined;
+        });
+      },
+    };
+  }
+
+  #pausedBy = false;
+
+  /** Sets who hears that this node answered a write with 25006 (the primary follower); once. */
+  watchReadOnly(listener: () => void): void {
+    if (this.#onReadOnly !== undefined) throw new Error(`prisma-split: ${this.name} already has a read-only watcher`);
+    this.#onReadOnly = listener;
+  }
+
+  /** The server refused a write as read-only (25006): resilience/ says so, the follower listens. */
+  readOnlyAnswered(): void {
+    this.#onReadOnly?.();
   }
 
   /** The node's pg pool; a new one once the last was closed. */
@@ -132,6 +200,8 @@ export class DbNode {
     context: C,
     mapError: (error: unknown) => unknown = same,
   ): Promise<T> {
+    if (this.#refusal !== undefined) return Promise.reject(mapError(this.#refusal()));
+    if (this.#hold !== undefined) return this.#hold.then(() => this.run(action, context, mapError));
     this.#load?.started(++this.inFlight);
     let started: PromiseLike<T>;
     try {

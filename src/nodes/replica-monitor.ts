@@ -13,7 +13,13 @@ import { type Lag, measureLag } from "./replica-lag.js";
 import { WalTimeline } from "./wal-timeline.js";
 
 /** The rotation flags the monitor writes (DbNode.rotation). */
-export const ROTATION_FLAGS = Object.freeze({ down: "down", lagging: "lagging", roleMismatch: "role-mismatch" });
+export const ROTATION_FLAGS = Object.freeze({
+  down: "down",
+  lagging: "lagging",
+  roleMismatch: "role-mismatch",
+  /** The server is the one the primary points at now: it takes writes, not replica reads. */
+  writer: "writer",
+});
 
 export interface ReplicaMonitorOptions extends LagBounds {
   readonly pollIntervalMs: number;
@@ -26,6 +32,13 @@ export interface ReplicaMonitorOptions extends LagBounds {
   readonly strict: boolean;
   /** Monotonic ms; injectable for tests. Default `performance.now()`. */
   readonly now?: () => number;
+  /**
+   * Whether a replica node reaches the server the primary points at now (a multi-host URL's
+   * writer): it is then no split brain, only out of replica rotation. Default: never.
+   */
+  readonly isPrimaryServer?: (node: DbNode) => boolean;
+  /** Told after each probe of the primary what it found (the primary follower acts on it). */
+  readonly onPrimary?: (state: "writer" | "in-recovery" | "unreachable") => void;
 }
 
 /**
@@ -43,10 +56,14 @@ export class ReplicaMonitor {
   readonly #events: SplitEvents;
   readonly #now: () => number;
   readonly #probes: Map<DbNode, NodeProbe>;
+  /** The `node.targets` each probe was made for: a retargeted primary gets a new probe. */
+  readonly #probeTargets = new Map<DbNode, number>();
+  readonly #probeTimeoutMs: number;
   readonly #health = new Map<DbNode, ReplicaHealth>();
   readonly #timeline: WalTimeline;
   readonly #setFlags: Map<DbNode, Record<keyof typeof ROTATION_FLAGS, (on: boolean) => void>>;
-  #primaryMismatch = false;
+  /** Polls in a row that found the primary in recovery (reported on the second: the follower had its round). */
+  #primaryInRecovery = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #round: Promise<void> | undefined;
   #stopped = false;
@@ -59,6 +76,7 @@ export class ReplicaMonitor {
     this.#now = options.now ?? (() => performance.now());
     // A probe that takes longer than this counts as "down"; never longer than 5 s, never less than 1 s.
     const timeoutMs = Math.min(5000, Math.max(1000, 2 * options.pollIntervalMs));
+    this.#probeTimeoutMs = timeoutMs;
     this.#probes = new Map(
       [primary, ...replicas].map((node) => [
         node,
@@ -73,6 +91,7 @@ export class ReplicaMonitor {
           down: node.rotation.claim(ROTATION_FLAGS.down),
           lagging: node.rotation.claim(ROTATION_FLAGS.lagging),
           roleMismatch: node.rotation.claim(ROTATION_FLAGS.roleMismatch),
+          writer: node.rotation.claim(ROTATION_FLAGS.writer),
         },
       ]),
     );
@@ -123,19 +142,35 @@ export class ReplicaMonitor {
 
   async #poll(): Promise<void> {
     const nodes = [this.#primary, ...this.#replicas];
-    const results = await Promise.allSettled(nodes.map((node) => (this.#probes.get(node) as NodeProbe).probe()));
+    const primaryTarget = this.#primary.targets;
+    const results = await Promise.allSettled(nodes.map((node) => this.#probeOf(node).probe()));
     if (this.#stopped) return;
     const now = this.#now();
     try {
       const [primaryResult, ...replicaResults] = results;
+      // The primary was pointed elsewhere while this round ran: what it found is about the old server.
+      if (this.#primary.targets !== primaryTarget) return;
       const primaryLsn = this.#observePrimary(primaryResult as PromiseSettledResult<ProbeSample>, now);
+      const primaryWrites = this.#primary.observed?.actualRole === "primary";
       replicaResults.forEach((result, index) => {
-        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, now);
+        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWrites, now);
       });
     } catch (error) {
       // Only an event listener can throw here; the monitor must keep running regardless.
       process.emitWarning(`prisma-split: an event listener threw in the replica monitor: ${String(error)}`);
     }
+  }
+
+  /** The node's probe; a new one after the node was pointed at another server. */
+  #probeOf(node: DbNode): NodeProbe {
+    let probe = this.#probes.get(node) as NodeProbe;
+    if ((this.#probeTargets.get(node) ?? 0) !== node.targets) {
+      probe.close();
+      probe = new NodeProbe(node.settings, node.name, this.#probeTimeoutMs, this.#options.isPermanent, this.#now);
+      this.#probes.set(node, probe);
+      this.#probeTargets.set(node, node.targets);
+    }
+    return probe;
   }
 
   #observePrimary(result: PromiseSettledResult<ProbeSample>, now: number): bigint | undefined {
@@ -148,20 +183,21 @@ export class ReplicaMonitor {
         { lagMs: undefined, lagBytes: undefined },
         result.reason,
       );
+      this.#options.onPrimary?.("unreachable");
       return undefined;
     }
     const sample = result.value;
+    this.#options.onPrimary?.(sample.inRecovery ? "in-recovery" : "writer");
     node.observed = observation(true, sample.inRecovery ? "replica" : "primary", undefined, { lagMs: 0, lagBytes: 0 });
-    if (sample.inRecovery !== this.#primaryMismatch) {
-      this.#primaryMismatch = sample.inRecovery;
-      if (sample.inRecovery) {
-        this.#reportMismatch(
-          node,
-          "replica",
-          `prisma-split: the primary (${node.settings.redactedUrl}) is in recovery: it is a standby, and writes sent ` +
-            "to it fail with SQLSTATE 25006. Check primaryUrl / DATABASE_URL (a failover in progress looks the same).",
-        );
-      }
+    this.#primaryInRecovery = sample.inRecovery ? this.#primaryInRecovery + 1 : 0;
+    if (this.#primaryInRecovery === 2) {
+      this.#reportMismatch(
+        node,
+        "replica",
+        `prisma-split: the primary (${node.settings.redactedUrl}) is in recovery: it is a standby, and writes sent ` +
+          "to it fail with SQLSTATE 25006. No other candidate took writes when asked; check primaryUrl / " +
+          "DATABASE_URL if this lasts.",
+      );
     }
     if (sample.walLsn !== undefined) this.#timeline.record(now, sample.walLsn);
     return sample.walLsn;
@@ -171,11 +207,17 @@ export class ReplicaMonitor {
     node: DbNode,
     result: PromiseSettledResult<ProbeSample>,
     primaryLsn: bigint | undefined,
+    primaryWrites: boolean,
     now: number,
   ): void {
     let outcome: ProbeOutcome;
     let lag: Lag = { lagMs: undefined, lagBytes: undefined };
     let replayLsn: bigint | undefined;
+    const isWriter = this.#options.isPrimaryServer?.(node) === true;
+    // A standby that writes while the primary does not: a promotion under way, the follower's
+    // business (a candidate), not split brain. Out of rotation under strict; reported only if
+    // it still writes once the primary does too.
+    let candidate = false;
     if (result.status === "rejected") {
       outcome = { reachable: false };
     } else {
@@ -184,7 +226,9 @@ export class ReplicaMonitor {
       if (sample.inRecovery && replayLsn !== undefined) {
         lag = measureLag({ ...sample, replayLsn }, primaryLsn, this.#timeline, now);
       }
-      outcome = { reachable: true, inRecovery: sample.inRecovery, ...lag };
+      // The primary's own server, reached as a replica node, is no split brain: it is the writer.
+      candidate = !sample.inRecovery && !isWriter && !primaryWrites;
+      outcome = { reachable: true, inRecovery: sample.inRecovery || isWriter || candidate, ...lag };
     }
 
     const previous = this.#health.get(node) ?? INITIAL_HEALTH;
@@ -193,7 +237,8 @@ export class ReplicaMonitor {
     const setFlag = this.#setFlags.get(node)!;
     setFlag.down(health.status === "down");
     setFlag.lagging(health.status === "lagging");
-    setFlag.roleMismatch(this.#options.strict && health.roleMismatch);
+    setFlag.roleMismatch(this.#options.strict && (health.roleMismatch || candidate));
+    setFlag.writer(isWriter);
     node.observed =
       result.status === "rejected"
         ? observation(false, node.observed?.actualRole, undefined, lag, result.reason)

@@ -1,6 +1,6 @@
 /**
  * Why a node may not take reads right now: a set of flags, each written by exactly one owner
- * (the breaker writes `breaker`, the replica monitor `down`, `lagging`, `split-brain`). An owner
+ * (the breaker writes `breaker`, the replica monitor `down`, `lagging`, `role-mismatch`, `writer`). An owner
  * claims its flag once and gets the only setter for it; everyone else reads.
  *
  * @example

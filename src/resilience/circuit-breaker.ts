@@ -120,6 +120,11 @@ export class NodeBreaker implements Policy {
     return Math.max(1, Math.ceil(remainingMs / 1000));
   }
 
+  /** Closes an open breaker at once: the node it guarded now reaches another server (a primary that moved). */
+  reset(): void {
+    if (!this.#breaker.isShutdown && !this.#breaker.closed) this.#breaker.close();
+  }
+
   /** Stops the breaker's timers; later calls are refused as shutting down. */
   shutdown(): void {
     if (!this.#breaker.isShutdown) this.#breaker.shutdown();

@@ -32,6 +32,8 @@ class OnNode implements Policy {
       const failure = toAttemptFailure(error);
       const kind = failure.fault.kind;
       if (ANSWERS.has(kind)) node.answered();
+      // The primary refused a write as a standby: demoted, or a DNS endpoint that now reaches a reader.
+      if (kind === "read-only" && node.role === "primary") node.readOnlyAnswered();
       else if (kind === "overloaded") {
         failure.stalled = performance.now() - node.lastAnsweredAt >= Math.max(1, node.settings.poolTimeoutMs);
       }
@@ -124,6 +126,11 @@ export class NodeGuard implements Policy {
   /** Seconds until the node is worth trying again (an open breaker's remaining reset time). */
   retryAfterSeconds(): number {
     return this.#breaker?.retryAfterSeconds() ?? 1;
+  }
+
+  /** Closes the breaker if open: the node was pointed at another server (see PrimaryFollower). */
+  resetBreaker(): void {
+    this.#breaker?.reset();
   }
 
   /** Stops the breaker's timers and refuses later calls (the final close). */

@@ -30,10 +30,11 @@ export function surfaceFailure(fault: Fault, error: unknown, node: DbNode, conte
       );
     case "read-only":
       if (node.role === "replica") return error;
+      // The standby refused the statement: it did not run. The primary follower is told (node-guard.ts).
       return unavailable(
-        `prisma-split: the primary (${node.name}) is read-only: it is in recovery (demoted, or a failover is under way)`,
+        `prisma-split: the primary (${node.name}) is read-only: it is in recovery (demoted, or a failover is under way); the primary is moving`,
         node,
-        "unreachable",
+        "primary-moving",
         context,
         error,
       );

@@ -1,0 +1,126 @@
+import type { ConnectionSettings } from "../config/connection-url.js";
+import { DatabaseUnavailableError } from "../errors.js";
+import type { SplitEvents, TopologyTrigger } from "../events.js";
+import { chooseWriter } from "./choose-writer.js";
+import type { DbNode } from "./db-node.js";
+import { askCandidates, type CandidateAnswer } from "./writer-probe.js";
+
+export interface PrimaryFollowerOptions {
+  /**
+   * Every server that may become the writer, the primary URL's hosts first: a multi-host
+   * primary URL's hosts, then the replicas' (a promoted replica is one).
+   */
+  readonly candidates: readonly ConnectionSettings[];
+  /** Bound of one round of questions (each candidate's connect + query). */
+  readonly probeTimeoutMs: number;
+  /** No new round sooner than this after the last one ended (a burst of 25006 asks once). */
+  readonly cooldownMs: number;
+}
+
+/**
+ * Keeps the primary node pointed at the server that accepts writes. When the primary answers a
+ * write with 25006, the replica monitor sees it in recovery or unreachable, or its breaker opens,
+ * the follower asks every candidate `pg_is_in_recovery()` and, if another one is the writer,
+ * moves the primary there: writes are refused with a 503 `primary-moving` for the instant of the
+ * move (never sent, so never twice), its pool is dropped and the next write connects to the new
+ * writer. A writer reached again under the same name (an RDS/Aurora cluster endpoint after a
+ * failover) gets its pool dropped so the name re-resolves. `topology:change` tells of each.
+ *
+ * The node keeps its name (`primary`): metrics and events go on under it; `settings` says where it points.
+ */
+export class PrimaryFollower {
+  readonly #primary: DbNode;
+  readonly #options: PrimaryFollowerOptions;
+  readonly #events: SplitEvents;
+  readonly #pause: ReturnType<DbNode["claimPause"]>;
+  #round: Promise<void> | undefined;
+  #lastEnded = Number.NEGATIVE_INFINITY;
+  #stopped = false;
+  /** The last roles the candidates gave, by identity (health and doctor show them). */
+  roles: ReadonlyMap<string, CandidateAnswer["role"]> = new Map();
+
+  constructor(primary: DbNode, options: PrimaryFollowerOptions, events: SplitEvents) {
+    this.#primary = primary;
+    this.#options = options;
+    this.#events = events;
+    this.#pause = primary.claimPause();
+    primary.watchReadOnly(() => {
+      this.suspect("read-only");
+    });
+  }
+
+  /**
+   * With several candidates, asks them once now; writes wait for that answer (a multi-host URL
+   * need not list the writer first), bounded by `probeTimeoutMs`.
+   */
+  start(): void {
+    this.#stopped = false;
+    if (this.#options.candidates.length > 1) this.#pause.hold(this.suspect("start"));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Whether `node` reaches the server the primary points at now (it then takes no replica reads). */
+  isPrimaryServer(node: DbNode): boolean {
+    return node !== this.#primary && node.settings.identity === this.#primary.settings.identity;
+  }
+
+  /** Something says the primary may have moved: ask the candidates (once at a time, not in a burst). */
+  suspect(trigger: TopologyTrigger): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#round !== undefined) return this.#round;
+    if (trigger !== "start" && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
+    this.#round = this.#follow(trigger).finally(() => {
+      this.#round = undefined;
+      this.#lastEnded = performance.now();
+    });
+    return this.#round;
+  }
+
+  async #follow(trigger: TopologyTrigger): Promise<void> {
+    const started = performance.now();
+    const answers = await askCandidates(this.#options.candidates, this.#options.probeTimeoutMs);
+    this.roles = new Map(answers.map((answer) => [answer.settings.identity, answer.role]));
+    if (this.#stopped) return;
+    const previous = this.#primary.settings;
+    const sawReadOnly = trigger === "read-only" || trigger === "in-recovery";
+    const choice = chooseWriter(previous.identity, answers, sawReadOnly);
+    if (choice.action === "stay" || choice.action === "wait") return;
+    if (choice.action === "ambiguous") {
+      process.emitWarning(
+        `prisma-split: the primary (${previous.redactedUrl}) does not take writes and several candidates do: ` +
+          `${choice.writers.map((writer) => writer.settings.redactedUrl).join(", ")}. Split brain: the primary ` +
+          "stays where it is; writes fail until one writer is left.",
+        { code: "PRISMA_SPLIT_SPLIT_BRAIN" },
+      );
+      return;
+    }
+    const next = choice.action === "move" ? choice.to.settings : previous;
+    this.#pause.refuse(() => movingError(this.#primary, next));
+    try {
+      await this.#primary.retarget(next);
+    } finally {
+      this.#pause.refuse(undefined);
+    }
+    if (this.#events.has("topology:change")) {
+      this.#events.emit("topology:change", {
+        node: this.#primary.name,
+        action: choice.action === "move" ? "moved" : "reconnected",
+        trigger,
+        previous: previous.redactedUrl,
+        current: next.redactedUrl,
+        durationMs: Math.round(performance.now() - started),
+        roles: answers.map((answer) => ({ url: answer.settings.redactedUrl, role: answer.role })),
+      });
+    }
+  }
+}
+
+function movingError(primary: DbNode, next: ConnectionSettings): Error {
+  return new DatabaseUnavailableError(
+    `prisma-split: the primary is moving to ${next.redactedUrl}; the write was not sent`,
+    { role: "primary", node: primary.name, reason: "primary-moving", retryAfterSeconds: 1 },
+  );
+}

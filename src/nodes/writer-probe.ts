@@ -1,0 +1,42 @@
+import type { ConnectionSettings } from "../config/connection-url.js";
+import { loadDriver } from "./driver.js";
+
+/** What one candidate said when asked whether it takes writes. */
+export type CandidateRole = "primary" | "replica" | "unreachable";
+
+export interface CandidateAnswer {
+  readonly settings: ConnectionSettings;
+  readonly role: CandidateRole;
+}
+
+/**
+ * Asks each candidate server `pg_is_in_recovery()` on a connection of its own, all at once, each
+ * bounded by `timeoutMs`. A fresh connection, not one of the node's pool: a DNS name is resolved
+ * anew, and a pool full of connections to the old writer does not answer for the new one.
+ */
+export function askCandidates(
+  candidates: readonly ConnectionSettings[],
+  timeoutMs: number,
+): Promise<CandidateAnswer[]> {
+  return Promise.all(candidates.map(async (settings) => ({ settings, role: await askOne(settings, timeoutMs) })));
+}
+
+async function askOne(settings: ConnectionSettings, timeoutMs: number): Promise<CandidateRole> {
+  const { pg } = loadDriver();
+  const client = new pg.Client({
+    connectionString: settings.connectionString,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    fallback_application_name: "prisma-split/topology",
+  });
+  client.on("error", () => {}); // a server going away mid-probe must not crash the process
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ in_recovery: boolean }>("SELECT pg_is_in_recovery() AS in_recovery");
+    return rows[0]?.in_recovery === false ? "primary" : "replica";
+  } catch {
+    return "unreachable";
+  } finally {
+    client.end().catch(() => {});
+  }
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import type { TopologyChangeEvent } from "../../src/events.ts";
+import { splitStateOf } from "../../src/split-state.ts";
+import { uniqueEmail, useCluster } from "./harness.ts";
+
+const POLL_MS = 200;
+
+/** One URL for the whole cluster: both servers, libpq style, the writer not necessarily first. */
+function clusterUrl(primaryUrl: string, replicaUrl: string, writerFirst: boolean): string {
+  const primary = new URL(primaryUrl);
+  const replica = new URL(replicaUrl);
+  const hosts = writerFirst ? [primary.host, replica.host] : [replica.host, primary.host];
+  return `postgresql://${primary.username}@${hosts.join(",")}${primary.pathname}?target_session_attrs=read-write`;
+}
+
+describe("topology: one multi-host URL follows the writer through a failover", () => {
+  const { cluster, db } = useCluster(1);
+
+  it("discovers the roles, then moves writes to the promoted standby without a restart", async () => {
+    const [replica] = cluster().replicas;
+    const url = clusterUrl(cluster().primaryUrl, cluster().replicaUrls[0]!, false);
+    const client = db({ primaryUrl: url, replicaUrls: undefined, replicas: { pollIntervalMs: POLL_MS } });
+    const changes: TopologyChangeEvent[] = [];
+    client.$events.on("topology:change", (event) => changes.push(event));
+    const state = splitStateOf(client)!;
+
+    // The writer is listed second: the first write waits for the roles and lands on it.
+    const before = await client.user.create({ data: { email: uniqueEmail("topology") } });
+    expect(state.router.primary.settings.identity).toContain(`:${cluster().primary.port}/`);
+    expect(changes).toEqual([expect.objectContaining({ trigger: "start", action: "moved" })]);
+    changes.length = 0;
+    // The writer's replica node leaves read rotation at the monitor's next poll; reads: the standby.
+    await expect
+      .poll(async () => (await client.$health()).replicas.map((node) => [node.actualRole, node.inRotation]).sort(), {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toEqual([
+        ["primary", false],
+        ["replica", true],
+      ]);
+    const health = await client.$health();
+    expect(health.primary.url).toContain(`:${cluster().primary.port}/`);
+    for (let read = 0; read < 4; read++) expect((await client.nodeInfo.findFirstOrThrow()).port).toBe(replica!.port);
+
+    // Failover: the primary crashes, the standby is promoted.
+    await cluster().primary.kill();
+    await replica!.query("SELECT pg_promote(true, 10)");
+    const promotedAt = performance.now();
+    let firstWriteMs: number | undefined;
+    await expect
+      .poll(
+        async () => {
+          try {
+            await client.user.create({ data: { email: uniqueEmail("after") } });
+            firstWriteMs ??= performance.now() - promotedAt;
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { timeout: 15_000, interval: 50 },
+      )
+      .toBe(true);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ node: "primary", action: "moved" });
+    expect(changes[0]!.current).toContain(`:${replica!.port}/`);
+    expect(state.router.primary.settings.identity).toContain(`:${replica!.port}/`);
+    // The rows written before the failover are there (they had been replicated).
+    expect(await client.$primary().user.findUnique({ where: { id: before.id } })).not.toBeNull();
+    console.log(`topology: first acknowledged write ${Math.round(firstWriteMs!)} ms after the promotion`, changes[0]);
+  });
+});
