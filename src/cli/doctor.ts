@@ -66,9 +66,15 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   );
   const poolCheck = config.lifecycle.poolCheck as { instances: number; reserved: number | undefined };
   const maxLagMs = options.maxLagMs ?? DEFAULT_MAX_LAG_MS;
+  // A multi-host URL: the primary is the host that takes writes (as createDb() finds it), and
+  // that host is no replica.
+  const primary = await findWriter(config.primaryCandidates);
+  const multiHost = config.primaryCandidates.length > 1;
   const targets: Array<{ name: string; role: NodeRole; settings: ConnectionSettings }> = [
-    { name: "primary", role: "primary", settings: config.primary },
-    ...config.replicas.map((settings, index) => ({ name: `replica-${index}`, role: "replica" as const, settings })),
+    { name: "primary", role: "primary", settings: primary },
+    ...config.replicas
+      .map((settings, index) => ({ name: `replica-${index}`, role: "replica" as const, settings }))
+      .filter((target) => !multiHost || target.settings.identity !== primary.identity),
   ];
   const facts = await Promise.all(
     targets.map((target) =>
@@ -183,6 +189,21 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     );
   }
   return { ok: problems.length === 0, instances: poolCheck.instances, nodes, problems };
+}
+
+/** The first candidate not in recovery; the first candidate when none answers as a writer (its problem is then reported). */
+async function findWriter(candidates: readonly ConnectionSettings[]): Promise<ConnectionSettings> {
+  const first = candidates[0] as ConnectionSettings;
+  if (candidates.length === 1) return first;
+  const answers = await Promise.all(
+    candidates.map((settings) =>
+      probeServer(settings, settings.connectTimeoutMs || 5_000).then(
+        (fact) => !fact.inRecovery,
+        () => false,
+      ),
+    ),
+  );
+  return candidates[answers.indexOf(true)] ?? first;
 }
 
 function describeMismatch(name: string, role: NodeRole): string {

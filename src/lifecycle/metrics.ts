@@ -83,6 +83,7 @@ class SplitMetrics {
   readonly fallbacks: Counter<"reason">;
   readonly breakerTransitions: Counter<"role" | "node" | "to">;
   readonly replicaTransitions: Counter<"node" | "state">;
+  readonly topologyChanges: Counter<"action" | "trigger">;
   /**
    * Per node and reason, the routed queries not yet added to `routed`: a query adds 1 to a plain
    * number, and prom-client hears of the total when it is scraped (its `inc` validates and hashes
@@ -154,6 +155,12 @@ class SplitMetrics {
       name: name("replica_state_changes_total"),
       help: "Replica monitor verdicts: down, up, lagging.",
       labelNames: ["node", "state"],
+      registers,
+    });
+    this.topologyChanges = new prom.Counter({
+      name: name("topology_changes_total"),
+      help: "The primary pointed at another server (moved) or reconnected to the same name (reconnected), by trigger.",
+      labelNames: ["action", "trigger"],
       registers,
     });
     scrapeGauge(
@@ -273,6 +280,9 @@ class SplitMetrics {
       events.on("replica:down", (event) => this.replicaTransitions.inc({ node: event.node, state: "down" })),
       events.on("replica:up", (event) => this.replicaTransitions.inc({ node: event.node, state: "up" })),
       events.on("replica:lagging", (event) => this.replicaTransitions.inc({ node: event.node, state: "lagging" })),
+      events.on("topology:change", (event) =>
+        this.topologyChanges.inc({ action: event.action, trigger: event.trigger }),
+      ),
     ];
     return () => {
       this.#contexts.delete(context);

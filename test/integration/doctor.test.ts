@@ -42,7 +42,8 @@ describe("npx prisma-split doctor against a real primary and replica", () => {
   });
 
   it("exits 1 when a 'replica' is really the primary, a node is unreachable, or pools oversubscribe", async () => {
-    const primaryByAnotherName = cluster().primaryUrl.replace("127.0.0.1", "localhost");
+    // Another address of the primary (localhost would be refused at once as the same server).
+    const primaryByAnotherName = cluster().primaryUrl.replace("127.0.0.1", "0.0.0.0");
     const result = await cli(["doctor", "--instances", "40"], {
       DATABASE_URL: cluster().primaryUrl,
       DATABASE_REPLICA_URLS: `${primaryByAnotherName},postgresql://app:hunter2@127.0.0.1:1/app`,
@@ -55,6 +56,22 @@ describe("npx prisma-split doctor against a real primary and replica", () => {
     expect(result.stdout).toMatch(/primary: 40 instance\(s\) x \d+ connections = \d+ exceeds max_connections 100/);
     expect(result.stdout).toContain("replica-0: is writable and shares the primary's system identifier");
     expect(result.stdout).not.toContain("hunter2");
+  });
+
+  it("shows the roles it discovered behind one multi-host URL (the writer listed second)", async () => {
+    const primary = new URL(cluster().primaryUrl);
+    const replica = new URL(cluster().replicaUrls[0]!);
+    const result = await cli(["doctor"], {
+      DATABASE_URL: `postgresql://postgres@${replica.host},${primary.host}/app?target_session_attrs=read-write`,
+    });
+    console.log(result.stdout);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(`^primary\\s+postgresql://postgres@${primary.host}/app\\s+primary ok`, "m"),
+    );
+    expect(result.stdout).toMatch(
+      new RegExp(`^replica-\\d\\s+postgresql://postgres@${replica.host}/app\\s+replica ok`, "m"),
+    );
   });
 
   it("--json gives the same report for machines; a bad setting exits 2 naming it", async () => {
