@@ -148,6 +148,11 @@ export interface ReplicaCandidate {
   readonly index: number;
   /** Queries this process has in flight on it right now. */
   readonly inFlight: number;
+  /**
+   * Its recent answer time in ms: a decaying average that takes a slowdown at once and fades
+   * while the replica gets no queries; undefined before its first answer.
+   */
+  readonly latencyMs?: number | undefined;
 }
 
 /**
@@ -157,11 +162,15 @@ export interface ReplicaCandidate {
 export type ReplicaSelector = (candidates: readonly ReplicaCandidate[]) => ReplicaCandidate;
 
 /** The built-in selection strategies. */
-export const SELECTION_STRATEGIES = Object.freeze(["round-robin", "random", "least-busy"] as const);
+export const SELECTION_STRATEGIES = Object.freeze(["round-robin", "random", "least-busy", "fastest"] as const);
 export type SelectionStrategy = (typeof SELECTION_STRATEGIES)[number];
 
 export interface ReplicaOptions {
-  /** How a read picks among healthy replicas. Default: `"round-robin"`. */
+  /**
+   * How a read picks among healthy replicas: `"round-robin"`, `"random"`, `"least-busy"` (fewest
+   * queries in flight), `"fastest"` (power of two choices by recent answer time × queries in
+   * flight), or your own function. Default: `"round-robin"`.
+   */
   select?: SelectionStrategy | ReplicaSelector;
   /** Reads go to the primary when no replica can take them. Default: `true`. */
   fallbackToPrimary?: boolean;
