@@ -12,6 +12,7 @@ import type { DbNode } from "./nodes/db-node.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { CallPipeline } from "./resilience/call-pipeline.js";
 import { classifyFault } from "./resilience/classify-fault.js";
+import { Hedge } from "./resilience/hedge.js";
 import { NodeGuard } from "./resilience/node-guard.js";
 import { RetryPolicy } from "./resilience/retry-policy.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
@@ -80,6 +81,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
         gate,
         retry: new RetryPolicy(resilience.retry, gate.closingSignal, () => state.closedError()),
         deadlineMs: resilience.queryTimeoutMs,
+        hedge: config.hedge === undefined ? undefined : new Hedge(config.hedge, events),
       }),
   });
   monitor?.start();

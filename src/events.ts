@@ -23,6 +23,8 @@ export interface SplitEventMap {
   shed: [NodeEvent];
   /** A read ran on the primary because no replica could take it. */
   fallback: [FallbackEvent];
+  /** A read its replica had not answered after `afterMs` was also sent to `hedgeNode` (`replicas.hedge`). */
+  hedge: [HedgeEvent];
   /** The replica monitor saw a replica stop answering. */
   "replica:down": [ReplicaStateEvent];
   /** The replica monitor saw a replica answer (again) and catch up. */
@@ -49,6 +51,13 @@ export interface RetryEvent extends NodeEvent {
   readonly attempt: number;
   readonly delayMs: number;
   readonly error: unknown;
+}
+
+export interface HedgeEvent extends NodeEvent {
+  /** The replica the read was also sent to. */
+  readonly hedgeNode: string;
+  /** ms the read had waited for `node`. */
+  readonly afterMs: number;
 }
 
 export interface FallbackEvent {

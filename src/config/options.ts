@@ -188,12 +188,37 @@ export interface ReplicaOptions {
    */
   pollIntervalMs?: number | false;
   /**
+   * Hedged reads (opt-in, "the tail at scale"): a read a replica has not answered after `afterMs`
+   * is also sent to another replica; the first answer wins and the other statement is cancelled
+   * on its server. Never for writes, transactions, `$withPrimary` or a read-your-writes pin.
+   * `{}` takes the defaults below. Default: `false`.
+   */
+  hedge?: HedgeOptions | false;
+  /**
    * A "replica" that is not in recovery (it is a primary) is always reported (`role:mismatch`
    * event, or a process warning when nobody listens). With `strict`, it also takes no reads.
    * Default: `false`.
    */
   strict?: boolean;
 }
+
+export interface HedgeOptions {
+  /**
+   * ms a read waits for its replica before it is also sent to another one; `"p95"`: the 95th
+   * percentile of recent hedgeable reads (no hedge until 32 have been seen). Default: `"p95"`.
+   */
+  afterMs?: number | "p95";
+  /**
+   * Hedges are at most this share of hedgeable reads (plus a burst of 10), so a cluster that is
+   * slow everywhere is not sent twice the reads. Default: `0.1`.
+   */
+  maxExtraRatio?: number;
+}
+
+export const DEFAULT_HEDGE_OPTIONS = Object.freeze({
+  afterMs: "p95" as number | "p95",
+  maxExtraRatio: 0.1,
+});
 
 export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
   select: "round-robin" as SelectionStrategy,
@@ -202,6 +227,7 @@ export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
   maxLagBytes: false as number | false,
   pollIntervalMs: 1000 as number | false,
   strict: false,
+  hedge: false as HedgeOptions | false,
 });
 
 /**
