@@ -228,7 +228,7 @@ describe("resolveConfig", () => {
       setting: "replicas",
       message:
         "prisma-split: replicas: must be an options object { select, fallbackToPrimary, maxLagMs, maxLagBytes, " +
-        "pollIntervalMs, strict }, got false",
+        "pollIntervalMs, strict, hedge }, got false",
     });
     expect(refusal({ PrismaClient, primaryUrl, health: [] }).setting).toBe("health");
     expect(refusal({ PrismaClient, primaryUrl, clientOptions: [] }).setting).toBe("clientOptions");
