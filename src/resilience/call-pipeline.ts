@@ -14,6 +14,11 @@ import { surfaceFailure } from "./surface-failure.js";
 /** One call as the pipeline sees it. */
 export interface PipelineCall {
   readonly kind: QueryKind;
+  /**
+   * Prisma may run it in one statement with other calls of the same tick (`findUnique`): its
+   * statement is not this call's alone to cancel when a hedge of it loses.
+   */
+  readonly batchable?: boolean;
 }
 
 /**
@@ -157,6 +162,7 @@ export class CallPipeline {
       (target) => this.#attempt(call, view, target),
       () => this.#router.routeHedge(view.forced, decision.node),
       ticket,
+      call.batchable !== true,
     );
   }
 

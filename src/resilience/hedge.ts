@@ -44,13 +44,16 @@ export class Hedge {
   /**
    * Runs `first` and, if it has not answered within the delay, the same call on `next()`; the
    * first answer settles the result. `outer`: the call's own ticket (`$withDeadline`), whose
-   * expiry cancels both attempts.
+   * expiry cancels both attempts. `cancelLoser` false: the losing statement may be shared with
+   * other calls (Prisma batches `findUnique`s of one tick into one statement), so it runs to its
+   * end and its result is dropped.
    */
   race(
     first: RouteDecision,
     start: StartAttempt,
     next: () => RouteDecision | undefined,
     outer: StatementTicket | undefined,
+    cancelLoser = true,
   ): Promise<unknown> {
     this.#budget.recordRead();
     const delayMs = this.delayMs;
@@ -89,7 +92,7 @@ export class Hedge {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        loser?.expire();
+        if (cancelLoser) loser?.expire();
         this.#recent?.record(performance.now() - startedAt);
         resolve(value);
       };

@@ -154,3 +154,26 @@ describe("Hedge.race", () => {
     expect(b.tickets[0]?.expired).toBe(true);
   });
 });
+
+describe("Hedge.race of a statement other calls may share", () => {
+  it("leaves the loser to finish instead of cancelling it", async () => {
+    vi.useFakeTimers();
+    try {
+      const hedge = new Hedge({ afterMs: 10, maxExtraRatio: 1 }, new SplitEvents());
+      const a = fakeNode("replica-0");
+      const b = fakeNode("replica-1");
+      const start = (target: RouteDecision) => {
+        const which = target === a.decision ? a : b;
+        which.tickets.push(statementTickets.getStore());
+        return new Promise((resolve, reject) => Object.assign(which.settle, { resolve, reject }));
+      };
+      const result = hedge.race(a.decision, start, () => b.decision, undefined, false);
+      await vi.advanceTimersByTimeAsync(10);
+      b.settle.resolve("from b");
+      await expect(result).resolves.toBe("from b");
+      expect(a.tickets[0]?.expired).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
