@@ -14,6 +14,7 @@ import { PrimaryFollower, type PrimaryFollowerOptions } from "./nodes/primary-fo
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { CallPipeline } from "./resilience/call-pipeline.js";
 import { classifyFault } from "./resilience/classify-fault.js";
+import { Hedge } from "./resilience/hedge.js";
 import { NodeGuard } from "./resilience/node-guard.js";
 import { RetryPolicy } from "./resilience/retry-policy.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
@@ -105,6 +106,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
         gate,
         retry: new RetryPolicy(resilience.retry, gate.closingSignal, () => state.closedError()),
         deadlineMs: resilience.queryTimeoutMs,
+        hedge: config.hedge === undefined ? undefined : new Hedge(config.hedge, events),
       }),
   });
   follower.start();

@@ -23,6 +23,8 @@ export interface SplitEventMap {
   shed: [NodeEvent];
   /** A read ran on the primary because no replica could take it. */
   fallback: [FallbackEvent];
+  /** A read its replica had not answered after `afterMs` was also sent to `hedgeNode` (`replicas.hedge`). */
+  hedge: [HedgeEvent];
   /** The replica monitor saw a replica stop answering. */
   "replica:down": [ReplicaStateEvent];
   /** The replica monitor saw a replica answer (again) and catch up. */
@@ -71,6 +73,13 @@ export interface TopologyChangeEvent {
   readonly durationMs: number;
   /** What each candidate answered. */
   readonly roles: ReadonlyArray<{ readonly url: string; readonly role: "primary" | "replica" | "unreachable" }>;
+}
+
+export interface HedgeEvent extends NodeEvent {
+  /** The replica the read was also sent to. */
+  readonly hedgeNode: string;
+  /** ms the read had waited for `node`. */
+  readonly afterMs: number;
 }
 
 export interface FallbackEvent {

@@ -38,6 +38,7 @@ export {
 } from "./errors.js";
 export type {
   FallbackEvent,
+  HedgeEvent,
   NodeEvent,
   PoolOversubscribedEvent,
   QueryEvent,

@@ -49,6 +49,15 @@ export class RoutedCall implements PromiseLike<unknown> {
     this.parent = parent;
   }
 
+  /**
+   * Prisma batches the `findUnique`s (and their fluent steps) made in one tick on one client into
+   * one statement: a hedge must not cancel a statement other calls share.
+   */
+  get batchable(): boolean {
+    const method = this.parent === undefined ? this.method : rootMethod(this);
+    return method === "findUnique" || method === "findUniqueOrThrow";
+  }
+
   /** Builds the same call on a concrete node's client; Prisma's promise stays lazy. */
   buildOn(client: unknown): PrismaPromiseLike {
     if (this.parent !== undefined) {
@@ -94,6 +103,12 @@ export class RoutedCall implements PromiseLike<unknown> {
   get [Symbol.toStringTag](): string {
     return "PrismaPromise";
   }
+}
+
+function rootMethod(call: RoutedCall): string {
+  let root = call;
+  while (root.parent !== undefined) root = root.parent;
+  return root.method;
 }
 
 const fluentClasses = new WeakMap<ReadonlyMap<string, ModelShape>, Map<string, typeof RoutedCall>>();

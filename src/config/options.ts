@@ -148,6 +148,11 @@ export interface ReplicaCandidate {
   readonly index: number;
   /** Queries this process has in flight on it right now. */
   readonly inFlight: number;
+  /**
+   * Its recent answer time in ms: a decaying average that takes a slowdown at once and fades
+   * while the replica gets no queries; undefined before its first answer.
+   */
+  readonly latencyMs?: number | undefined;
 }
 
 /**
@@ -157,11 +162,15 @@ export interface ReplicaCandidate {
 export type ReplicaSelector = (candidates: readonly ReplicaCandidate[]) => ReplicaCandidate;
 
 /** The built-in selection strategies. */
-export const SELECTION_STRATEGIES = Object.freeze(["round-robin", "random", "least-busy"] as const);
+export const SELECTION_STRATEGIES = Object.freeze(["round-robin", "random", "least-busy", "fastest"] as const);
 export type SelectionStrategy = (typeof SELECTION_STRATEGIES)[number];
 
 export interface ReplicaOptions {
-  /** How a read picks among healthy replicas. Default: `"round-robin"`. */
+  /**
+   * How a read picks among healthy replicas: `"round-robin"`, `"random"`, `"least-busy"` (fewest
+   * queries in flight), `"fastest"` (power of two choices by recent answer time × queries in
+   * flight), or your own function. Default: `"round-robin"`.
+   */
   select?: SelectionStrategy | ReplicaSelector;
   /** Reads go to the primary when no replica can take them. Default: `true`. */
   fallbackToPrimary?: boolean;
@@ -179,6 +188,13 @@ export interface ReplicaOptions {
    */
   pollIntervalMs?: number | false;
   /**
+   * Hedged reads (opt-in, "the tail at scale"): a read a replica has not answered after `afterMs`
+   * is also sent to another replica; the first answer wins and the other statement is cancelled
+   * on its server. Never for writes, transactions, `$withPrimary` or a read-your-writes pin.
+   * `{}` takes the defaults below. Default: `false`.
+   */
+  hedge?: HedgeOptions | false;
+  /**
    * A "replica" that is not in recovery (it is a primary: split brain, or a promotion) is always
    * reported (`role:mismatch` event, or a process warning when nobody listens). With `strict`, it
    * also takes no reads: rows written on the primary would never show there. A multi-host primary
@@ -187,6 +203,24 @@ export interface ReplicaOptions {
   strict?: boolean;
 }
 
+export interface HedgeOptions {
+  /**
+   * ms a read waits for its replica before it is also sent to another one; `"p95"`: the 95th
+   * percentile of recent hedgeable reads (no hedge until 32 have been seen). Default: `"p95"`.
+   */
+  afterMs?: number | "p95";
+  /**
+   * Hedges are at most this share of hedgeable reads (plus a burst of 10), so a cluster that is
+   * slow everywhere is not sent twice the reads. Default: `0.1`.
+   */
+  maxExtraRatio?: number;
+}
+
+export const DEFAULT_HEDGE_OPTIONS = Object.freeze({
+  afterMs: "p95" as number | "p95",
+  maxExtraRatio: 0.1,
+});
+
 export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
   select: "round-robin" as SelectionStrategy,
   fallbackToPrimary: true,
@@ -194,6 +228,7 @@ export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
   maxLagBytes: false as number | false,
   pollIntervalMs: 1000 as number | false,
   strict: true,
+  hedge: false as HedgeOptions | false,
 });
 
 /**

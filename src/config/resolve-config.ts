@@ -6,6 +6,7 @@ import {
   CREATE_DB_OPTIONS,
   type CreateDbOptions,
   DEFAULT_CONSISTENCY_OPTIONS,
+  DEFAULT_HEDGE_OPTIONS,
   DEFAULT_REPLICA_OPTIONS,
   type ReadYourWrites,
   type ReplicaSelector,
@@ -43,6 +44,8 @@ export interface ResolvedConfig {
   /** How reads pick a replica: a built-in strategy's name or the user's function. */
   readonly select: SelectionStrategy | ReplicaSelector;
   readonly fallbackToPrimary: boolean;
+  /** Hedged reads; undefined when off (the default). */
+  readonly hedge: HedgeSettings | undefined;
   /** Shutdown, metrics, health and pool-check settings. */
   readonly lifecycle: LifecycleSettings;
   /** Breakers, retries, bulkheads and time bounds. */
@@ -57,6 +60,12 @@ export interface MonitorSettings {
   readonly maxLagMs: number | undefined;
   readonly maxLagBytes: number | undefined;
   readonly strict: boolean;
+}
+
+export interface HedgeSettings {
+  /** ms before a read is hedged, or `"p95"` of recent hedgeable reads. */
+  readonly afterMs: number | "p95";
+  readonly maxExtraRatio: number;
 }
 
 export interface ConsistencySettings {
@@ -146,7 +155,9 @@ function resolveClientOptions(value: unknown): ResolvedConfig["clientOptions"] {
 }
 
 /** `replicas`: how reads pick a replica, and the replica monitor (undefined when `pollIntervalMs` is `false`). */
-function resolveReplicaOptions(value: unknown): Pick<ResolvedConfig, "select" | "fallbackToPrimary" | "monitor"> {
+function resolveReplicaOptions(
+  value: unknown,
+): Pick<ResolvedConfig, "select" | "fallbackToPrimary" | "monitor" | "hedge"> {
   const given = withDefaults(
     DEFAULT_REPLICA_OPTIONS,
     readGroup("replicas", value, Object.keys(DEFAULT_REPLICA_OPTIONS)),
@@ -159,6 +170,7 @@ function resolveReplicaOptions(value: unknown): Pick<ResolvedConfig, "select" | 
   return {
     select: readSelect(given.select),
     fallbackToPrimary,
+    hedge: readHedge(given.hedge),
     monitor:
       pollIntervalMs === false
         ? undefined
@@ -211,6 +223,23 @@ function resolveConsistency(value: unknown, monitored: boolean): ConsistencySett
     timerRule(),
   );
   return { readYourWrites, stickyMs };
+}
+
+/** `replicas.hedge`: `false` (the default) or `{ afterMs, maxExtraRatio }`. */
+function readHedge(value: unknown): HedgeSettings | undefined {
+  const given = readGroup("replicas.hedge", value ?? false, Object.keys(DEFAULT_HEDGE_OPTIONS), { off: true });
+  if (given === false) return undefined;
+  const { afterMs, maxExtraRatio } = withDefaults(DEFAULT_HEDGE_OPTIONS, given);
+  if (afterMs !== "p95" && typeof afterMs !== "number") {
+    throw new ConfigurationError(
+      "replicas.hedge.afterMs",
+      `must be a number of milliseconds or "p95", got ${show(afterMs)}`,
+    );
+  }
+  return {
+    afterMs: afterMs === "p95" ? "p95" : readNumber("replicas.hedge.afterMs", afterMs, timerRule(1)),
+    maxExtraRatio: readNumber("replicas.hedge.maxExtraRatio", maxExtraRatio, { above: 0, max: 1 }),
+  };
 }
 
 /** `replicas.select`: a built-in strategy's name (default round-robin) or the user's own function. */

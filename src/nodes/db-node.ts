@@ -3,6 +3,7 @@ import type { ConnectionSettings } from "../config/connection-url.js";
 import type { NodeRole } from "../errors.js";
 import { createPool } from "./create-pool.js";
 import { loadDriver } from "./driver.js";
+import { LatencyEwma } from "./latency-ewma.js";
 import { Rotation } from "./rotation.js";
 
 /** The part of a generated PrismaClient that prisma-split calls itself. */
@@ -65,6 +66,8 @@ export class DbNode {
   inFlight = 0;
   /** When the server last answered one of our queries (ms, `performance.now()`): a result or an error of its own. */
   lastAnsweredAt = performance.now();
+  /** How long its queries have been taking, start to answer (pool wait included): for `"fastest"`. */
+  readonly latency = new LatencyEwma();
   /** What the replica monitor last saw (its only writer); undefined until its first poll. */
   observed: NodeObservation | undefined;
   /** How many times `retarget()` ran: whoever keeps a connection of its own (the monitor) reconnects when it changes. */
@@ -180,6 +183,11 @@ export class DbNode {
     return this.#pool;
   }
 
+  /** Its recent answer time in ms (see LatencyEwma); undefined before its first answer. */
+  get latencyMs(): number | undefined {
+    return this.latency.estimate();
+  }
+
   /** Whether reads may be routed here. */
   get servesReads(): boolean {
     return this.rotation.clear;
@@ -203,6 +211,7 @@ export class DbNode {
     if (this.#refusal !== undefined) return Promise.reject(mapError(this.#refusal()));
     if (this.#hold !== undefined) return this.#hold.then(() => this.run(action, context, mapError));
     this.#load?.started(++this.inFlight);
+    const startedAt = performance.now();
     let started: PromiseLike<T>;
     try {
       started = action(context);
@@ -216,11 +225,15 @@ export class DbNode {
     return Promise.resolve(
       started.then(
         (value) => {
-          this.lastAnsweredAt = performance.now();
+          const now = performance.now();
+          this.lastAnsweredAt = now;
+          this.latency.observe(now - startedAt, now);
           this.#settle();
           return value;
         },
         (error: unknown) => {
+          const now = performance.now();
+          this.latency.penalize(now - startedAt, now);
           this.#settle();
           throw mapError(error);
         },

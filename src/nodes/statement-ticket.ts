@@ -14,6 +14,7 @@ const CANCEL_TIMEOUT_MS = 1_000;
 export class StatementTicket {
   #connection: BusyConnection | undefined;
   #expired = false;
+  #branches: StatementTicket[] | undefined;
 
   get expired(): boolean {
     return this.#expired;
@@ -35,6 +36,22 @@ export class StatementTicket {
     const connection = this.#connection;
     this.#connection = undefined;
     if (connection !== undefined) void sendCancelRequest(connection, CANCEL_TIMEOUT_MS);
+    for (const branch of this.#branches ?? []) branch.expire();
+  }
+
+  /**
+   * The ticket of one of several statements this call runs side by side (a hedged read's): it can
+   * be expired alone (the attempt that lost), and expires with this one.
+   */
+  branch(): StatementTicket {
+    const branch = new StatementTicket();
+    if (this.#expired) {
+      branch.expire();
+    } else {
+      this.#branches ??= [];
+      this.#branches.push(branch);
+    }
+    return branch;
   }
 }
 

@@ -6,6 +6,7 @@ import type { QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
 import { bounded, currentDeadline } from "./deadline.js";
 import { decide } from "./decide.js";
+import type { Hedge } from "./hedge.js";
 import type { NodeGuard } from "./node-guard.js";
 import { RetryLater, type RetryPolicy } from "./retry-policy.js";
 import { surfaceFailure } from "./surface-failure.js";
@@ -13,6 +14,11 @@ import { surfaceFailure } from "./surface-failure.js";
 /** One call as the pipeline sees it. */
 export interface PipelineCall {
   readonly kind: QueryKind;
+  /**
+   * Prisma may run it in one statement with other calls of the same tick (`findUnique`): its
+   * statement is not this call's alone to cancel when a hedge of it loses.
+   */
+  readonly batchable?: boolean;
 }
 
 /**
@@ -44,6 +50,8 @@ export interface PipelineParts {
   readonly retry: RetryPolicy;
   /** Bound of every call, attempts and waits included (`queryTimeoutMs`); `$withDeadline` may tighten it. */
   readonly deadlineMs: number | false;
+  /** Hedged reads (`replicas.hedge`); undefined when off. */
+  readonly hedge?: Hedge | undefined;
 }
 
 /** One attempt's context: passed through the node's layers to `startAttempt`, no closure per call. */
@@ -76,6 +84,7 @@ export class CallPipeline {
   readonly #gate: CallGate;
   readonly #retry: RetryPolicy;
   readonly #deadlineMs: number | false;
+  readonly #hedge: Hedge | undefined;
 
   constructor(parts: PipelineParts) {
     this.#router = parts.router;
@@ -84,6 +93,7 @@ export class CallPipeline {
     this.#gate = parts.gate;
     this.#retry = parts.retry;
     this.#deadlineMs = parts.deadlineMs;
+    this.#hedge = parts.router.replicas.length > 1 ? parts.hedge : undefined;
   }
 
   execute<C extends PipelineCall>(call: C, view: CallView<C>): Promise<unknown> {
@@ -130,8 +140,29 @@ export class CallPipeline {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#attempt(call, view, decision).then(undefined, (failure: unknown) =>
+    const first =
+      this.#hedge !== undefined && call.kind === "read" && decision.node.role === "replica"
+        ? this.#hedged(this.#hedge, call, view, decision, ticket)
+        : this.#attempt(call, view, decision);
+    return first.then(undefined, (failure: unknown) =>
       this.#recover(call, view, ticket, decision, toAttemptFailure(failure)),
+    );
+  }
+
+  /** A first attempt on a replica that another replica may also run (the first answer wins). */
+  #hedged<C extends PipelineCall>(
+    hedge: Hedge,
+    call: C,
+    view: CallView<C>,
+    decision: RouteDecision,
+    ticket: StatementTicket | undefined,
+  ): Promise<unknown> {
+    return hedge.race(
+      decision,
+      (target) => this.#attempt(call, view, target),
+      () => this.#router.routeHedge(view.forced, decision.node),
+      ticket,
+      call.batchable !== true,
     );
   }
 

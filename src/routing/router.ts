@@ -139,6 +139,26 @@ export class Router {
     return decision;
   }
 
+  /**
+   * Where a hedge of a read that went to `first` may also run: another replica that serves reads,
+   * as the selector picks; undefined when there is none, or when the read must not move (a
+   * `$withPrimary` scope, a read-your-writes pin). Read in the read's own async context.
+   */
+  routeHedge(forced: NodeRole | undefined, first: DbNode): RouteDecision | undefined {
+    if (forced === "primary") return undefined;
+    if (forced === undefined) {
+      const scope = routingScope.getStore();
+      if (scope?.primary === true) return undefined;
+      const gate = this.#consistency?.readGate(scope);
+      if (gate !== undefined && gate.kind !== "any") return undefined;
+    }
+    const candidates = this.#candidates(new Set([first]));
+    if (candidates.length === 0) return undefined;
+    const chosen = candidates.length === 1 ? candidates[0] : this.#select(candidates);
+    const node = candidates.includes(chosen as DbNode) ? (chosen as DbNode) : (candidates[0] as DbNode);
+    return this.#decision(node, forced === undefined ? "read" : "forced");
+  }
+
   /** Why no replica could take a read (`breaker-open`, `down`, `failed`, ...), for the `fallback` event. */
   whyNoReplica(exclude?: ReadonlySet<DbNode>): string {
     const reasons = new Set<string>();

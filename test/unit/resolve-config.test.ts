@@ -62,9 +62,9 @@ describe("resolveConfig", () => {
     ],
     [
       "an unknown strategy",
-      { PrismaClient, primaryUrl, replicas: { select: "fastest" } },
+      { PrismaClient, primaryUrl, replicas: { select: "quickest" } },
       "replicas.select",
-      /"round-robin", "random", "least-busy" or a function, got "fastest"/,
+      /"round-robin", "random", "least-busy", "fastest" or a function, got "quickest"/,
     ],
     [
       "a replica URL equal to the primary URL",
@@ -129,11 +129,48 @@ describe("resolveConfig", () => {
       /must be a number of milliseconds ≥ 0, got -5/,
     ],
     ["consistency: true", { PrismaClient, primaryUrl, consistency: true }, "consistency", /or false, got true/],
+    ["hedge: true", { PrismaClient, primaryUrl, replicas: { hedge: true } }, "replicas.hedge", /or false, got true/],
+    [
+      "an unknown hedge key",
+      { PrismaClient, primaryUrl, replicas: { hedge: { afterMS: 5 } } },
+      "replicas.hedge.afterMS",
+      /afterMs/,
+    ],
+    [
+      "a hedge delay that is neither a number nor p95",
+      { PrismaClient, primaryUrl, replicas: { hedge: { afterMs: "p99" } } },
+      "replicas.hedge.afterMs",
+      /a number of milliseconds or "p95", got "p99"/,
+    ],
+    [
+      "a hedge delay under 1 ms",
+      { PrismaClient, primaryUrl, replicas: { hedge: { afterMs: 0 } } },
+      "replicas.hedge.afterMs",
+      /≥ 1/,
+    ],
+    [
+      "a hedge budget above 1",
+      { PrismaClient, primaryUrl, replicas: { hedge: { maxExtraRatio: 2 } } },
+      "replicas.hedge.maxExtraRatio",
+      /got 2/,
+    ],
   ])("refuses %s", (_case, options, setting, message) => {
     const error = refusal(options);
     expect(error.setting).toBe(setting);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain("hunter2");
+  });
+
+  it("hedging is off by default; {} takes p95 and a 10 % budget", () => {
+    expect(resolveConfig({ PrismaClient, primaryUrl }, {}).hedge).toBeUndefined();
+    expect(resolveConfig({ PrismaClient, primaryUrl, replicas: { hedge: false } }, {}).hedge).toBeUndefined();
+    expect(resolveConfig({ PrismaClient, primaryUrl, replicas: { hedge: {} } }, {}).hedge).toEqual({
+      afterMs: "p95",
+      maxExtraRatio: 0.1,
+    });
+    expect(
+      resolveConfig({ PrismaClient, primaryUrl, replicas: { hedge: { afterMs: 20, maxExtraRatio: 0.05 } } }, {}).hedge,
+    ).toEqual({ afterMs: 20, maxExtraRatio: 0.05 });
   });
 
   it("defaults the monitor and read-your-writes; false turns each off", () => {
@@ -191,7 +228,7 @@ describe("resolveConfig", () => {
       setting: "replicas",
       message:
         "prisma-split: replicas: must be an options object { select, fallbackToPrimary, maxLagMs, maxLagBytes, " +
-        "pollIntervalMs, strict }, got false",
+        "pollIntervalMs, strict, hedge }, got false",
     });
     expect(refusal({ PrismaClient, primaryUrl, health: [] }).setting).toBe("health");
     expect(refusal({ PrismaClient, primaryUrl, clientOptions: [] }).setting).toBe("clientOptions");

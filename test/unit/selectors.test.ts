@@ -34,10 +34,10 @@ describe("replica selectors", () => {
   it("resolves names and functions, and refuses anything else", () => {
     const own = (candidates: readonly ReplicaCandidate[]) => candidates[0] as ReplicaCandidate;
     expect(resolveSelector(own)).toBe(own);
-    for (const name of ["round-robin", "random", "least-busy"] as const) {
+    for (const name of ["round-robin", "random", "least-busy", "fastest"] as const) {
       expect(typeof resolveSelector(name)).toBe("function");
     }
-    for (const bad of ["fastest", "toString", 3, null]) {
+    for (const bad of ["fastest-ish", "toString", 3, null]) {
       let caught: unknown;
       try {
         resolveConfig({ PrismaClient: class {}, primaryUrl: "postgresql://h/db", replicas: { select: bad as never } });

@@ -1,3 +1,4 @@
+import { fastest } from "./fastest.js";
 import { leastBusy } from "./least-busy.js";
 import { random } from "./random.js";
 import { roundRobin } from "./round-robin.js";
@@ -9,6 +10,7 @@ const STRATEGIES: Record<SelectionStrategy, () => ReplicaSelector> = {
   "round-robin": roundRobin,
   random: () => random(),
   "least-busy": leastBusy,
+  fastest: () => fastest(),
 };
 
 /** The selector for `replicas.select` (checked by config/): a strategy's name or the user's own function. */

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HedgeEvent } from "../../src/index.ts";
+import { useCluster } from "./harness.ts";
+import { activeStatements } from "./observe.ts";
+import { SlowProxy } from "./slow-proxy.ts";
+
+// Issue 12: replicas chosen by how fast they answer, and hedged reads. Observed from outside:
+// which server answered (`node_info`'s port), and what still runs on a server (pg_stat_activity).
+
+describe("latency-aware reads on two real replicas", () => {
+  const { cluster, db } = useCluster(2);
+  let proxy: SlowProxy;
+  const replicaPorts = () => cluster().replicas.map((replica) => replica.port);
+
+  beforeAll(async () => {
+    proxy = await new SlowProxy(cluster().replicas[0]!.port, { delayMs: 30 }).listen();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  it('"fastest" sends reads away from a replica that answers 30 ms later', async () => {
+    const [slowUrl, fastUrl] = cluster().replicaUrls as [string, string];
+    const client = db({ replicaUrls: [proxy.urlFor(slowUrl), fastUrl], replicas: { select: "fastest" } });
+    // The first reads of each node pay for its connections and Prisma's first query: not a fair measure.
+    for (let i = 0; i < 20; i++) await client.nodeInfo.findFirstOrThrow();
+    const served: number[] = [];
+    for (let i = 0; i < 40; i++) served.push((await client.nodeInfo.findFirstOrThrow()).port);
+    const [slowPort, fastPort] = replicaPorts();
+    const onSlow = served.filter((port) => port === slowPort).length;
+    // It is tried again only as the news that it is slow fades (seconds).
+    expect(onSlow, served.join(",")).toBeLessThanOrEqual(4);
+    expect(served.filter((port) => port === fastPort).length).toBeGreaterThanOrEqual(36);
+  });
+
+  it("a hedged read is answered by the other replica, and the slow statement is cancelled on its server", async () => {
+    const client = db({ replicas: { hedge: { afterMs: 100, maxExtraRatio: 1 } } });
+    const hedges: HedgeEvent[] = [];
+    client.$events.on("hedge", (event) => hedges.push(event));
+    const [slowPort, fastPort] = replicaPorts() as [number, number];
+    // Round-robin sends the first read to replica-0, where this statement sleeps for 10 s.
+    const rows = await client.$replica().$queryRaw<Array<{ port: number }>>`
+      SELECT inet_server_port() AS port, 'hedge-loser' AS label
+      FROM pg_sleep(CASE WHEN inet_server_port() = ${slowPort} THEN 10 ELSE 0 END)`;
+    expect(rows[0]?.port).toBe(fastPort);
+    expect(hedges).toMatchObject([{ node: "replica-0", hedgeNode: "replica-1", afterMs: 100 }]);
+    // pg_sleep(10) would still run: gone well before then means the loser was cancelled.
+    await expect
+      .poll(() => activeStatements(cluster().replicas[0]!, "'hedge-loser' AS label"), { timeout: 3_000 })
+      .toBe(0);
+  });
+
+  it("never hedges a write, a transaction, $withPrimary, or a read pinned to the primary by read-your-writes", async () => {
+    const client = db({ replicas: { hedge: { afterMs: 20, maxExtraRatio: 1 } } });
+    const hedges: HedgeEvent[] = [];
+    client.$events.on("hedge", (event) => hedges.push(event));
+    await client.$executeRaw`SELECT pg_sleep(0.1)`;
+    await client.$transaction([client.$queryRaw`SELECT 1 AS one FROM pg_sleep(0.1)`]);
+    await client.$withPrimary(() => client.nodeInfo.findMany({ where: { port: { gt: 0 } } }));
+    await client.$withPrimary(() => client.$queryRaw`SELECT 1 FROM pg_sleep(0.1)`);
+    // "lsn" (the default): after a write, a read may go to a replica that has replayed it; it stays there.
+    await client.$withSession(async () => {
+      await client.$executeRaw`SELECT 1`;
+      await client.$queryRaw`SELECT 1 AS one FROM pg_sleep(0.1)`;
+    });
+    expect(hedges).toEqual([]);
+    // "session": after a write, the context's reads are on the primary.
+    const sticky = db({
+      replicas: { hedge: { afterMs: 20, maxExtraRatio: 1 } },
+      consistency: { readYourWrites: "session" },
+    });
+    sticky.$events.on("hedge", (event) => hedges.push(event));
+    const seen: string[] = [];
+    sticky.$events.on("query", (event) => seen.push(`${event.node} ${event.reason} ${event.operation}`));
+    await sticky.$withSession(async () => {
+      await sticky.$executeRaw`SELECT 1`;
+      const port = await sticky.$queryRaw<
+        Array<{ port: number }>
+      >`SELECT inet_server_port() AS port FROM pg_sleep(0.1)`;
+      expect(port[0]?.port, seen.join("; ")).toBe(cluster().primary.port);
+    });
+    expect(hedges).toEqual([]);
+  });
+});
