@@ -1,6 +1,7 @@
 import { ConfigurationError } from "../errors.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
+import { type ClientOptionsOption, type PoolOption, readOverrideOption } from "./node-overrides.js";
 import {
   CREATE_DB_OPTIONS,
   type CreateDbOptions,
@@ -28,7 +29,10 @@ import {
 export interface ResolvedConfig {
   readonly primary: ConnectionSettings;
   readonly replicas: readonly ConnectionSettings[];
-  readonly clientOptions: Readonly<Record<string, unknown>>;
+  /** PrismaClient options: the same for every node, or a function of the node (config/node-overrides.ts). */
+  readonly clientOptions: ClientOptionsOption | undefined;
+  /** `pg` settings merged over each node's URL; undefined: the URL alone. */
+  readonly pool: PoolOption | undefined;
   /** How reads pick a replica: a built-in strategy's name or the user's function. */
   readonly select: SelectionStrategy | ReplicaSelector;
   readonly fallbackToPrimary: boolean;
@@ -73,11 +77,13 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
   }
 
   const urls = resolveUrls(options, env);
-  const clientOptions = resolveClientOptions(options.clientOptions);
+  const clientOptions = readOverrideOption<ClientOptionsOption>("clientOptions", options.clientOptions);
+  const pool = readOverrideOption<PoolOption>("pool", options.pool);
   const replicaOptions = resolveReplicaOptions(options.replicas);
   return {
     ...urls,
     clientOptions,
+    pool,
     ...replicaOptions,
     lifecycle: resolveLifecycleOptions(options, env),
     resilience: resolveResilience(options),
@@ -109,17 +115,6 @@ function resolveUrls(
     seen.set(replica.identity, `${replicaSource}[${index}]`);
   });
   return { primary, replicas };
-}
-
-function resolveClientOptions(value: unknown): ResolvedConfig["clientOptions"] {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) {
-    throw new ConfigurationError("clientOptions", `must be an object of PrismaClient options, got ${show(value)}`);
-  }
-  if ("adapter" in value) {
-    throw new ConfigurationError("clientOptions.adapter", "is set by prisma-split (one PrismaPg per node): remove it");
-  }
-  return { ...value };
 }
 
 /** `replicas`: how reads pick a replica, and the replica monitor (undefined when `pollIntervalMs` is `false`). */
