@@ -1,4 +1,5 @@
 import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
+import type { SplitLogger } from "./logger-option.js";
 import type { ClientOptionsOption, PoolOption } from "./node-overrides.js";
 
 /**
@@ -40,6 +41,17 @@ export interface CreateDbOptions<Client> {
    * })
    */
   pool?: PoolOption;
+  /**
+   * A pino-compatible logger (`info`/`warn`/`error` taking `(fields, message)`; `child` used when
+   * present). One line per state change: breaker open/half-open/closed, a replica out of or back
+   * in read rotation, a role mismatch, the pool check, shutdown. Never per query, never a
+   * password. Default: none (events only, `db.$events`).
+   *
+   * @example
+   * import pino from "pino";
+   * const db = createDb({ PrismaClient, logger: pino() });
+   */
+  logger?: SplitLogger;
   replicas?: ReplicaOptions;
   /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
   shutdown?: ShutdownOptions | false;
@@ -77,6 +89,7 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
   replicaUrls: true,
   clientOptions: true,
   pool: true,
+  logger: true,
   replicas: true,
   consistency: true,
   breaker: true,

@@ -1,6 +1,7 @@
 import { ConfigurationError } from "../errors.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
+import { readLogger, type SplitLogger } from "./logger-option.js";
 import { type ClientOptionsOption, type PoolOption, readOverrideOption } from "./node-overrides.js";
 import {
   CREATE_DB_OPTIONS,
@@ -33,6 +34,8 @@ export interface ResolvedConfig {
   readonly clientOptions: ClientOptionsOption | undefined;
   /** `pg` settings merged over each node's URL; undefined: the URL alone. */
   readonly pool: PoolOption | undefined;
+  /** Where state changes are logged; undefined: nowhere. */
+  readonly logger: SplitLogger | undefined;
   /** How reads pick a replica: a built-in strategy's name or the user's function. */
   readonly select: SelectionStrategy | ReplicaSelector;
   readonly fallbackToPrimary: boolean;
@@ -84,6 +87,7 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     ...urls,
     clientOptions,
     pool,
+    logger: readLogger(options.logger),
     ...replicaOptions,
     lifecycle: resolveLifecycleOptions(options, env),
     resilience: resolveResilience(options),
