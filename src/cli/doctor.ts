@@ -1,4 +1,5 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
+import { DEFAULT_REPLICA_OPTIONS } from "../config/options.js";
 import { resolveConfig } from "../config/resolve-config.js";
 import type { NodeRole } from "../errors.js";
 import { type ConnectionPlan, planConnections } from "../lifecycle/pool-sizing.js";
@@ -12,7 +13,7 @@ export interface DoctorOptions {
   /** Default: PRISMA_SPLIT_INSTANCES, else 1 (as createDb's `poolCheck.instances`). */
   instances?: number;
   reserved?: number;
-  /** A replica further behind than this is a problem. Default: 30 000 ms. */
+  /** A replica further behind than this is a problem. Default: createDb()'s `replicas.maxLagMs` (10 000 ms). */
   maxLagMs?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -45,7 +46,8 @@ export interface DoctorReport {
   readonly problems: readonly string[];
 }
 
-export const DEFAULT_MAX_LAG_MS = 30_000;
+/** createDb()'s own `replicas.maxLagMs`: doctor calls a replica lagging when createDb() would stop reading from it. */
+export const DEFAULT_MAX_LAG_MS: number = DEFAULT_REPLICA_OPTIONS.maxLagMs || 10_000;
 
 /** Checks every node createDb() would use, the way createDb() would read its settings. */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {

@@ -4,6 +4,17 @@ import { runClusterCommand } from "./cluster-command.js";
 import { DEFAULT_MAX_LAG_MS, runDoctor } from "./doctor.js";
 import { formatReport } from "./format-report.js";
 
+const COMMANDS = `Usage: prisma-split <command> [options]
+
+Commands:
+  doctor                         check the primary and replicas createDb() would use: roles,
+                                 versions, latency, replication lag, connection budget
+  cluster up                     a local primary + streaming replicas for development, until Ctrl-C
+  cluster stop|start|kill <node> stop, start or crash one node of the running \`cluster up\`
+  cluster status                 each node's port, PID and data directory
+
+prisma-split <command> --help shows a command's options.`;
+
 const USAGE = `Usage: prisma-split doctor [options]
 
 Connects to the primary and every replica createDb() would use (plain pg, no PrismaClient),
@@ -18,10 +29,7 @@ Options:
   --max-lag-ms <ms>       replay lag that counts as a problem; default: ${DEFAULT_MAX_LAG_MS}
   --env-file <path>       load environment variables from a file first
   --json                  print the report as JSON
-  -h, --help              show this help
-
-Also: prisma-split cluster up [--replicas N] [--port P]: a local primary and streaming replicas
-for development, until Ctrl-C (prisma-split cluster --help).`;
+  -h, --help              show this help`;
 
 /** Runs the CLI; resolves with the exit code (the caller sets it, so that stdout is flushed first). */
 export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
@@ -35,13 +43,17 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    (values.help ? out : err).write(`${USAGE}\n`);
+  if (positionals.length === 0) {
+    (values.help ? out : err).write(`${COMMANDS}\n`);
     return values.help ? 0 : 2;
   }
   if (positionals[0] !== "doctor" || positionals.length > 1) {
-    err.write(`Unknown command: ${positionals.join(" ")}\n\n${USAGE}\n`);
+    err.write(`Unknown command: ${positionals.join(" ")}\n\n${COMMANDS}\n`);
     return 2;
+  }
+  if (values.help) {
+    out.write(`${USAGE}\n`);
+    return 0;
   }
   try {
     if (values["env-file"] !== undefined) process.loadEnvFile(values["env-file"]);

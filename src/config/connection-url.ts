@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { ConfigurationError } from "../errors.js";
 import { serverIdentity } from "./host-list.js";
+import type { NodePoolConfig } from "./node-overrides.js";
 import { redactUrl } from "./redact.js";
 import { show } from "./validate.js";
 
@@ -30,6 +31,8 @@ export interface ConnectionSettings {
   readonly statementBoundMs?: number;
   /** `pgbouncer=true`: a PgBouncer in transaction mode is in front (no startup parameters). */
   readonly pgbouncer: boolean;
+  /** The user's `pg` settings for this node (the `pool` option), merged over the URL by every connection we open. */
+  readonly driver?: NodePoolConfig | undefined;
 }
 
 /** Prisma 6's defaults, which Prisma 7's adapters silently dropped. */

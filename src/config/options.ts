@@ -1,4 +1,6 @@
 import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
+import type { SplitLogger } from "./logger-option.js";
+import type { ClientOptionsOption, PoolOption } from "./node-overrides.js";
 
 /**
  * Options of `createDb()`. Every group has defaults; URLs default to the environment
@@ -16,8 +18,40 @@ export interface CreateDbOptions<Client> {
    * comma-separated. `[]` (or an empty variable) runs on the primary alone.
    */
   replicaUrls?: readonly string[] | string;
-  /** Passed to every PrismaClient (`log`, `errorFormat`, `omit`, ...); `adapter` is ours. */
-  clientOptions?: Record<string, unknown>;
+  /**
+   * Passed to every PrismaClient (`log`, `errorFormat`, `omit`, ...); `adapter` is ours. A
+   * function of the node (`{ name, role, index, url }`) gives each node its own.
+   *
+   * @example
+   * clientOptions: ({ role }) => ({ log: role === "primary" ? ["warn", "error"] : ["error"] })
+   */
+  clientOptions?: ClientOptionsOption;
+  /**
+   * Each node's `pg` pool and connection settings, merged over what its URL gives: an `ssl`
+   * object, a `password` function called for every new connection (RDS IAM, Azure AD tokens),
+   * `types` parsers, `keepAlive`, ... An object applies to every node; a function of the node
+   * (`{ name, role, index, url }`) may differ per node. `connection_limit`, `pool_timeout` and
+   * `connect_timeout` in the URL keep their meaning unless overridden here (`max`, ...).
+   * Default: the URL alone.
+   *
+   * @example
+   * pool: ({ role }) => ({
+   *   ssl: { ca: readFileSync("/etc/ssl/rds-ca.pem", "utf8") },
+   *   password: () => signer.getAuthToken(), // a fresh token per connection
+   * })
+   */
+  pool?: PoolOption;
+  /**
+   * A pino-compatible logger (`info`/`warn`/`error` taking `(fields, message)`; `child` used when
+   * present). One line per state change: breaker open/half-open/closed, a replica out of or back
+   * in read rotation, a role mismatch, the pool check, shutdown. Never per query, never a
+   * password. Default: none (events only, `db.$events`).
+   *
+   * @example
+   * import pino from "pino";
+   * const db = createDb({ PrismaClient, logger: pino() });
+   */
+  logger?: SplitLogger;
   replicas?: ReplicaOptions;
   /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
   shutdown?: ShutdownOptions | false;
@@ -54,6 +88,8 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
   primaryUrl: true,
   replicaUrls: true,
   clientOptions: true,
+  pool: true,
+  logger: true,
   replicas: true,
   consistency: true,
   breaker: true,

@@ -2,6 +2,8 @@ import { ConfigurationError } from "../errors.js";
 import { type ConnectionSettings, parseConnectionUrl } from "./connection-url.js";
 import { splitHosts } from "./host-list.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
+import { readLogger, type SplitLogger } from "./logger-option.js";
+import { type ClientOptionsOption, type PoolOption, readOverrideOption } from "./node-overrides.js";
 import {
   CREATE_DB_OPTIONS,
   type CreateDbOptions,
@@ -40,7 +42,12 @@ export interface ResolvedConfig {
   readonly replicas: readonly ConnectionSettings[];
   /** The replicas are a multi-host primary URL's hosts (one of them is the writer and takes no reads). */
   readonly replicasFromPrimaryUrl: boolean;
-  readonly clientOptions: Readonly<Record<string, unknown>>;
+  /** PrismaClient options: the same for every node, or a function of the node (config/node-overrides.ts). */
+  readonly clientOptions: ClientOptionsOption | undefined;
+  /** `pg` settings merged over each node's URL; undefined: the URL alone. */
+  readonly pool: PoolOption | undefined;
+  /** Where state changes are logged; undefined: nowhere. */
+  readonly logger: SplitLogger | undefined;
   /** How reads pick a replica: a built-in strategy's name or the user's function. */
   readonly select: SelectionStrategy | ReplicaSelector;
   readonly fallbackToPrimary: boolean;
@@ -93,11 +100,14 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
   }
 
   const urls = resolveUrls(options, env);
-  const clientOptions = resolveClientOptions(options.clientOptions);
+  const clientOptions = readOverrideOption<ClientOptionsOption>("clientOptions", options.clientOptions);
+  const pool = readOverrideOption<PoolOption>("pool", options.pool);
   const replicaOptions = resolveReplicaOptions(options.replicas);
   return {
     ...urls,
     clientOptions,
+    pool,
+    logger: readLogger(options.logger),
     ...replicaOptions,
     lifecycle: resolveLifecycleOptions(options, env),
     resilience: resolveResilience(options),
@@ -141,17 +151,6 @@ function resolveUrls(
     seen.set(replica.identity, `${replicaSource}[${index}]`);
   });
   return { primary, primaryCandidates, replicas: given, replicasFromPrimaryUrl: false };
-}
-
-function resolveClientOptions(value: unknown): ResolvedConfig["clientOptions"] {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) {
-    throw new ConfigurationError("clientOptions", `must be an object of PrismaClient options, got ${show(value)}`);
-  }
-  if ("adapter" in value) {
-    throw new ConfigurationError("clientOptions.adapter", "is set by prisma-split (one PrismaPg per node): remove it");
-  }
-  return { ...value };
 }
 
 /** `replicas`: how reads pick a replica, and the replica monitor (undefined when `pollIntervalMs` is `false`). */

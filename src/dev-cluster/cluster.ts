@@ -65,7 +65,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     });
   const [primaryPort, ...replicaPorts] = ports;
   const primary = node("primary", "primary", primaryPort as number);
-  const replicas = replicaPorts.map((port, i) => node(`replica${i + 1}`, "replica", port));
+  const replicas = replicaPorts.map((port, i) => node(`replica-${i}`, "replica", port));
   const cluster = new EmbeddedCluster(baseDir, primary, replicas);
   trackCluster(cluster);
 

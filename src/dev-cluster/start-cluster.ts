@@ -3,6 +3,7 @@ import { type EmbeddedCluster, startEmbeddedCluster, stopEmbeddedClusters } from
 import { applyMigrations } from "./migrate.js";
 import { planCluster, type StartClusterOptions } from "./options.js";
 import { busyPorts, consecutivePorts, findFreePorts } from "./ports.js";
+import { sweepOrphanedClusters } from "./sweep.js";
 import { startContainerCluster, stopContainerClusters } from "./testcontainers/container-cluster.js";
 import type { DevCluster } from "./types.js";
 
@@ -38,6 +39,8 @@ export async function startCluster(options: StartClusterOptions & { backend: "em
 export async function startCluster(options?: StartClusterOptions): Promise<DevCluster>;
 export async function startCluster(options: StartClusterOptions = {}): Promise<DevCluster> {
   const plan = planCluster(options);
+  // Servers left by a process that died without stopping them (SIGKILL, a killed test worker) may hold our ports.
+  if (plan.backend === "embedded") sweepOrphanedClusters();
   const ports = await choosePorts(plan.port, 1 + plan.replicas);
   const cluster =
     plan.backend === "embedded"

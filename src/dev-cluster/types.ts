@@ -15,7 +15,7 @@ export const clusterBackends: readonly ClusterBackend[] = ["embedded", "testcont
 
 /** One PostgreSQL server of a dev cluster. Its URL stays the same across stop/start/restart. */
 export interface DevNode {
-  /** "primary", "replica1", "replica2", ... */
+  /** "primary", "replica-0", "replica-1", ...: the names createDb() gives its nodes. */
   readonly name: string;
   readonly role: NodeRole;
   /** The port clients connect to (on the host, for containers). */

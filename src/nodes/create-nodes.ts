@@ -1,6 +1,8 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
+import { clientOptionsFor, poolConfigFor } from "../config/node-overrides.js";
 import type { ResolvedConfig } from "../config/resolve-config.js";
 import { tightestBound, withTimeBounds } from "../config/time-bounds.js";
+import type { NodeRole } from "../errors.js";
 import { DbNode } from "./db-node.js";
 
 /**
@@ -19,20 +21,25 @@ export function createNodes(
     resilience.breaker === false ? false : resilience.breaker.timeout,
   );
   const bounded = (settings: ResolvedConfig["primary"]) => withTimeBounds(settings, timeBound, settings.pgbouncer);
-  const common = { PrismaClient, clientOptions: config.clientOptions };
-  const primary = new DbNode({
-    ...common,
-    name: "primary",
-    role: "primary",
-    index: -1,
-    settings: bounded(config.primary),
-  });
-  const replicas = config.replicas.map(
-    (settings, index) =>
-      new DbNode({ ...common, name: `replica-${index}`, role: "replica", index, settings: bounded(settings) }),
-  );
+  const withDriver = (name: string, role: NodeRole, index: number, settings: ConnectionSettings) => {
+    const described = { name, role, index, url: settings.connectionString };
+    return { ...bounded(settings), driver: poolConfigFor(config.pool, described) };
+  };
+  const node = (name: string, role: NodeRole, index: number, settings: ConnectionSettings) =>
+    new DbNode({
+      PrismaClient,
+      name,
+      role,
+      index,
+      settings: withDriver(name, role, index, settings),
+      clientOptions: clientOptionsFor(config.clientOptions, { name, role, index, url: settings.connectionString }),
+    });
+  const primary = node("primary", "primary", -1, config.primary);
+  const replicas = config.replicas.map((settings, index) => node(`replica-${index}`, "replica", index, settings));
+  // Where the primary may move: its URL's hosts (with the primary's driver settings), then the replicas.
   const candidates = new Map<string, ConnectionSettings>();
-  for (const settings of [...config.primaryCandidates.map(bounded), ...replicas.map((replica) => replica.settings)]) {
+  const primaryHosts = config.primaryCandidates.map((settings) => withDriver("primary", "primary", -1, settings));
+  for (const settings of [...primaryHosts, ...replicas.map((replica) => replica.settings)]) {
     if (!candidates.has(settings.identity)) candidates.set(settings.identity, settings);
   }
   // The primary node starts as the first candidate itself, so "where it points" compares by identity.

@@ -2,6 +2,7 @@ import type { Pool, QueryConfig } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { type BusyConnection, trackBusyConnections } from "./busy-connections.js";
 import { loadDriver } from "./driver.js";
+import { mergeOverUrl } from "./pool-config.js";
 import { type StatementTicket, statementTickets } from "./statement-ticket.js";
 
 /** pg's client-side read timeout for a statement inside a transaction: none (setTimeout's largest delay). */
@@ -34,7 +35,8 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
     #inTransaction = false;
 
     constructor(config: PgClientConfig) {
-      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+      // pg-pool hides `password` (non-enumerable): a spread would drop a password function.
+      super({ ...config, password: config.password, connectionTimeoutMillis: connectTimeoutMs });
     }
 
     override query(config: any, values?: any, callback?: any): any {
@@ -87,13 +89,15 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
     }
   }
 
-  const pool = new NodePool({
-    connectionString: settings.connectionString,
+  const ours = {
     max: settings.poolMax,
     connectionTimeoutMillis: settings.poolTimeoutMs,
     // Visible in pg_stat_activity; a user's own application_name in the URL wins.
     fallback_application_name: `prisma-split/${nodeName}`,
     ...(settings.schema === undefined ? {} : { options: `-c search_path="${settings.schema}"` }),
+  };
+  const pool = new NodePool({
+    ...mergeOverUrl(settings.connectionString, ours, settings.driver),
     Client: NodeClient,
   } as unknown as PgPoolConfig);
   // An idle client's error (server restart, network cut) is emitted on the pool; without a

@@ -2,6 +2,7 @@ import type { Client } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { loadDriver } from "./driver.js";
 import { type Lsn, parseOptionalLsn } from "./lsn.js";
+import { mergeOverUrl } from "./pool-config.js";
 
 /** What one probe reads off a server, in one round trip. */
 export interface ProbeSample {
@@ -113,12 +114,13 @@ export class NodeProbe {
   async #connect(): Promise<Client> {
     const { pg } = loadDriver();
     const client = new pg.Client({
-      connectionString: this.#settings.connectionString,
+      // The user's own driver settings too (a password function, an ssl object), as the node's pool.
+      ...mergeOverUrl(this.#settings.connectionString, {}, this.#settings.driver),
       connectionTimeoutMillis: this.#timeoutMs,
       query_timeout: this.#timeoutMs,
       statement_timeout: this.#timeoutMs,
       fallback_application_name: this.#applicationName,
-    });
+    } as never);
     // A server going away emits 'error' on an idle client; unheard, it would crash the process.
     client.on("error", () => {
       if (this.#connected === client) this.close();

@@ -125,7 +125,7 @@ describe("prisma-split cluster up", () => {
       const replicaUrls = (env.DATABASE_REPLICA_URLS as string).split(",");
       expect(replicaUrls).toHaveLength(1);
       expect(cli.stderr()).toMatch(/a primary and 1 streaming replica\n/);
-      expect(cli.stderr()).toMatch(/replica1 +127\.0\.0\.1:\d+ +streaming/);
+      expect(cli.stderr()).toMatch(/replica-0 +127\.0\.0\.1:\d+ +streaming/);
       expect(cli.stderr()).toContain("migrations: 1 applied from prisma/migrations (0001_init)");
 
       // Real servers behind the printed URLs: a primary, and a standby that has the migrations.
@@ -163,6 +163,43 @@ describe("prisma-split cluster up", () => {
       expect(existsSync(baseDir)).toBe(false);
       expect(processesMentioning(baseDir)).toEqual([]);
       await expect(queryOnce(primaryUrl, "SELECT 1")).rejects.toThrow();
+    },
+    slow,
+  );
+
+  it(
+    "prints each node's PID and data directory; `cluster kill|start|stop <node>` from another process acts on that node",
+    async () => {
+      const cli = runCli(["up", "--replicas", "1", "--port", "0", "--no-migrate"]);
+      await cli.ready();
+      const env = envFrom(cli.stdout());
+      const port = new URL(env.DATABASE_URL as string).port;
+      const replicaUrl = env.DATABASE_REPLICA_URLS as string;
+      const baseDir = await baseDirOf(env.DATABASE_URL as string);
+      const replicaLine = new RegExp(`^ +replica-0 +port \\d+ +pid (\\d+) +${baseDir}/replica-0$`, "m");
+      expect(cli.stderr()).toMatch(new RegExp(`^ +primary +port ${port} +pid \\d+ +${baseDir}/primary$`, "m"));
+      expect(cli.stderr()).toMatch(replicaLine);
+
+      const kill = runCli(["kill", "replica-0", "--port", port]);
+      expect(await kill.exited).toEqual({ code: 0, signal: null });
+      expect(kill.stdout()).toMatch(/^replica-0: killed/);
+      expect(kill.stdout()).toMatch(new RegExp(`^ +replica-0 +port \\d+ +stopped +${baseDir}/replica-0$`, "m"));
+      await expect(queryOnce(replicaUrl, "SELECT 1")).rejects.toThrow();
+
+      const start = runCli(["start", "replica-0", "--port", port]);
+      expect(await start.exited).toEqual({ code: 0, signal: null });
+      expect(start.stdout()).toMatch(replicaLine);
+      expect(await queryOnce(replicaUrl, "SELECT pg_is_in_recovery() AS standby")).toEqual([{ standby: true }]);
+
+      const unknown = runCli(["stop", "replica1", "--port", port]);
+      expect(await unknown.exited).toEqual({ code: 1, signal: null });
+      expect(unknown.stderr()).toContain('no node named "replica1": primary, replica-0');
+
+      cli.child.kill("SIGINT");
+      expect(await cli.exited).toEqual({ code: 0, signal: null });
+      const gone = runCli(["status", "--port", port]);
+      expect(await gone.exited).toEqual({ code: 1, signal: null });
+      expect(gone.stderr()).toContain(`no \`prisma-split cluster up\` is running with its primary on port ${port}`);
     },
     slow,
   );

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_MAX_LAG_MS } from "../../src/cli/doctor.ts";
 import { main } from "../../src/cli/main.ts";
+import { DEFAULT_REPLICA_OPTIONS } from "../../src/config/options.ts";
 
 function sink() {
   let text = "";
@@ -22,10 +24,20 @@ async function run(args: string[]) {
 }
 
 describe("prisma-split CLI usage", () => {
-  it("--help prints usage and exits 0", async () => {
+  it("--help lists every command and exits 0; doctor --help prints doctor's options", async () => {
     const result = await run(["--help"]);
     expect(result.code).toBe(0);
-    expect(result.out).toContain("Usage: prisma-split doctor");
+    for (const command of ["doctor", "cluster up", "cluster stop|start|kill <node>", "cluster status"]) {
+      expect(result.out).toContain(`  ${command} `);
+    }
+    const doctor = await run(["doctor", "--help"]);
+    expect(doctor.code).toBe(0);
+    expect(doctor.out).toContain("Usage: prisma-split doctor");
+  });
+
+  it("doctor's default max lag is createDb()'s", async () => {
+    expect(DEFAULT_MAX_LAG_MS).toBe(DEFAULT_REPLICA_OPTIONS.maxLagMs);
+    expect((await run(["doctor", "--help"])).out).toContain("default: 10000");
   });
 
   it.each([

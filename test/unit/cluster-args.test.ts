@@ -22,14 +22,33 @@ describe("cluster command arguments", () => {
     });
   });
 
+  it("stop|start|kill <node> and status address the cluster on --port (default the stable one)", () => {
+    expect(parseClusterArgs(["kill", "replica-0"])).toEqual({
+      kind: "control",
+      action: "kill",
+      node: "replica-0",
+      port: defaultClusterPort,
+    });
+    expect(parseClusterArgs(["status", "--port", "6000"])).toEqual({
+      kind: "control",
+      action: "status",
+      node: undefined,
+      port: 6000,
+    });
+  });
+
   it("--help and -h win over everything else", () => {
     expect(parseClusterArgs(["--help"])).toEqual({ kind: "help" });
     expect(parseClusterArgs(["up", "-h", "--replicas", "x"])).toEqual({ kind: "help" });
   });
 
   it.each([
-    [[], "expected `cluster up`, got no subcommand."],
-    [["down"], 'expected `cluster up`, got "down".'],
+    [[], "got no subcommand."],
+    [["down"], 'expected `cluster up`, `cluster stop|start|kill <node>` or `cluster status`, got "down".'],
+    [["stop"], "`cluster stop` takes one node name, e.g. replica-0."],
+    [["kill", "replica-0", "replica-1"], "`cluster kill` takes one node name"],
+    [["status", "primary"], "`cluster status` takes no node name."],
+    [["start", "replica-0", "--replicas", "2"], "--replicas and --backend belong to `cluster up`"],
     [["up", "now"], "unexpected argument: now."],
     [["up", "--replicas", "two"], '--replicas must be a whole number, got "two".'],
     [["up", "--replicas", "-1"], "--replicas"],
@@ -57,15 +76,15 @@ describe("cluster command output", () => {
   it("a status line per node, and what happened to the migrations", () => {
     const nodes = [
       { name: "primary", url: "postgresql://postgres@127.0.0.1:55432/app" },
-      { name: "replica1", url: "postgresql://postgres@127.0.0.1:55433/app", replication: "streaming" },
+      { name: "replica-0", url: "postgresql://postgres@127.0.0.1:55433/app", replication: "streaming" },
     ];
     const base = { backend: "embedded" as const, serverVersion: "18.4", nodes, cwd: "/app" };
     expect(
       statusLines({ ...base, migrations: { dir: "/app/prisma/migrations", applied: ["0001_init", "0002_posts"] } }),
     ).toEqual([
       "prisma-split dev cluster (embedded): PostgreSQL 18.4, a primary and 1 streaming replica",
-      "  primary   127.0.0.1:55432  read-write",
-      "  replica1  127.0.0.1:55433  streaming",
+      "  primary    127.0.0.1:55432  read-write",
+      "  replica-0  127.0.0.1:55433  streaming",
       "  migrations: 2 applied from prisma/migrations (0001_init, 0002_posts)",
     ]);
     expect(statusLines({ ...base, migrations: undefined }).at(-1)).toBe(

@@ -92,7 +92,7 @@ export async function startContainerCluster(options: ContainerClusterOptions): P
 
     const replicas = await Promise.all(
       replicaPorts.map(async (port, i) => {
-        const name = `replica${i + 1}`;
+        const name = `replica-${i}`;
         const started = await new tc.GenericContainer(options.image)
           .withNetwork(network)
           .withUser("postgres")
