@@ -36,9 +36,12 @@ export function createNodes(
     });
   const primary = node("primary", "primary", -1, config.primary);
   const replicas = config.replicas.map((settings, index) => node(`replica-${index}`, "replica", index, settings));
-  // Where the primary may move: its URL's hosts (with the primary's driver settings), then the replicas.
+  // Where the primary may move: its URL's hosts (the same node: its driver settings), then the replicas.
   const candidates = new Map<string, ConnectionSettings>();
-  const primaryHosts = config.primaryCandidates.map((settings) => withDriver("primary", "primary", -1, settings));
+  const primaryHosts = config.primaryCandidates.map((settings) => ({
+    ...bounded(settings),
+    driver: primary.settings.driver,
+  }));
   for (const settings of [...primaryHosts, ...replicas.map((replica) => replica.settings)]) {
     if (!candidates.has(settings.identity)) candidates.set(settings.identity, settings);
   }
