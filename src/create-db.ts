@@ -89,6 +89,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   events.on("breaker:open", (event) => {
     if (event.node === primary.name) void follower.suspect("breaker-open");
   });
+  events.on("shutdown:start", () => follower.stop());
   const state: SplitState = new SplitState({
     router,
     guards,
@@ -120,7 +121,12 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
  */
 function followerOptions(candidates: ConnectionSettings[], pollIntervalMs: number | undefined): PrimaryFollowerOptions {
   const poll = pollIntervalMs ?? 1000;
-  return { candidates, probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)), cooldownMs: Math.min(1000, poll / 2) };
+  return {
+    candidates,
+    probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)),
+    cooldownMs: Math.min(1000, poll / 2),
+    retryMs: poll,
+  };
 }
 
 function isConfigurationFault(error: unknown): boolean {

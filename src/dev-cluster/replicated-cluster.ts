@@ -16,6 +16,8 @@ export abstract class ReplicatedCluster<Node extends DevNode & RoleBearing> impl
   private stopping: Promise<void> | undefined;
   #primary: Node;
   #replicas: readonly Node[];
+  /** When the last promotion ended (`performance.now()`): the new primary took writes from then on. */
+  lastPromotionAt: number | undefined;
 
   constructor(primary: Node, replicas: readonly Node[]) {
     this.#primary = primary;
@@ -68,6 +70,7 @@ export abstract class ReplicatedCluster<Node extends DevNode & RoleBearing> impl
 
   async #promote(old: Node, to: Node, timeoutMs: number): Promise<void> {
     await promote(to, timeoutMs);
+    this.lastPromotionAt = performance.now();
     this.#primary = to;
     this.#replicas = [...this.#replicas.filter((replica) => replica !== to), old];
     to.role = "primary";

@@ -58,6 +58,8 @@ export interface DevCluster<Node extends DevNode = DevNode> {
   switchover(to?: Node, timeoutMs?: number): Promise<void>;
   /** An unplanned failover: the primary is killed, `to` is promoted; the old one stays down until `rejoin()`. */
   failover(to?: Node, timeoutMs?: number): Promise<void>;
+  /** When the last `switchover()`/`failover()` promotion ended (`performance.now()`), for measurements. */
+  readonly lastPromotionAt: number | undefined;
   /** Rebuilds `node` (a former primary) from the current primary and starts it as a standby. */
   rejoin(node: Node, timeoutMs?: number): Promise<void>;
   /** Stops every node and deletes everything the cluster created. Idempotent. */

@@ -15,6 +15,11 @@ export interface PrimaryFollowerOptions {
   readonly probeTimeoutMs: number;
   /** No new round sooner than this after the last one ended (a burst of 25006 asks once). */
   readonly cooldownMs: number;
+  /**
+   * While no candidate takes writes (a promotion under way, an endpoint not yet re-pointed), ask
+   * again after this long: without a replica monitor nothing else would ask.
+   */
+  readonly retryMs: number;
 }
 
 /**
@@ -35,6 +40,8 @@ export class PrimaryFollower {
   readonly #pause: ReturnType<DbNode["claimPause"]>;
   #round: Promise<void> | undefined;
   #lastEnded = Number.NEGATIVE_INFINITY;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  /** Set by `stop()` ($disconnect, shutdown): no more retries until something else asks. */
   #stopped = false;
   /** The last roles the candidates gave, by identity (health and doctor show them). */
   roles: ReadonlyMap<string, CandidateAnswer["role"]> = new Map();
@@ -54,12 +61,14 @@ export class PrimaryFollower {
    * need not list the writer first), bounded by `probeTimeoutMs`.
    */
   start(): void {
-    this.#stopped = false;
     if (this.#options.candidates.length > 1) this.#pause.hold(this.suspect("start"));
   }
 
+  /** Cancels a pending retry ($disconnect, shutdown); a later trigger asks again. */
   stop(): void {
     this.#stopped = true;
+    if (this.#retry !== undefined) clearTimeout(this.#retry);
+    this.#retry = undefined;
   }
 
   /** Whether `node` reaches the server the primary points at now (it then takes no replica reads). */
@@ -69,7 +78,7 @@ export class PrimaryFollower {
 
   /** Something says the primary may have moved: ask the candidates (once at a time, not in a burst). */
   suspect(trigger: TopologyTrigger): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
+    this.#stopped = false;
     if (this.#round !== undefined) return this.#round;
     if (trigger !== "start" && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
     this.#round = this.#follow(trigger).finally(() => {
@@ -79,15 +88,30 @@ export class PrimaryFollower {
     return this.#round;
   }
 
+  /** While nobody takes writes, asks again after `retryMs`; unref()ed, it never keeps the process alive. */
+  #retryLater(trigger: TopologyTrigger): void {
+    if (this.#stopped || this.#retry !== undefined) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (!this.#stopped) void this.suspect(trigger);
+    }, this.#options.retryMs);
+    this.#retry.unref();
+  }
+
   async #follow(trigger: TopologyTrigger): Promise<void> {
     const started = performance.now();
     const answers = await askCandidates(this.#options.candidates, this.#options.probeTimeoutMs);
     this.roles = new Map(answers.map((answer) => [answer.settings.identity, answer.role]));
-    if (this.#stopped) return;
     const previous = this.#primary.settings;
-    const sawReadOnly = trigger === "read-only" || trigger === "in-recovery";
-    const choice = chooseWriter(previous.identity, answers, sawReadOnly);
-    if (choice.action === "stay" || choice.action === "wait") return;
+    // A probe of the monitor that failed says nothing against the pool's connections (a busy
+    // machine): only a standby's answer or an open breaker does.
+    const suspect = trigger === "read-only" || trigger === "in-recovery" || trigger === "breaker-open";
+    const choice = chooseWriter(previous.identity, answers, suspect);
+    if (choice.action === "stay") return;
+    if (choice.action === "wait") {
+      this.#retryLater(trigger);
+      return;
+    }
     if (choice.action === "ambiguous") {
       process.emitWarning(
         `prisma-split: the primary (${previous.redactedUrl}) does not take writes and several candidates do: ` +
@@ -118,6 +142,7 @@ export class PrimaryFollower {
   }
 }
 
+/** Asks again later while nobody takes writes; unref()ed, so it never keeps the process alive. */
 function movingError(primary: DbNode, next: ConnectionSettings): Error {
   return new DatabaseUnavailableError(
     `prisma-split: the primary is moving to ${next.redactedUrl}; the write was not sent`,
