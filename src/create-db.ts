@@ -46,7 +46,11 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     ) => unknown,
   );
   const events = new SplitEvents();
-  const follower = new PrimaryFollower(primary, followerOptions(candidates, config.monitor?.pollIntervalMs), events);
+  const follower = new PrimaryFollower(
+    primary,
+    followerOptions(candidates, config.primaryCandidates.length > 1, config.monitor?.pollIntervalMs),
+    events,
+  );
   const bulkhead = resilience.bulkhead && {
     maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
   };
@@ -119,10 +123,15 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
  * Questions to the candidates are bounded like the monitor's probes (1–5 s); after a round, the
  * next waits half a poll interval (at most 1 s), so a burst of 25006 asks once.
  */
-function followerOptions(candidates: ConnectionSettings[], pollIntervalMs: number | undefined): PrimaryFollowerOptions {
+function followerOptions(
+  candidates: ConnectionSettings[],
+  discoverAtStart: boolean,
+  pollIntervalMs: number | undefined,
+): PrimaryFollowerOptions {
   const poll = pollIntervalMs ?? 1000;
   return {
     candidates,
+    discoverAtStart,
     probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)),
     cooldownMs: Math.min(1000, poll / 2),
     retryMs: poll,

@@ -11,6 +11,11 @@ export interface PrimaryFollowerOptions {
    * primary URL's hosts, then the replicas' (a promoted replica is one).
    */
   readonly candidates: readonly ConnectionSettings[];
+  /**
+   * Ask at start which candidate writes (writes wait for the answer): a multi-host primary URL
+   * need not list the writer first. A single-host primary URL is taken at its word.
+   */
+  readonly discoverAtStart: boolean;
   /** Bound of one round of questions (each candidate's connect + query). */
   readonly probeTimeoutMs: number;
   /** No new round sooner than this after the last one ended (a burst of 25006 asks once). */
@@ -56,12 +61,9 @@ export class PrimaryFollower {
     });
   }
 
-  /**
-   * With several candidates, asks them once now; writes wait for that answer (a multi-host URL
-   * need not list the writer first), bounded by `probeTimeoutMs`.
-   */
+  /** With `discoverAtStart`, asks the candidates once now; queries on the primary wait for the answer (bounded by `probeTimeoutMs`). */
   start(): void {
-    if (this.#options.candidates.length > 1) this.#pause.hold(this.suspect("start"));
+    if (this.#options.discoverAtStart) this.#pause.hold(this.suspect("start"));
   }
 
   /** Cancels a pending retry ($disconnect, shutdown); a later trigger asks again. */
