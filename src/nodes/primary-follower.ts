@@ -48,6 +48,14 @@ export class PrimaryFollower {
   #retry: ReturnType<typeof setTimeout> | undefined;
   /** Set by `stop()` ($disconnect, shutdown): no more retries until something else asks. */
   #stopped = false;
+  /**
+   * Something said the primary's connections are wrong (25006, its breaker opened) and no round
+   * has settled it yet: a writer found behind the same name then gets its pool reconnected (and
+   * its breaker closed), whichever trigger started that round.
+   */
+  #suspected = false;
+  /** The suspicion came from an open breaker (not only from 25006 answers, which may be old news). */
+  #breakerOpened = false;
   /** The last roles the candidates gave, by identity (health and doctor show them). */
   roles: ReadonlyMap<string, CandidateAnswer["role"]> = new Map();
 
@@ -81,6 +89,8 @@ export class PrimaryFollower {
   /** Something says the primary may have moved: ask the candidates (once at a time, not in a burst). */
   suspect(trigger: TopologyTrigger): Promise<void> {
     this.#stopped = false;
+    if (trigger === "read-only" || trigger === "in-recovery" || trigger === "breaker-open") this.#suspected = true;
+    if (trigger === "breaker-open") this.#breakerOpened = true;
     if (this.#round !== undefined) return this.#round;
     if (trigger !== "start" && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
     this.#round = this.#follow(trigger).finally(() => {
@@ -100,15 +110,40 @@ export class PrimaryFollower {
     this.#retry.unref();
   }
 
+  async #poolReachesWriter(): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#options.probeTimeoutMs);
+      timer.unref();
+    });
+    const asked = this.#primary.pool.query<{ in_recovery: boolean }>("SELECT pg_is_in_recovery() AS in_recovery").then(
+      (result) => result.rows[0]?.in_recovery === false,
+      () => false,
+    );
+    try {
+      return await Promise.race([asked, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #follow(trigger: TopologyTrigger): Promise<void> {
     const started = performance.now();
     const answers = await askCandidates(this.#options.candidates, this.#options.probeTimeoutMs);
     this.roles = new Map(answers.map((answer) => [answer.settings.identity, answer.role]));
     const previous = this.#primary.settings;
     // A probe of the monitor that failed says nothing against the pool's connections (a busy
-    // machine): only a standby's answer or an open breaker does.
-    const suspect = trigger === "read-only" || trigger === "in-recovery" || trigger === "breaker-open";
-    const choice = chooseWriter(previous.identity, answers, suspect);
+    // machine): only a standby's answer or an open breaker does (`#suspected`).
+    let choice = chooseWriter(previous.identity, answers, this.#suspected);
+    // A 25006 may come from a statement sent before the last move, on a connection since retired:
+    // reconnect only if the pool, as it is now, still reaches a standby.
+    if (choice.action === "reconnect" && !this.#breakerOpened && (await this.#poolReachesWriter())) {
+      choice = { action: "stay" };
+    }
+    if (choice.action !== "wait" && choice.action !== "ambiguous") {
+      this.#suspected = false;
+      this.#breakerOpened = false;
+    }
     if (choice.action === "stay") return;
     if (choice.action === "wait") {
       this.#retryLater(trigger);
