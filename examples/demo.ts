@@ -3,7 +3,10 @@
  * binaries, nothing to install), the Express example (examples/express/server.ts) in its own
  * process on a free port, and a short mixed HTTP load against it while nodes fail:
  *   (a) normal → (b) a replica killed → (c) the primary killed → (d) the primary restarted →
- *   (e) read-your-writes with replay paused → a graceful shutdown.
+ *   (e) read-your-writes with replay paused → (f) a switchover → a graceful shutdown.
+ * The app gets one multi-host DATABASE_URL (every server: prisma-split finds the writer) and the
+ * replicas in DATABASE_REPLICA_URLS, the primary's server last (replica-2: it takes reads only
+ * once a switchover has made it a standby).
  * Which node served each request comes from the app's `x-served-by` header, which the app builds
  * from prisma-split's `query` events. Everything it starts is stopped at the end, or on Ctrl-C.
  */
@@ -13,6 +16,7 @@ import { seedUsers } from "./demo/http.ts";
 import { type Demo, failover, gracefulShutdown, metricsExcerpt, readYourWrites } from "./demo/phases.ts";
 import { ProgressLine } from "./demo/progress.ts";
 import { seconds } from "./demo/report.ts";
+import { switchover } from "./demo/switchover.ts";
 
 const started = performance.now();
 /** A few concurrent clients, 70 % reads, a short pause between requests: load, not a stress test. */
@@ -53,9 +57,10 @@ try {
   console.log(`  primary :${cluster.primary.port}   replica-0 :${replica0?.port}   replica-1 :${replica1?.port}`);
 
   console.log("Starting the Express example (examples/express/server.ts) in its own process...");
+  const hosts = cluster.nodes.map((node) => `127.0.0.1:${node.port}`).join(",");
   app = await AppProcess.start("examples/express/server.ts", {
-    DATABASE_URL: cluster.primaryUrl,
-    DATABASE_REPLICA_URLS: cluster.replicaUrls.join(","),
+    DATABASE_URL: `postgresql://postgres@${hosts}/app?target_session_attrs=read-write`,
+    DATABASE_REPLICA_URLS: [...cluster.replicaUrls, cluster.primaryUrl].join(","),
     PORT: "0",
     HOST: "127.0.0.1",
   });
@@ -70,6 +75,8 @@ try {
   );
   await failover(demo);
   await readYourWrites(demo);
+  console.log();
+  await switchover(demo);
   console.log();
   await metricsExcerpt(demo);
   console.log();

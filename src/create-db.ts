@@ -48,7 +48,11 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     ) => unknown,
   );
   const events = new SplitEvents();
-  const follower = new PrimaryFollower(primary, followerOptions(candidates, config.monitor?.pollIntervalMs), events);
+  const follower = new PrimaryFollower(
+    primary,
+    followerOptions(candidates, config.primaryCandidates.length > 1, config.monitor?.pollIntervalMs),
+    events,
+  );
   if (config.logger) attachLogger(events, config.logger);
   const bulkhead = resilience.bulkhead && {
     maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
@@ -92,6 +96,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   events.on("breaker:open", (event) => {
     if (event.node === primary.name) void follower.suspect("breaker-open");
   });
+  events.on("shutdown:start", () => follower.stop());
   const state: SplitState = new SplitState({
     router,
     guards,
@@ -122,9 +127,19 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
  * Questions to the candidates are bounded like the monitor's probes (1–5 s); after a round, the
  * next waits half a poll interval (at most 1 s), so a burst of 25006 asks once.
  */
-function followerOptions(candidates: ConnectionSettings[], pollIntervalMs: number | undefined): PrimaryFollowerOptions {
+function followerOptions(
+  candidates: ConnectionSettings[],
+  discoverAtStart: boolean,
+  pollIntervalMs: number | undefined,
+): PrimaryFollowerOptions {
   const poll = pollIntervalMs ?? 1000;
-  return { candidates, probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)), cooldownMs: Math.min(1000, poll / 2) };
+  return {
+    candidates,
+    discoverAtStart,
+    probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)),
+    cooldownMs: Math.min(1000, poll / 2),
+    retryMs: poll,
+  };
 }
 
 function isConfigurationFault(error: unknown): boolean {

@@ -129,7 +129,8 @@ export async function failover(demo: Demo): Promise<void> {
         ? "writes did not resume within 15 s"
         : `writes resumed ${seconds(firstWrite.startedAt + firstWrite.ms - restartedAt)} after the primary was back, ` +
             `in the same app process; ${load.of("d").filter((s) => s.kind === "write" && s.status === 503).length} × 503 before that\n` +
-            "(the primary's breaker opened in (c); it lets a trial write through resetTimeout = 5 s later, and closes when it succeeds)",
+            "(the primary's breaker opened in (c); prisma-split kept asking the servers which one takes writes, and " +
+            "reconnected as soon as the primary answered again, or its breaker's trial write succeeded)",
     );
     print(`failed reads: ${failures(load.of("d"), "read")}`);
   } finally {
@@ -224,7 +225,7 @@ export async function metricsExcerpt(demo: Demo): Promise<void> {
   const text = (await send(demo.app.url, "GET", "/metrics")).json as string;
   console.log("GET /metrics (prom-client), excerpt: what the app routed during the demo, failed attempts included");
   for (const line of text.split("\n")) {
-    if (/^prisma_split_(queries_routed|breaker_transitions)_total\{/.test(line)) print(line);
+    if (/^prisma_split_(queries_routed|breaker_transitions|topology_changes)_total\{/.test(line)) print(line);
   }
 }
 

@@ -1,11 +1,13 @@
-import { rm } from "node:fs/promises";
+import { appendFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { copyRunningDataDir } from "./base-backup.js";
 import { createBaseDir } from "./base-dir.js";
 import { resolvePgBinDir } from "./binaries.js";
 import { killPostmastersSync, trackCluster, trackedClusters, untrackCluster } from "./cleanup.js";
 import { cloneAsReplica, initPrimaryDataDir } from "./data-dir.js";
 import { EmbeddedNode } from "./node.js";
 import { ReplicatedCluster } from "./replicated-cluster.js";
+import { chownToServerUser } from "./server-user.js";
 import type { NodeRole } from "./types.js";
 
 export interface EmbeddedClusterOptions {
@@ -44,6 +46,26 @@ export class EmbeddedCluster extends ReplicatedCluster<EmbeddedNode> {
 
   protected logHint(node: EmbeddedNode): string {
     return node.logFile;
+  }
+
+  protected primaryConninfo(primary: EmbeddedNode, standby: EmbeddedNode): string {
+    return `host=127.0.0.1 port=${primary.port} user=postgres application_name=${standby.name}`;
+  }
+
+  protected async followPrimary(node: EmbeddedNode, primary: EmbeddedNode, mode: "clean" | "rebuild"): Promise<void> {
+    if (mode === "rebuild") {
+      await rm(node.dataDir, { recursive: true, force: true, maxRetries: 5 });
+      await copyRunningDataDir(primary.url, primary.dataDir, node.dataDir);
+    }
+    const standbySignal = path.join(node.dataDir, "standby.signal");
+    await writeFile(standbySignal, "");
+    await chownToServerUser(standbySignal);
+    // postgresql.auto.conf: the last setting wins, and a rebuilt copy carries the primary's own lines.
+    await appendFile(
+      path.join(node.dataDir, "postgresql.auto.conf"),
+      `primary_conninfo = '${this.primaryConninfo(primary, node)}'\n`,
+    );
+    await node.start();
   }
 }
 

@@ -18,7 +18,8 @@ export interface EmbeddedNodeOptions {
 /** One PostgreSQL server of an embedded cluster: a process on this machine, controlled through pg_ctl. */
 export class EmbeddedNode implements DevNode {
   readonly name: string;
-  readonly role: NodeRole;
+  /** Changed by the cluster when it moves the primary. */
+  role: NodeRole;
   readonly port: number;
   readonly dataDir: string;
   readonly logFile: string;

@@ -15,8 +15,9 @@ export const clusterBackends: readonly ClusterBackend[] = ["embedded", "testcont
 
 /** One PostgreSQL server of a dev cluster. Its URL stays the same across stop/start/restart. */
 export interface DevNode {
-  /** "primary", "replica-0", "replica-1", ...: the names createDb() gives its nodes. */
+  /** "primary", "replica-0", "replica-1", ...: the names createDb() gives its nodes (a name stays when a switchover changes the role). */
   readonly name: string;
+  /** The role it has now. */
   readonly role: NodeRole;
   /** The port clients connect to (on the host, for containers). */
   readonly port: number;
@@ -50,6 +51,17 @@ export interface DevCluster<Node extends DevNode = DevNode> {
   resumeReplay(replica: Node): Promise<void>;
   /** Waits until every running, non-paused replica has replayed all WAL the primary has written so far. */
   waitForReplicas(timeoutMs?: number): Promise<void>;
+  /**
+   * A planned switchover: the primary stops cleanly, `to` (default the first replica) is
+   * promoted, the old primary comes back as its standby. URLs stay; `primary`/`replicas` swap.
+   */
+  switchover(to?: Node, timeoutMs?: number): Promise<void>;
+  /** An unplanned failover: the primary is killed, `to` is promoted; the old one stays down until `rejoin()`. */
+  failover(to?: Node, timeoutMs?: number): Promise<void>;
+  /** When the last `switchover()`/`failover()` promotion ended (`performance.now()`), for measurements. */
+  readonly lastPromotionAt: number | undefined;
+  /** Rebuilds `node` (a former primary) from the current primary and starts it as a standby. */
+  rejoin(node: Node, timeoutMs?: number): Promise<void>;
   /** Stops every node and deletes everything the cluster created. Idempotent. */
   stop(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { LifecycleSettings, Readiness } from "../config/lifecycle-options.js";
 import type { NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { ROTATION_FLAGS } from "../nodes/replica-monitor.js";
 import type { BreakerState } from "../resilience/circuit-breaker.js";
 import type { PoolBudgetCheck } from "./pool-budget-check.js";
 import type { ConnectionPlan } from "./pool-sizing.js";
@@ -36,8 +37,14 @@ export interface NodeHealth {
   readonly breaker: "closed" | "open" | "halfOpen";
   /** Reads may be routed here (always true for the primary). */
   readonly inRotation: boolean;
-  /** Why not: `breaker`, `down`, `lagging`, ... (each concern's flag). */
+  /** Why not: `breaker`, `down`, `lagging`, `writer`, ... (each concern's flag). */
   readonly outOfRotation: readonly string[];
+  /**
+   * A replica node that reaches the server the primary points at now (a multi-host URL's writer,
+   * or a replica the primary moved to): it takes writes through the primary, no replica reads,
+   * and that is no fault.
+   */
+  readonly writer: boolean;
   readonly inFlight: number;
   readonly pool: { readonly max: number; readonly total: number; readonly idle: number; readonly waiting: number };
   /** Replay lag the replica monitor last measured; undefined without a monitor. */
@@ -113,7 +120,9 @@ export async function checkReady(context: HealthSubject): Promise<boolean> {
  */
 export function summarize(
   primary: Pick<NodeHealth, "reachable" | "actualRole" | "breaker" | "roleCheck">,
-  replicas: ReadonlyArray<Pick<NodeHealth, "reachable" | "roleCheck" | "breaker" | "inRotation">>,
+  replicas: ReadonlyArray<
+    Pick<NodeHealth, "reachable" | "roleCheck" | "breaker" | "inRotation"> & Partial<Pick<NodeHealth, "writer">>
+  >,
   shuttingDown: boolean,
   readiness: Readiness,
 ): { status: HealthReport["status"]; ready: boolean } {
@@ -124,7 +133,10 @@ export function summarize(
     primary.breaker !== "closed" ||
     replicas.some(
       (replica) =>
-        !replica.reachable || replica.roleCheck === "mismatch" || replica.breaker !== "closed" || !replica.inRotation,
+        !replica.reachable ||
+        replica.roleCheck === "mismatch" ||
+        replica.breaker !== "closed" ||
+        (!replica.inRotation && replica.writer !== true),
     );
   return { status: degraded ? "degraded" : "ok", ready };
 }
@@ -172,6 +184,8 @@ function describeNode(node: DbNode, probe: Probe, context: HealthSubject): NodeH
   // A probe is the freshest word on the role; without one, the replica monitor's. A node that
   // does not answer has no role we can vouch for, whatever it said before.
   const actualRole = probe.reachable ? (probe.actualRole ?? node.observed?.actualRole) : undefined;
+  const writer = node.rotation.has(ROTATION_FLAGS.writer);
+  const expectedRole = writer ? "primary" : node.role;
   return {
     name: node.name,
     role: node.role,
@@ -180,10 +194,11 @@ function describeNode(node: DbNode, probe: Probe, context: HealthSubject): NodeH
     latencyMs: probe.latencyMs,
     error: probe.error,
     actualRole,
-    roleCheck: actualRole === undefined ? "unknown" : actualRole === node.role ? "ok" : "mismatch",
+    roleCheck: actualRole === undefined ? "unknown" : actualRole === expectedRole ? "ok" : "mismatch",
     breaker: context.breakerState(node),
     inRotation: node.role === "primary" || node.servesReads,
     outOfRotation: node.rotation.flags(),
+    writer,
     inFlight: node.inFlight,
     pool: {
       max: node.settings.poolMax,

@@ -11,10 +11,20 @@ export interface PrimaryFollowerOptions {
    * primary URL's hosts, then the replicas' (a promoted replica is one).
    */
   readonly candidates: readonly ConnectionSettings[];
+  /**
+   * Ask at start which candidate writes (writes wait for the answer): a multi-host primary URL
+   * need not list the writer first. A single-host primary URL is taken at its word.
+   */
+  readonly discoverAtStart: boolean;
   /** Bound of one round of questions (each candidate's connect + query). */
   readonly probeTimeoutMs: number;
   /** No new round sooner than this after the last one ended (a burst of 25006 asks once). */
   readonly cooldownMs: number;
+  /**
+   * While no candidate takes writes (a promotion under way, an endpoint not yet re-pointed), ask
+   * again after this long: without a replica monitor nothing else would ask.
+   */
+  readonly retryMs: number;
 }
 
 /**
@@ -35,7 +45,17 @@ export class PrimaryFollower {
   readonly #pause: ReturnType<DbNode["claimPause"]>;
   #round: Promise<void> | undefined;
   #lastEnded = Number.NEGATIVE_INFINITY;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  /** Set by `stop()` ($disconnect, shutdown): no more retries until something else asks. */
   #stopped = false;
+  /**
+   * Something said the primary's connections are wrong (25006, its breaker opened) and no round
+   * has settled it yet: a writer found behind the same name then gets its pool reconnected (and
+   * its breaker closed), whichever trigger started that round.
+   */
+  #suspected = false;
+  /** The suspicion came from an open breaker (not only from 25006 answers, which may be old news). */
+  #breakerOpened = false;
   /** The last roles the candidates gave, by identity (health and doctor show them). */
   roles: ReadonlyMap<string, CandidateAnswer["role"]> = new Map();
 
@@ -49,17 +69,16 @@ export class PrimaryFollower {
     });
   }
 
-  /**
-   * With several candidates, asks them once now; writes wait for that answer (a multi-host URL
-   * need not list the writer first), bounded by `probeTimeoutMs`.
-   */
+  /** With `discoverAtStart`, asks the candidates once now; queries on the primary wait for the answer (bounded by `probeTimeoutMs`). */
   start(): void {
-    this.#stopped = false;
-    if (this.#options.candidates.length > 1) this.#pause.hold(this.suspect("start"));
+    if (this.#options.discoverAtStart) this.#pause.hold(this.suspect("start"));
   }
 
+  /** Cancels a pending retry ($disconnect, shutdown); a later trigger asks again. */
   stop(): void {
     this.#stopped = true;
+    if (this.#retry !== undefined) clearTimeout(this.#retry);
+    this.#retry = undefined;
   }
 
   /** Whether `node` reaches the server the primary points at now (it then takes no replica reads). */
@@ -69,7 +88,9 @@ export class PrimaryFollower {
 
   /** Something says the primary may have moved: ask the candidates (once at a time, not in a burst). */
   suspect(trigger: TopologyTrigger): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
+    this.#stopped = false;
+    if (trigger === "read-only" || trigger === "in-recovery" || trigger === "breaker-open") this.#suspected = true;
+    if (trigger === "breaker-open") this.#breakerOpened = true;
     if (this.#round !== undefined) return this.#round;
     if (trigger !== "start" && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
     this.#round = this.#follow(trigger).finally(() => {
@@ -79,15 +100,55 @@ export class PrimaryFollower {
     return this.#round;
   }
 
+  /** While nobody takes writes, asks again after `retryMs`; unref()ed, it never keeps the process alive. */
+  #retryLater(trigger: TopologyTrigger): void {
+    if (this.#stopped || this.#retry !== undefined) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (!this.#stopped) void this.suspect(trigger);
+    }, this.#options.retryMs);
+    this.#retry.unref();
+  }
+
+  async #poolReachesWriter(): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#options.probeTimeoutMs);
+      timer.unref();
+    });
+    const asked = this.#primary.pool.query<{ in_recovery: boolean }>("SELECT pg_is_in_recovery() AS in_recovery").then(
+      (result) => result.rows[0]?.in_recovery === false,
+      () => false,
+    );
+    try {
+      return await Promise.race([asked, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #follow(trigger: TopologyTrigger): Promise<void> {
     const started = performance.now();
     const answers = await askCandidates(this.#options.candidates, this.#options.probeTimeoutMs);
     this.roles = new Map(answers.map((answer) => [answer.settings.identity, answer.role]));
-    if (this.#stopped) return;
     const previous = this.#primary.settings;
-    const sawReadOnly = trigger === "read-only" || trigger === "in-recovery";
-    const choice = chooseWriter(previous.identity, answers, sawReadOnly);
-    if (choice.action === "stay" || choice.action === "wait") return;
+    // A probe of the monitor that failed says nothing against the pool's connections (a busy
+    // machine): only a standby's answer or an open breaker does (`#suspected`).
+    let choice = chooseWriter(previous.identity, answers, this.#suspected);
+    // A 25006 may come from a statement sent before the last move, on a connection since retired:
+    // reconnect only if the pool, as it is now, still reaches a standby.
+    if (choice.action === "reconnect" && !this.#breakerOpened && (await this.#poolReachesWriter())) {
+      choice = { action: "stay" };
+    }
+    if (choice.action !== "wait" && choice.action !== "ambiguous") {
+      this.#suspected = false;
+      this.#breakerOpened = false;
+    }
+    if (choice.action === "stay") return;
+    if (choice.action === "wait") {
+      this.#retryLater(trigger);
+      return;
+    }
     if (choice.action === "ambiguous") {
       process.emitWarning(
         `prisma-split: the primary (${previous.redactedUrl}) does not take writes and several candidates do: ` +
@@ -118,6 +179,7 @@ export class PrimaryFollower {
   }
 }
 
+/** Asks again later while nobody takes writes; unref()ed, so it never keeps the process alive. */
 function movingError(primary: DbNode, next: ConnectionSettings): Error {
   return new DatabaseUnavailableError(
     `prisma-split: the primary is moving to ${next.redactedUrl}; the write was not sent`,

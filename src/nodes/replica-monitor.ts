@@ -215,8 +215,9 @@ export class ReplicaMonitor {
     let replayLsn: bigint | undefined;
     const isWriter = this.#options.isPrimaryServer?.(node) === true;
     // A standby that writes while the primary does not: a promotion under way, the follower's
-    // business (a candidate), not split brain. Out of rotation under strict; reported only if
-    // it still writes once the primary does too.
+    // business (a candidate), not split brain. It has every commit the primary acknowledged and
+    // nothing else writes: its reads stay consistent, so it keeps them until the move. Reported
+    // (and, under strict, out of rotation) only if it still writes once the primary does too.
     let candidate = false;
     if (result.status === "rejected") {
       outcome = { reachable: false };
@@ -237,7 +238,7 @@ export class ReplicaMonitor {
     const setFlag = this.#setFlags.get(node)!;
     setFlag.down(health.status === "down");
     setFlag.lagging(health.status === "lagging");
-    setFlag.roleMismatch(this.#options.strict && (health.roleMismatch || candidate));
+    setFlag.roleMismatch(this.#options.strict && health.roleMismatch);
     setFlag.writer(isWriter);
     node.observed =
       result.status === "rejected"

@@ -16,6 +16,34 @@ function clusterUrl(primaryUrl: string, replicaUrl: string, writerFirst: boolean
 describe("topology: one multi-host URL follows the writer through a failover", () => {
   const { cluster, db } = useCluster(1);
 
+  it("a replica promoted beside a working primary takes no reads (strict by default) and is reported", async () => {
+    const replica = cluster().replicas[0]!;
+    const client = db({ replicas: { pollIntervalMs: POLL_MS } });
+    const mismatches: unknown[] = [];
+    client.$events.on("role:mismatch", (event) => mismatches.push(event));
+    await client.user.count();
+    await replica.query("SELECT pg_promote(true, 10)");
+    await expect.poll(() => mismatches.length, { timeout: 10_000, interval: 20 }).toBe(1);
+    expect(mismatches[0]).toMatchObject({ node: "replica-0", actual: "primary" });
+    const emails = Array.from({ length: 5 }, () => uniqueEmail("split-brain"));
+    for (const email of emails) await client.user.create({ data: { email } });
+    const ports: number[] = [];
+    const seen: number[] = [];
+    for (let read = 0; read < 20; read++) {
+      ports.push((await client.nodeInfo.findFirstOrThrow()).port);
+      seen.push(await client.user.count({ where: { email: { in: emails } } }));
+    }
+    expect(new Set(ports)).toEqual(new Set([cluster().primary.port]));
+    expect(seen.every((count) => count === emails.length)).toBe(true);
+    console.log(
+      `split brain: 20 reads after the promotion of replica-0: ${ports.filter((p) => p === cluster().primary.port).length} on the primary, ` +
+        `${ports.filter((p) => p === replica.port).length} on the promoted replica; rows seen ${seen.join(",")} of ${emails.length}`,
+    );
+    // The promoted server becomes a standby again for the next test.
+    await client.$disconnect();
+    await cluster().rejoin(replica);
+  });
+
   it("discovers the roles, then moves writes to the promoted standby without a restart", async () => {
     const [replica] = cluster().replicas;
     const url = clusterUrl(cluster().primaryUrl, cluster().replicaUrls[0]!, false);

@@ -9,8 +9,13 @@ function answer(identity: string, role: CandidateRole): CandidateAnswer {
 
 describe("chooseWriter", () => {
   const rows: Array<[string, CandidateAnswer[], boolean, string]> = [
-    ["current is the one writer", [answer("a", "primary"), answer("b", "replica")], false, "stay"],
-    ["current is the writer, its connections saw 25006 (DNS moved)", [answer("a", "primary")], true, "reconnect"],
+    ["current is the one writer (a check at start)", [answer("a", "primary"), answer("b", "replica")], false, "stay"],
+    [
+      "current is the writer, something said its connections are wrong (25006, breaker)",
+      [answer("a", "primary")],
+      true,
+      "reconnect",
+    ],
     ["another is the one writer", [answer("a", "replica"), answer("b", "primary")], true, "move:b"],
     ["current gone, another writes", [answer("a", "unreachable"), answer("b", "primary")], false, "move:b"],
     ["nobody writes yet (promotion under way)", [answer("a", "unreachable"), answer("b", "replica")], false, "wait"],

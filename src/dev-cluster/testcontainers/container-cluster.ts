@@ -47,6 +47,14 @@ export class ContainerCluster extends ReplicatedCluster<ContainerNode> {
   protected logHint(node: ContainerNode): string {
     return `docker logs ${node.containerId}`;
   }
+
+  protected primaryConninfo(): string {
+    throw new Error("switchover() and failover() run on the embedded backend only for now");
+  }
+
+  protected followPrimary(): Promise<void> {
+    return Promise.reject(new Error("switchover() and failover() run on the embedded backend only for now"));
+  }
 }
 
 /** Removes the containers (stopped or not) with their volumes, then the network. */

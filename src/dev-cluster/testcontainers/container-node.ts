@@ -30,7 +30,7 @@ export interface ContainerNodeOptions {
  */
 export class ContainerNode implements DevNode {
   readonly name: string;
-  readonly role: NodeRole;
+  role: NodeRole;
   readonly port: number;
   readonly url: string;
   readonly containerId: string;

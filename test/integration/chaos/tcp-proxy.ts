@@ -8,7 +8,7 @@ import net from "node:net";
 export class TcpProxy {
   readonly #server: net.Server;
   readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket | undefined }>();
-  readonly #targetPort: number;
+  #targetPort: number;
   #blackHoled = false;
   port = 0;
   /** Connections accepted so far (each a TCP connect of a client, black-holed or not). */
@@ -33,6 +33,14 @@ export class TcpProxy {
       pair.client.pause();
       pair.upstream?.pause();
     }
+  }
+
+  /**
+   * New connections go to `port` from now on; open ones stay where they were, as with a DNS name
+   * (an RDS/Aurora cluster endpoint) that now resolves to another server.
+   */
+  repoint(port: number): void {
+    this.#targetPort = port;
   }
 
   restore(): void {
