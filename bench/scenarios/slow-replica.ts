@@ -161,7 +161,8 @@ async function measureCase(
       return await runOps((index) => readById(contender.client, index), count, CONCURRENCY);
     } catch (error) {
       failed.add(contender);
-      results.set(contender, { error: describeError(error) });
+      const message = error instanceof Error ? error.message.replace(/\s+/g, " ").slice(0, 300) : "";
+      results.set(contender, { error: `${describeError(error)}: ${message}` });
       context.log(`  ${name} · ${contender.label} failed, out of this case: ${describeError(error)}`);
       return undefined;
     }
@@ -218,6 +219,7 @@ const slowReplica: Scenario = {
       const raw: Record<string, unknown> = {};
       const healthyP99 = new Map<TailContender, number>();
       const byCase = new Map<string, Map<TailContender, { p99: number; p999: number; extra: number }>>();
+      const failures: string[] = [];
       for (const testCase of CASES) {
         await proxies.set(1, testCase.slowness);
         const stallsBefore = (await proxies.stalls())[1] ?? 0;
@@ -229,6 +231,7 @@ const slowReplica: Scenario = {
           const result = results.get(contender);
           if (result === undefined || "error" in result) {
             rows.push({ case: testCase.name, contender: contender.label, extraReads: "failed" });
+            if (result !== undefined) failures.push(`${contender.label}, ${testCase.name}: ${result.error}`);
             raw[`${testCase.name}/${contender.id}`] = result;
             continue;
           }
@@ -263,7 +266,11 @@ const slowReplica: Scenario = {
         raw[`${testCase.name}/proxyStalls`] = stalls;
         byCase.set(testCase.name, summary);
       }
-      return { tables: [{ title: this.title, columns: COLUMNS, rows }], notes: targetNotes(contenders, byCase), raw };
+      return {
+        tables: [{ title: this.title, columns: COLUMNS, rows }],
+        notes: [...targetNotes(contenders, byCase), ...failures],
+        raw,
+      };
     } finally {
       await closeContenders(contenders);
       await proxies.close();
