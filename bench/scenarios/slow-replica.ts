@@ -288,7 +288,7 @@ function targetNotes(
   const [roundRobin, fastest, hedged] = [find("split"), find("split-fastest"), find("split-fastest-hedge")];
   const notes = [
     "Both replicas are the cluster's one streaming replica behind two TCP proxies (a child process); the second proxy slows its answers. Percentiles are over every call of every round; p99 ÷ healthy: the contender's p99 in this case over its own p99 with both paths healthy.",
-    "extra reads: hedges sent ÷ calls (replicas.hedge {} = p95 delay, maxExtraRatio 0.1); the losing attempt's statement is cancelled on its server. The operation is findFirst by id: Prisma would batch concurrent findUniques of one client into one statement, which favours whoever uses fewer clients.",
+    "extra reads: hedges sent ÷ calls (replicas.hedge {} = p95 delay, maxExtraRatio 0.1); the losing attempt's statement is cancelled on its server if it runs 50 ms past the win. The operation is findFirst by id: Prisma would batch concurrent findUniques of one client into one statement, which favours whoever uses fewer clients.",
   ];
   const fastestDelayed = delayed?.get(fastest)?.p99;
   const fastestHealthy = healthy?.get(fastest)?.p99;
