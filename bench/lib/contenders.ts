@@ -24,7 +24,14 @@ export interface Target {
   readonly createDb?: PrismaSplitModule["createDb"];
 }
 
-export type ContenderId = "prisma" | "extension" | "split" | "split-lsn" | "split-baseline";
+export type ContenderId =
+  | "prisma"
+  | "extension"
+  | "split"
+  | "split-lsn"
+  | "split-baseline"
+  | "split-fastest"
+  | "split-fastest-hedge";
 
 export interface Contender {
   readonly id: ContenderId;

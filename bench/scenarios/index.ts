@@ -5,6 +5,7 @@ import memory from "./memory.ts";
 import pointRead from "./point-read.ts";
 import replicaKilled from "./replica-killed.ts";
 import routingLayer from "./routing-layer.ts";
+import slowReplica from "./slow-replica.ts";
 import write from "./write.ts";
 
 /** Every scenario, in run order; the runner puts disruptive ones (they stop a node) last anyway. */
@@ -13,6 +14,7 @@ export const SCENARIOS: readonly Scenario[] = [
   routingLayer,
   findMany,
   write,
+  slowReplica,
   memory,
   failFast,
   replicaKilled,

@@ -58,7 +58,9 @@ class ViewRunner implements CallRunner, CallView<RoutedCall> {
     const client = this.clientOf(decision.node);
     if (!this.#state.events.has("query")) return call.buildOn(client);
     const started = performance.now();
-    return this.#observe(Promise.resolve(call.buildOn(client)), decision, call, started);
+    // `.then()` on Prisma's lazy promise starts the query now and returns Prisma's own native
+    // promise; Promise.resolve() of it would add a promise and a microtask before the query starts.
+    return this.#observe(call.buildOn(client).then() as Promise<unknown>, decision, call, started);
   }
 
   /** Runs a `$transaction` on the primary (its own client runs every statement of it); never retried. */

@@ -57,7 +57,10 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
       ticket.running(connection);
       const finish: Callback = (error, result) => {
         ticket.done(connection);
-        (done as Callback)(error, result);
+        const cancelling = ticket.cancelling;
+        if (cancelling === undefined) (done as Callback)(error, result);
+        // The connection goes back to the pool only once the server has read the cancel request.
+        else void cancelling.then(() => (done as Callback)(error, result));
       };
       return typeof values === "function"
         ? super.query(query as never, finish)

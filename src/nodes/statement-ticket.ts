@@ -15,6 +15,7 @@ export class StatementTicket {
   #connection: BusyConnection | undefined;
   #expired = false;
   #branches: StatementTicket[] | undefined;
+  #cancelling: Promise<boolean> | undefined;
 
   get expired(): boolean {
     return this.#expired;
@@ -23,6 +24,16 @@ export class StatementTicket {
   /** The pool runs the ticket's statement on `connection` now. */
   running(connection: BusyConnection): void {
     this.#connection = connection;
+  }
+
+  /**
+   * The cancel request sent for this ticket's statement, until the server has read it. The pool
+   * hands the connection back only after that: a cancel that arrived after the connection's next
+   * statement started would cancel that one instead (the statement being cancelled may already
+   * have ended on the server while its result was on the way).
+   */
+  get cancelling(): Promise<boolean> | undefined {
+    return this.#cancelling;
   }
 
   /** The statement on `connection` is done. */
@@ -35,7 +46,7 @@ export class StatementTicket {
     this.#expired = true;
     const connection = this.#connection;
     this.#connection = undefined;
-    if (connection !== undefined) void sendCancelRequest(connection, CANCEL_TIMEOUT_MS);
+    if (connection !== undefined) this.#cancelling = sendCancelRequest(connection, CANCEL_TIMEOUT_MS);
     for (const branch of this.#branches ?? []) branch.expire();
   }
 

@@ -7,14 +7,18 @@ import { LatencyWindow } from "./latency-window.js";
 
 export type { HedgeSettings } from "../config/resolve-config.js";
 
+/** ms the losing attempt may still run before its statement is cancelled on its server. */
+export const LOSER_GRACE_MS = 50;
+
 /** Runs one attempt of the call on the node `decision` names (through that node's layers). */
 export type StartAttempt = (decision: RouteDecision) => Promise<unknown>;
 
 /**
  * Hedged reads ("the tail at scale"): a read its replica has not answered after the delay
  * (`afterMs`, or the p95 of recent hedgeable reads) is also sent to another replica, if the
- * budget allows; the first answer wins, and the statement of the other attempt is cancelled on
- * its server (or never sent, if it still waits for a connection) through its StatementTicket.
+ * budget allows; the first answer wins, and the statement of the other attempt, if it is still
+ * running `LOSER_GRACE_MS` later, is cancelled on its server (or never sent, if it still waits for
+ * a connection) through its StatementTicket.
  * When one attempt fails the other may still answer; when both fail the caller's failure handling
  * sees the first attempt's failure, as without hedging.
  *
@@ -66,6 +70,7 @@ export class Hedge {
       let running = 1;
       let firstFailure: { error: unknown } | undefined;
       let secondTicket: StatementTicket | undefined;
+      let cancelTimer: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
         if (settled) return;
         const second = next();
@@ -88,16 +93,27 @@ export class Hedge {
             (error: unknown) => lose(error, false),
           );
       }, delayMs);
+      /** One attempt settled; once both have, a cancel still waiting is moot. */
+      const ended = () => {
+        running--;
+        if (settled && running === 0) clearTimeout(cancelTimer);
+      };
       const win = (value: unknown, loser: StatementTicket | undefined) => {
+        ended();
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (cancelLoser) loser?.expire();
+        if (cancelLoser && loser !== undefined && running > 0) {
+          // A cancel request costs a connection (and a process on the server): a loser that ends
+          // within the grace costs nothing more; one that runs on is cancelled.
+          cancelTimer = setTimeout(() => loser.expire(), LOSER_GRACE_MS);
+          cancelTimer.unref();
+        }
         this.#recent?.record(performance.now() - startedAt);
         resolve(value);
       };
       const lose = (error: unknown, isFirst: boolean) => {
-        running--;
+        ended();
         if (isFirst) firstFailure = { error };
         if (settled || running > 0) return;
         settled = true;

@@ -13,13 +13,13 @@ describe("latency-aware reads on two real replicas", () => {
   const replicaPorts = () => cluster().replicas.map((replica) => replica.port);
 
   beforeAll(async () => {
-    proxy = await new SlowProxy(cluster().replicas[0]!.port, { delayMs: 30 }).listen();
+    proxy = await new SlowProxy(cluster().replicas[0]!.port, { delayMs: 100 }).listen();
   });
   afterAll(async () => {
     await proxy?.close();
   });
 
-  it('"fastest" sends reads away from a replica that answers 30 ms later', async () => {
+  it('"fastest" sends reads away from a replica that answers 100 ms later', async () => {
     const [slowUrl, fastUrl] = cluster().replicaUrls as [string, string];
     const client = db({ replicaUrls: [proxy.urlFor(slowUrl), fastUrl], replicas: { select: "fastest" } });
     // The first reads of each node pay for its connections and Prisma's first query: not a fair measure.
@@ -29,8 +29,9 @@ describe("latency-aware reads on two real replicas", () => {
     const [slowPort, fastPort] = replicaPorts();
     const onSlow = served.filter((port) => port === slowPort).length;
     // It is tried again only as the news that it is slow fades (seconds).
-    expect(onSlow, served.join(",")).toBeLessThanOrEqual(4);
-    expect(served.filter((port) => port === fastPort).length).toBeGreaterThanOrEqual(36);
+    // (Round-robin would send it 20; a hiccup of a busy machine can make the fast one look slow for a moment.)
+    expect(onSlow, served.join(",")).toBeLessThanOrEqual(8);
+    expect(served.filter((port) => port === fastPort).length).toBeGreaterThanOrEqual(32);
   });
 
   it("a hedged read is answered by the other replica, and the slow statement is cancelled on its server", async () => {
@@ -80,5 +81,32 @@ describe("latency-aware reads on two real replicas", () => {
       expect(port[0]?.port, seen.join("; ")).toBe(cluster().primary.port);
     });
     expect(hedges).toEqual([]);
+  });
+
+  it("under load, cancelling hedges' losers never fails another caller's statement", async () => {
+    const [slowUrl, fastUrl] = cluster().replicaUrls as [string, string];
+    proxy.set({ delayMs: 5 });
+    // Every read that waits 2 ms is hedged: thousands of cancel requests, each racing the
+    // connection's next statement.
+    const client = db({
+      replicaUrls: [proxy.urlFor(slowUrl), fastUrl],
+      replicas: { hedge: { afterMs: 2, maxExtraRatio: 1 } },
+    });
+    let hedges = 0;
+    client.$events.on("hedge", () => {
+      hedges++;
+    });
+    const failures: unknown[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < 1_000) {
+          next++;
+          await client.user.findFirst({ where: { id: next } }).catch((error: unknown) => failures.push(error));
+        }
+      }),
+    );
+    expect(failures.map(String).slice(0, 3)).toEqual([]);
+    expect(hedges).toBeGreaterThan(100);
   });
 });

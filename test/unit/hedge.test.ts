@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SplitEvents } from "../../src/events.ts";
 import { StatementTicket, statementTickets } from "../../src/nodes/statement-ticket.ts";
-import { Hedge } from "../../src/resilience/hedge.ts";
+import { Hedge, LOSER_GRACE_MS } from "../../src/resilience/hedge.ts";
 import { HedgeBudget } from "../../src/resilience/hedge-budget.ts";
 import { LatencyWindow } from "../../src/resilience/latency-window.ts";
 import type { RouteDecision } from "../../src/routing/router.ts";
@@ -98,11 +98,27 @@ describe("Hedge.race", () => {
     expect(b.tickets).toHaveLength(1);
     b.settle.resolve("from b");
     await expect(result).resolves.toBe("from b");
-    // Each attempt ran under its own ticket; the loser's is expired (its statement cancelled).
+    // Each attempt ran under its own ticket; the loser's is expired (its statement cancelled)
+    // once it has run on for the grace.
     expect(a.tickets[0]).toBeInstanceOf(StatementTicket);
     expect(a.tickets[0]).not.toBe(b.tickets[0]);
+    await vi.advanceTimersByTimeAsync(LOSER_GRACE_MS - 1);
+    expect(a.tickets[0]?.expired).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
     expect(a.tickets[0]?.expired).toBe(true);
     expect(b.tickets[0]?.expired).toBe(false);
+  });
+
+  it("a loser that ends within the grace is not cancelled", async () => {
+    const { hedge, a, b, start } = setup(20);
+    const result = hedge.race(a.decision, start, () => b.decision, undefined);
+    await vi.advanceTimersByTimeAsync(20);
+    b.settle.resolve("from b");
+    await expect(result).resolves.toBe("from b");
+    await vi.advanceTimersByTimeAsync(LOSER_GRACE_MS / 2);
+    a.settle.resolve("from a, late");
+    await vi.advanceTimersByTimeAsync(LOSER_GRACE_MS);
+    expect(a.tickets[0]?.expired).toBe(false);
   });
 
   it("when one attempt fails, the other may still answer; when both fail, the first's failure is the answer", async () => {
@@ -171,6 +187,7 @@ describe("Hedge.race of a statement other calls may share", () => {
       await vi.advanceTimersByTimeAsync(10);
       b.settle.resolve("from b");
       await expect(result).resolves.toBe("from b");
+      await vi.advanceTimersByTimeAsync(LOSER_GRACE_MS);
       expect(a.tickets[0]?.expired).toBe(false);
     } finally {
       vi.useRealTimers();
