@@ -11,6 +11,7 @@ import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
+import { AttemptTracer } from "./resilience/attempt-tracer.js";
 import { CallPipeline } from "./resilience/call-pipeline.js";
 import { classifyFault } from "./resilience/classify-fault.js";
 import { NodeGuard } from "./resilience/node-guard.js";
@@ -66,6 +67,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     config.monitor === undefined || replicas.length === 0
       ? undefined
       : new ReplicaMonitor(primary, replicas, { ...config.monitor, isPermanent: isConfigurationFault }, events);
+  const tracer = AttemptTracer.create(config.tracing);
   const state: SplitState = new SplitState({
     router,
     guards,
@@ -82,6 +84,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
         gate,
         retry: new RetryPolicy(resilience.retry, gate.closingSignal, () => state.closedError()),
         deadlineMs: resilience.queryTimeoutMs,
+        tracer,
       }),
   });
   monitor?.start();

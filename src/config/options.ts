@@ -52,6 +52,15 @@ export interface CreateDbOptions<Client> {
    * const db = createDb({ PrismaClient, logger: pino() });
    */
   logger?: SplitLogger;
+  /**
+   * OpenTelemetry: when `@opentelemetry/api` is installed (an optional peer), every attempt of a
+   * routed call is a span (kind client, database semantic conventions) saying which node ran it
+   * and why: `prisma_split.node`, `.role`, `.reason`, `.attempt`, `.fault`, `server.address`,
+   * `server.port`. It is active while Prisma runs the query, so Prisma's spans nest under it.
+   * `{ tracer }` uses your tracer instead of `trace.getTracer("prisma-split")`. `false`: no spans.
+   * Default: `true`.
+   */
+  tracing?: boolean | { tracer?: unknown };
   replicas?: ReplicaOptions;
   /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
   shutdown?: ShutdownOptions | false;
@@ -90,6 +99,7 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
   clientOptions: true,
   pool: true,
   logger: true,
+  tracing: true,
   replicas: true,
   consistency: true,
   breaker: true,

@@ -4,6 +4,7 @@ import type { DbNode } from "../nodes/db-node.js";
 import type { StatementTicket } from "../nodes/statement-ticket.js";
 import type { QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
+import type { AttemptTracer } from "./attempt-tracer.js";
 import { bounded, currentDeadline } from "./deadline.js";
 import { decide } from "./decide.js";
 import type { NodeGuard } from "./node-guard.js";
@@ -44,6 +45,8 @@ export interface PipelineParts {
   readonly retry: RetryPolicy;
   /** Bound of every call, attempts and waits included (`queryTimeoutMs`); `$withDeadline` may tighten it. */
   readonly deadlineMs: number | false;
+  /** OpenTelemetry spans per attempt; undefined when off or not installed. */
+  readonly tracer?: AttemptTracer | undefined;
 }
 
 /** One attempt's context: passed through the node's layers to `startAttempt`, no closure per call. */
@@ -51,10 +54,12 @@ interface Attempt<C extends PipelineCall> {
   readonly call: C;
   readonly view: CallView<C>;
   readonly decision: RouteDecision;
+  readonly tracer: AttemptTracer | undefined;
 }
 
 function startAttempt<C extends PipelineCall>(attempt: Attempt<C>): PromiseLike<unknown> {
-  return attempt.view.runOn(attempt.call, attempt.decision);
+  if (attempt.tracer === undefined) return attempt.view.runOn(attempt.call, attempt.decision);
+  return attempt.tracer.run(attempt.call, attempt.decision, () => attempt.view.runOn(attempt.call, attempt.decision));
 }
 
 function startTransaction(start: () => PromiseLike<unknown>): PromiseLike<unknown> {
@@ -76,6 +81,7 @@ export class CallPipeline {
   readonly #gate: CallGate;
   readonly #retry: RetryPolicy;
   readonly #deadlineMs: number | false;
+  readonly #tracer: AttemptTracer | undefined;
 
   constructor(parts: PipelineParts) {
     this.#router = parts.router;
@@ -84,6 +90,7 @@ export class CallPipeline {
     this.#gate = parts.gate;
     this.#retry = parts.retry;
     this.#deadlineMs = parts.deadlineMs;
+    this.#tracer = parts.tracer;
   }
 
   execute<C extends PipelineCall>(call: C, view: CallView<C>): Promise<unknown> {
@@ -137,7 +144,7 @@ export class CallPipeline {
 
   #attempt<C extends PipelineCall>(call: C, view: CallView<C>, decision: RouteDecision): Promise<unknown> {
     const guard = this.#guards.get(decision.node) as NodeGuard;
-    return guard.execute(startAttempt, { call, view, decision } as Attempt<C>);
+    return guard.execute(startAttempt, { call, view, decision, tracer: this.#tracer } as Attempt<C>);
   }
 
   /** After a failed first attempt: reroutes, the misroute to the primary, retries; or the caller's error. */
