@@ -153,7 +153,7 @@ export interface BreakerOptions {
 }
 
 export interface RetryOptions {
-  /** Attempts after the first; DESIGN.md allows at most 3 attempts in all. Default: 2. */
+  /** Attempts after the first; at most 3 attempts in all (the first + 2). Default: 2. */
   retries?: number;
   /** ms before the first retry; async-retry's `randomize` multiplies each wait by a random factor in [1, 2). Default: 50. */
   minTimeout?: number;
@@ -267,7 +267,7 @@ export const DEFAULT_CONSISTENCY_OPTIONS = Object.freeze({
   stickyMs: 2000,
 });
 
-/** Every default of the failure handling, in one place (DESIGN.md "Failure handling"). */
+/** Every default of the failure handling, in one place (README "Failure behaviour and the 503 contract"). */
 export const RESILIENCE_DEFAULTS = Object.freeze({
   breaker: Object.freeze({
     /** 10 s per statement (the connections' `statement_timeout`). */
@@ -285,7 +285,7 @@ export const RESILIENCE_DEFAULTS = Object.freeze({
     consecutiveFailures: 10 as number | false,
   }),
   retry: Object.freeze({
-    /** 3 attempts in all, DESIGN.md's maximum. */
+    /** 3 attempts in all, the most prisma-split makes. */
     retries: 2,
     /** First retry after 50–100 ms, each next wait twice as long, never over 1–2 s (async-retry's `randomize`). */
     minTimeout: 50,

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -37,7 +37,18 @@ export interface PgBouncer {
  * authenticate with scram-sha-256 against the plain-text passwords given here, which PgBouncer
  * also uses to log in to the server.
  */
-export async function startPgBouncer(cluster: DevCluster, users: Record<string, string> = {}): Promise<PgBouncer> {
+export interface PgBouncerOptions {
+  /** Client-side TLS, required of every client: PEM files PgBouncer presents. */
+  tls?: { certFile: string; keyFile: string };
+  /** More `[pgbouncer]` settings, e.g. `{ query_wait_timeout: "2" }`. */
+  settings?: Record<string, string>;
+}
+
+export async function startPgBouncer(
+  cluster: DevCluster,
+  users: Record<string, string> = {},
+  options: PgBouncerOptions = {},
+): Promise<PgBouncer> {
   const binary = pgbouncerBinary();
   if (!binary) throw new Error(PGBOUNCER_MISSING);
   const [port] = (await findFreePorts(1)) as [number];
@@ -72,11 +83,26 @@ pool_mode = transaction
 max_client_conn = 500
 default_pool_size = 20
 admin_users = postgres
+${tlsLines(dir, options.tls).join("\n")}
+${Object.entries(options.settings ?? {})
+  .map(([key, value]) => `${key} = ${value}`)
+  .join("\n")}
 `,
   );
+  if (options.tls) {
+    copyFileSync(options.tls.certFile, path.join(dir, "tls.crt"));
+    copyFileSync(options.tls.keyFile, path.join(dir, "tls.key"));
+    chmodSync(path.join(dir, "tls.key"), 0o600);
+  }
   const user = serverUser();
   if (user) {
-    for (const file of ["", "userlist.txt", "hba.conf", "pgbouncer.ini"]) {
+    for (const file of [
+      "",
+      "userlist.txt",
+      "hba.conf",
+      "pgbouncer.ini",
+      ...(options.tls ? ["tls.crt", "tls.key"] : []),
+    ]) {
       chownSync(path.join(dir, file), user.uid, user.gid);
     }
     chmodSync(path.join(dir, "userlist.txt"), 0o600);
@@ -125,4 +151,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+function tlsLines(dir: string, tls: PgBouncerOptions["tls"]): string[] {
+  if (!tls) return [];
+  return [
+    "client_tls_sslmode = require",
+    `client_tls_cert_file = ${dir}/tls.crt`,
+    `client_tls_key_file = ${dir}/tls.key`,
+  ];
 }
