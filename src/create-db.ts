@@ -13,6 +13,7 @@ import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
 import { PrimaryFollower, type PrimaryFollowerOptions } from "./nodes/primary-follower.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
+import { AttemptTracer } from "./resilience/attempt-tracer.js";
 import { CallPipeline } from "./resilience/call-pipeline.js";
 import { classifyFault } from "./resilience/classify-fault.js";
 import { Hedge } from "./resilience/hedge.js";
@@ -97,6 +98,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     if (event.node === primary.name) void follower.suspect("breaker-open");
   });
   events.on("shutdown:start", () => follower.stop());
+  const tracer = AttemptTracer.create(config.tracing);
   const state: SplitState = new SplitState({
     router,
     guards,
@@ -114,6 +116,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
         retry: new RetryPolicy(resilience.retry, gate.closingSignal, () => state.closedError()),
         deadlineMs: resilience.queryTimeoutMs,
         hedge: config.hedge === undefined ? undefined : new Hedge(config.hedge, events),
+        tracer,
       }),
   });
   follower.start();

@@ -144,7 +144,7 @@ export function isReplicaWriteError(error: unknown): error is ReplicaWriteError 
 }
 
 /** What a server refused about how it is reached: a fault no retry or wait can mend. */
-export type DatabaseConfigurationProblem = "authentication" | "unknown-database" | "ssl";
+export type DatabaseConfigurationProblem = "authentication" | "unknown-database" | "ssl" | "startup-parameter";
 
 /**
  * A server refused the connection for a reason of configuration (wrong password or role,

@@ -52,6 +52,15 @@ export interface CreateDbOptions<Client> {
    * const db = createDb({ PrismaClient, logger: pino() });
    */
   logger?: SplitLogger;
+  /**
+   * OpenTelemetry: when `@opentelemetry/api` is installed (an optional peer), every attempt of a
+   * routed call is a span (kind client, database semantic conventions) saying which node ran it
+   * and why: `prisma_split.node`, `.role`, `.reason`, `.attempt`, `.fault`, `server.address`,
+   * `server.port`. It is active while Prisma runs the query, so Prisma's spans nest under it.
+   * `{ tracer }` uses your tracer instead of `trace.getTracer("prisma-split")`. `false`: no spans.
+   * Default: `true`.
+   */
+  tracing?: boolean | { tracer?: unknown };
   replicas?: ReplicaOptions;
   /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
   shutdown?: ShutdownOptions | false;
@@ -90,6 +99,7 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
   clientOptions: true,
   pool: true,
   logger: true,
+  tracing: true,
   replicas: true,
   consistency: true,
   breaker: true,
@@ -143,7 +153,7 @@ export interface BreakerOptions {
 }
 
 export interface RetryOptions {
-  /** Attempts after the first; DESIGN.md allows at most 3 attempts in all. Default: 2. */
+  /** Attempts after the first; at most 3 attempts in all (the first + 2). Default: 2. */
   retries?: number;
   /** ms before the first retry; async-retry's `randomize` multiplies each wait by a random factor in [1, 2). Default: 50. */
   minTimeout?: number;
@@ -293,7 +303,7 @@ export const DEFAULT_CONSISTENCY_OPTIONS = Object.freeze({
   stickyMs: 2000,
 });
 
-/** Every default of the failure handling, in one place (DESIGN.md "Failure handling"). */
+/** Every default of the failure handling, in one place (README "Failure behaviour and the 503 contract"). */
 export const RESILIENCE_DEFAULTS = Object.freeze({
   breaker: Object.freeze({
     /** 10 s per statement (the connections' `statement_timeout`). */
@@ -311,7 +321,7 @@ export const RESILIENCE_DEFAULTS = Object.freeze({
     consecutiveFailures: 10 as number | false,
   }),
   retry: Object.freeze({
-    /** 3 attempts in all, DESIGN.md's maximum. */
+    /** 3 attempts in all, the most prisma-split makes. */
     retries: 2,
     /** First retry after 50–100 ms, each next wait twice as long, never over 1–2 s (async-retry's `randomize`). */
     minTimeout: 50,

@@ -48,6 +48,8 @@ export interface ResolvedConfig {
   readonly pool: PoolOption | undefined;
   /** Where state changes are logged; undefined: nowhere. */
   readonly logger: SplitLogger | undefined;
+  /** `tracing` as given (checked): `false`, `true` or `{ tracer }`. */
+  readonly tracing: boolean | { readonly tracer?: unknown };
   /** How reads pick a replica: a built-in strategy's name or the user's function. */
   readonly select: SelectionStrategy | ReplicaSelector;
   readonly fallbackToPrimary: boolean;
@@ -108,6 +110,7 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     clientOptions,
     pool,
     logger: readLogger(options.logger),
+    tracing: readTracing(options.tracing),
     ...replicaOptions,
     lifecycle: resolveLifecycleOptions(options, env),
     resilience: resolveResilience(options),
@@ -299,4 +302,18 @@ function splitUrlList(text: string): string[] {
   }
   urls.push(text.slice(start));
   return urls;
+}
+
+function readTracing(value: unknown): ResolvedConfig["tracing"] {
+  if (value === undefined) return true;
+  if (typeof value === "boolean") return value;
+  const given = readGroup("tracing", value, ["tracer"]);
+  const tracer = (given as { tracer?: unknown }).tracer;
+  if (tracer !== undefined && typeof (tracer as { startSpan?: unknown }).startSpan !== "function") {
+    throw new ConfigurationError(
+      "tracing.tracer",
+      `must be an OpenTelemetry Tracer (with startSpan), got ${show(tracer)}`,
+    );
+  }
+  return tracer === undefined ? true : { tracer };
 }

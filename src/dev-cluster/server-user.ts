@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
+import { statSync } from "node:fs";
 import { lchown } from "node:fs/promises";
 import path from "node:path";
 
@@ -50,6 +51,46 @@ function serverEnvironment(): NodeJS.ProcessEnv {
   return { ...env, LC_ALL: "C", LANG: "C" };
 }
 
+/**
+ * As root, PostgreSQL runs as the server user, which must be able to reach its binaries (and
+ * the data directory): a checkout under a mode-700 home (`/root`) cannot be. Names the first
+ * directory on the way that the user cannot enter and says what to do.
+ */
+export function unreachableForServerUser(file: string, user: ServerUser, cause: Error): Error {
+  const blocking = firstClosedDirectory(path.dirname(file), user);
+  const where = blocking
+    ? `${blocking.dir} (mode ${blocking.mode.toString(8).padStart(3, "0")}, owner uid ${blocking.uid}) does not let user "${user.name}" in`
+    : `user "${user.name}" cannot execute it`;
+  return Object.assign(
+    new Error(
+      `Running as root, PostgreSQL must run as "${user.name}" (it refuses root), but ${where}, so it cannot run ${file}. ` +
+        `Either move the project (or its node_modules) to a directory "${user.name}" can read, e.g. under /srv or /tmp; ` +
+        `or open the way: chmod o+x ${blocking?.dir ?? path.dirname(file)}; or set PG_BIN to a PostgreSQL bin directory ` +
+        `it can read (e.g. /usr/lib/postgresql/<version>/bin); or set PG_SERVER_USER to another non-root user.`,
+    ),
+    { code: "EACCES", cause },
+  );
+}
+
+function firstClosedDirectory(dir: string, user: ServerUser): { dir: string; mode: number; uid: number } | undefined {
+  const chain: string[] = [];
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    chain.unshift(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const candidate of chain) {
+    let info: { mode: number; uid: number; gid: number };
+    try {
+      info = statSync(candidate);
+    } catch {
+      return undefined;
+    }
+    const bit = info.uid === user.uid ? 0o100 : info.gid === user.gid ? 0o010 : 0o001;
+    if ((info.mode & bit) === 0) return { dir: candidate, mode: info.mode & 0o777, uid: info.uid };
+  }
+  return undefined;
+}
+
 export interface RunResult {
   stdout: string;
   stderr: string;
@@ -73,7 +114,9 @@ export function runAsServerUser(
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
+    child.on("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EACCES" && user ? unreachableForServerUser(file, user, error) : error),
+    );
     child.on("close", (code, signal) => {
       if (code === 0) return resolve({ stdout, stderr });
       const command = [path.basename(file), ...args].join(" ");

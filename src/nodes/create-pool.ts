@@ -30,6 +30,8 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
   const { pg } = loadDriver();
   const connectTimeoutMs = settings.connectTimeoutMs;
   const liftsBound = settings.statementBoundMs !== undefined;
+  // Behind PgBouncer no server bound is ours to lift, but pg's read timeout still is.
+  const tracksTransactions = liftsBound || settings.pgbouncer;
 
   class NodeClient extends pg.Client {
     #inTransaction = false;
@@ -44,7 +46,7 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
         return super.query(config, values, callback);
       }
       const query = config as TicketedQuery;
-      if (liftsBound) this.#trackTransaction(query);
+      if (tracksTransactions) this.#trackTransaction(query);
       const ticket = query[TICKET];
       if (ticket === undefined) return super.query(query as never, values, callback);
       const done = typeof values === "function" ? values : callback;
@@ -72,7 +74,8 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
       if (text === "BEGIN") {
         this.#inTransaction = true;
         // A simple-protocol query (no parameters) may carry two statements: no extra round trip.
-        query.text = "BEGIN; SET LOCAL statement_timeout = 0";
+        // SET LOCAL ends with the transaction: PgBouncer's transaction mode is fine with it.
+        if (liftsBound) query.text = "BEGIN; SET LOCAL statement_timeout = 0";
       } else if (text === "COMMIT" || text === "ROLLBACK") {
         this.#inTransaction = false;
       }
@@ -97,7 +100,8 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
     connectionTimeoutMillis: settings.poolTimeoutMs,
     // Visible in pg_stat_activity; a user's own application_name in the URL wins.
     fallback_application_name: `prisma-split/${nodeName}`,
-    ...(settings.schema === undefined ? {} : { options: `-c search_path="${settings.schema}"` }),
+    // PgBouncer refuses the `options` startup parameter; Prisma's own queries name the schema anyway.
+    ...(settings.schema === undefined || settings.pgbouncer ? {} : { options: `-c search_path="${settings.schema}"` }),
   };
   const pool = new NodePool({
     ...mergeOverUrl(settings.connectionString, ours, settings.driver),

@@ -118,7 +118,8 @@ export class NodeProbe {
       ...mergeOverUrl(this.#settings.connectionString, {}, this.#settings.driver),
       connectionTimeoutMillis: this.#timeoutMs,
       query_timeout: this.#timeoutMs,
-      statement_timeout: this.#timeoutMs,
+      // A startup parameter PgBouncer refuses; query_timeout bounds the probe there.
+      ...(this.#settings.pgbouncer ? {} : { statement_timeout: this.#timeoutMs }),
       fallback_application_name: this.#applicationName,
     } as never);
     // A server going away emits 'error' on an idle client; unheard, it would crash the process.

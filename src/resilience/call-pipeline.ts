@@ -4,6 +4,7 @@ import type { DbNode } from "../nodes/db-node.js";
 import type { StatementTicket } from "../nodes/statement-ticket.js";
 import type { QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
+import type { AttemptTracer } from "./attempt-tracer.js";
 import { bounded, currentDeadline } from "./deadline.js";
 import { decide } from "./decide.js";
 import type { Hedge } from "./hedge.js";
@@ -52,6 +53,8 @@ export interface PipelineParts {
   readonly deadlineMs: number | false;
   /** Hedged reads (`replicas.hedge`); undefined when off. */
   readonly hedge?: Hedge | undefined;
+  /** OpenTelemetry spans per attempt; undefined when off or not installed. */
+  readonly tracer?: AttemptTracer | undefined;
 }
 
 /** One attempt's context: passed through the node's layers to `startAttempt`, no closure per call. */
@@ -59,10 +62,12 @@ interface Attempt<C extends PipelineCall> {
   readonly call: C;
   readonly view: CallView<C>;
   readonly decision: RouteDecision;
+  readonly tracer: AttemptTracer | undefined;
 }
 
 function startAttempt<C extends PipelineCall>(attempt: Attempt<C>): PromiseLike<unknown> {
-  return attempt.view.runOn(attempt.call, attempt.decision);
+  if (attempt.tracer === undefined) return attempt.view.runOn(attempt.call, attempt.decision);
+  return attempt.tracer.run(attempt.call, attempt.decision, () => attempt.view.runOn(attempt.call, attempt.decision));
 }
 
 function startTransaction(start: () => PromiseLike<unknown>): PromiseLike<unknown> {
@@ -85,6 +90,7 @@ export class CallPipeline {
   readonly #retry: RetryPolicy;
   readonly #deadlineMs: number | false;
   readonly #hedge: Hedge | undefined;
+  readonly #tracer: AttemptTracer | undefined;
 
   constructor(parts: PipelineParts) {
     this.#router = parts.router;
@@ -94,6 +100,7 @@ export class CallPipeline {
     this.#retry = parts.retry;
     this.#deadlineMs = parts.deadlineMs;
     this.#hedge = parts.router.replicas.length > 1 ? parts.hedge : undefined;
+    this.#tracer = parts.tracer;
   }
 
   execute<C extends PipelineCall>(call: C, view: CallView<C>): Promise<unknown> {
@@ -168,7 +175,7 @@ export class CallPipeline {
 
   #attempt<C extends PipelineCall>(call: C, view: CallView<C>, decision: RouteDecision): Promise<unknown> {
     const guard = this.#guards.get(decision.node) as NodeGuard;
-    return guard.execute(startAttempt, { call, view, decision } as Attempt<C>);
+    return guard.execute(startAttempt, { call, view, decision, tracer: this.#tracer } as Attempt<C>);
   }
 
   /** After a failed first attempt: reroutes, the misroute to the primary, retries; or the caller's error. */

@@ -64,8 +64,22 @@ function bySqlState(state: string, message: string): Fault {
   if (state === "28000" && /SSL off/i.test(message)) return configuration("ssl", label);
   if (state === "28P01" || state === "28000") return configuration("authentication", label);
   if (state === "3D000") return configuration("unknown-database", label);
+  // PgBouncer answers login problems with 08P01 (protocol_violation) and a message of its own.
+  if (state === "08P01") {
+    const bouncer = pgbouncerRefusal(message);
+    if (bouncer !== undefined)
+      return configuration(bouncer, `PgBouncer refused the login (${bouncer}), sqlstate 08P01`);
+  }
   if (state.startsWith("08") || state.startsWith("53") || state === "58030") return node(label);
   return fault("query", label);
+}
+
+/** What PgBouncer's 08P01 login refusals mean: wrong password, unknown database or user, a startup parameter it does not pass on. */
+function pgbouncerRefusal(message: string): DatabaseConfigurationProblem | undefined {
+  if (/authentication failed|password authentication|no such user/i.test(message)) return "authentication";
+  if (/no such database/i.test(message)) return "unknown-database";
+  if (/unsupported startup parameter/i.test(message)) return "startup-parameter";
+  return undefined;
 }
 
 /** Prisma's own codes, for faults whose SQLSTATE it did not keep. They moved between 7.x releases. */

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PGBOUNCER_MISSING, type PgBouncer, pgbouncerBinary, startPgBouncer } from "../cluster/pgbouncer.ts";
+import { createPasswordRole } from "./fixtures/auth.ts";
+import { portOf, uniqueEmail, useCluster } from "./harness.ts";
+
+/**
+ * Everything through a real PgBouncer (Debian's package) in transaction mode, in front of the
+ * primary and the replica, with `?pgbouncer=true`: routing, the LSN query of read-your-writes,
+ * time bounds, `schema`, prepared statements, transactions, shutdown.
+ */
+const installed = pgbouncerBinary() !== undefined;
+if (!installed) console.warn(`\n*** ${PGBOUNCER_MISSING} ***\n`);
+
+const { cluster, db } = useCluster(1);
+let bouncer: PgBouncer | undefined;
+
+const secret = "bouncer-s3cret";
+
+beforeAll(async () => {
+  if (!installed) return;
+  await createPasswordRole(cluster(), "split_pgb", secret);
+  bouncer = await startPgBouncer(cluster(), { split_pgb: secret });
+});
+afterAll(async () => {
+  await bouncer?.stop();
+});
+
+function through(options: Parameters<typeof db>[0] = {}, params = "") {
+  const b = bouncer as PgBouncer;
+  return db({
+    primaryUrl: `${b.url("primary")}${params}`,
+    replicaUrls: [`${b.url("replica-0")}${params}`],
+    ...options,
+  });
+}
+
+describe.skipIf(!installed)("through PgBouncer (transaction mode)", () => {
+  it("routes reads to the replica and writes to the primary, with prepared statements, many times over", async () => {
+    const app = through();
+    const replicaPort = cluster().replicas[0]?.port;
+    await expect.poll(async () => portOf(await app.nodeInfo.findMany()), { timeout: 10_000 }).toBe(replicaPort);
+    // The server's own port, seen through PgBouncer: the writes are on the primary.
+    const [primaryInfo] = await app.$primary().nodeInfo.findMany();
+    expect(primaryInfo).toMatchObject({ port: cluster().primary.port, inRecovery: false });
+    for (let i = 0; i < 30; i++) {
+      const email = uniqueEmail("bouncer");
+      const created = await app.user.create({ data: { email } });
+      expect(await app.$primary().user.findUnique({ where: { id: created.id } })).toMatchObject({ email });
+    }
+  });
+
+  it("read-your-writes (lsn) works: the LSN query and the replica's position through PgBouncer", async () => {
+    const app = through();
+    await cluster().pauseReplay(cluster().replicas[0] as never);
+    try {
+      const email = uniqueEmail("lsn");
+      const found = await app.$withSession(async () => {
+        await app.user.create({ data: { email } });
+        return app.user.findFirst({ where: { email } });
+      });
+      expect(found?.email).toBe(email);
+    } finally {
+      await cluster().resumeReplay(cluster().replicas[0] as never);
+    }
+  });
+
+  it("?schema= connects (no `options` startup parameter, which PgBouncer refuses) and queries the schema", async () => {
+    const app = through({}, "&schema=public");
+    const email = uniqueEmail("schema");
+    await app.user.create({ data: { email } });
+    expect(await app.$primary().user.count({ where: { email } })).toBe(1);
+  });
+
+  it("interactive transactions commit and roll back, unbounded by breaker.timeout; outside them the bound holds", async () => {
+    // 600 ms: pg's read timeout is 900 ms (no server-side statement_timeout can pass PgBouncer).
+    const app = through({ breaker: { timeout: 600 }, retry: false });
+    const email = uniqueEmail("tx");
+    await app.$transaction(async (tx) => {
+      await tx.user.create({ data: { email } });
+      await tx.$queryRaw`SELECT pg_sleep(1.2)::text`;
+    });
+    expect(await app.$primary().user.count({ where: { email } })).toBe(1);
+    const rolledBack = uniqueEmail("tx");
+    await expect(
+      app.$transaction(async (tx) => {
+        await tx.user.create({ data: { email: rolledBack } });
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect(await app.$primary().user.count({ where: { email: rolledBack } })).toBe(0);
+    await expect(app.$primary().$queryRaw`SELECT pg_sleep(1.2)::text`).rejects.toThrow();
+  });
+
+  it("a password function logs in through PgBouncer (scram), for the pools and the replica monitor", async () => {
+    const b = bouncer as PgBouncer;
+    let asked = 0;
+    const app = db({
+      primaryUrl: b.url("primary", "split_pgb"),
+      replicaUrls: [b.url("replica-0", "split_pgb")],
+      pool: {
+        password: async () => {
+          asked += 1;
+          return secret;
+        },
+      },
+    });
+    const email = uniqueEmail("pgb-auth");
+    await app.user.create({ data: { email } });
+    await expect
+      .poll(async () => portOf(await app.nodeInfo.findMany()), { timeout: 10_000 })
+      .toBe(cluster().replicas[0]?.port);
+    expect(asked).toBeGreaterThanOrEqual(3);
+    const wrong = db({ primaryUrl: b.url("primary", "split_pgb"), replicaUrls: [], pool: { password: () => "nope" } });
+    // PgBouncer says it with 08P01, not 28P01: still a configuration error at once, not a 503 after retries.
+    const refused = (await wrong.user.count().catch((error: unknown) => error)) as Error & { problem?: string };
+    expect(refused).toMatchObject({ name: "DatabaseConfigurationError", problem: "authentication" });
+    expect(refused.message).toMatch(/PgBouncer refused the login \(authentication\), sqlstate 08P01/);
+    expect(refused.message).not.toContain("nope");
+  });
+
+  it("$disconnect() closes every client connection to PgBouncer and the next call reopens", async () => {
+    const app = through();
+    await app.user.count();
+    await app.$disconnect();
+    expect(await app.user.count()).toBeGreaterThanOrEqual(0);
+    await app.$disconnect();
+  });
+});
