@@ -81,6 +81,8 @@ export class DbNode {
   #hold: Promise<void> | undefined;
   /** Told when the server answered a write with 25006: it is read-only (see `readOnlyAnswered`). */
   #onReadOnly: (() => void) | undefined;
+  /** `claimPause()` was called: the pause has its one writer. */
+  #pausedBy = false;
   #pool: Pool | undefined;
   #load: LoadObserver | undefined;
   #closing: Promise<void> | undefined;
@@ -154,8 +156,6 @@ export class DbNode {
       },
     };
   }
-
-  #pausedBy = false;
 
   /** Sets who hears that this node answered a write with 25006 (the primary follower); once. */
   watchReadOnly(listener: () => void): void {

@@ -3,7 +3,7 @@ import { DatabaseUnavailableError } from "../errors.js";
 import type { SplitEvents, TopologyTrigger } from "../events.js";
 import { chooseWriter } from "./choose-writer.js";
 import type { DbNode } from "./db-node.js";
-import { askCandidates, type CandidateAnswer } from "./writer-probe.js";
+import { askCandidates } from "./writer-probe.js";
 
 export interface PrimaryFollowerOptions {
   /**
@@ -56,8 +56,6 @@ export class PrimaryFollower {
   #suspected = false;
   /** The suspicion came from an open breaker (not only from 25006 answers, which may be old news). */
   #breakerOpened = false;
-  /** The last roles the candidates gave, by identity (health and doctor show them). */
-  roles: ReadonlyMap<string, CandidateAnswer["role"]> = new Map();
 
   constructor(primary: DbNode, options: PrimaryFollowerOptions, events: SplitEvents) {
     this.#primary = primary;
@@ -110,6 +108,7 @@ export class PrimaryFollower {
     this.#retry.unref();
   }
 
+  /** Asks through the primary's own pool (one of its connections) whether it reaches a writer now. */
   async #poolReachesWriter(): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<false>((resolve) => {
@@ -130,7 +129,6 @@ export class PrimaryFollower {
   async #follow(trigger: TopologyTrigger): Promise<void> {
     const started = performance.now();
     const answers = await askCandidates(this.#options.candidates, this.#options.probeTimeoutMs);
-    this.roles = new Map(answers.map((answer) => [answer.settings.identity, answer.role]));
     const previous = this.#primary.settings;
     // A probe of the monitor that failed says nothing against the pool's connections (a busy
     // machine): only a standby's answer or an open breaker does (`#suspected`).

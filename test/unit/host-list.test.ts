@@ -127,6 +127,18 @@ describe("resolveConfig with a multi-host URL", () => {
     expect(config.replicasFromPrimaryUrl).toBe(false);
   });
 
+  it("keeps a ?host=a,b query list in one replica URL unless a new URL follows the comma", () => {
+    const config = resolveConfig(
+      { PrismaClient: FakeClient, primaryUrl: "postgresql://app@p/app" },
+      { DATABASE_REPLICA_URLS: "postgresql://app@x/app?host=r1,r2,postgresql://app@r3/app" },
+    );
+    expect(config.replicas.map((replica) => replica.identity)).toEqual([
+      "r1:5432/app?app",
+      "r2:5432/app?app",
+      "r3:5432/app?app",
+    ]);
+  });
+
   it("refuses a single-host primary URL given again as a replica through loopback aliases", () => {
     const wrong = refusal(() =>
       resolveConfig(

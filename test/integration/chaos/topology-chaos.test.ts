@@ -184,6 +184,11 @@ describe("chaos: the primary moves under load", () => {
       expectCleanRun(result, false);
       expect(changes.map((c) => c.action)).toContain("reconnected");
       expect(changes.map((c) => c.action)).not.toContain("moved");
+      const resumed = result.samples
+        .filter((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt + s.ms > (repointedAt as number))
+        .map((s) => s.startedAt + s.ms - (repointedAt as number))
+        .sort((a, b) => a - b)[0];
+      notes.push(`${rows.at(-1)!.scenario}: first acknowledged write ${Math.round(resumed!)} ms after the re-point`);
     } finally {
       await proxy.close();
     }
