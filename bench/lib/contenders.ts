@@ -31,7 +31,8 @@ export type ContenderId =
   | "split-lsn"
   | "split-baseline"
   | "split-fastest"
-  | "split-fastest-hedge";
+  | "split-fastest-hedge"
+  | "split-bare";
 
 export interface Contender {
   readonly id: ContenderId;
@@ -172,6 +173,28 @@ export const prismaSplitLsn: ContenderSpec = {
   setup: `createDb({ PrismaClient, primaryUrl, replicaUrls: [replicaUrl], metrics: {}, consistency: { readYourWrites: "lsn" } }) from dist/, other options default (pools max ${POOL_MAX}); every operation inside its own db.$withSession(() => op), one consistency context per call as the HTTP middleware opens per request`,
   create(target) {
     return createSplitContender(this, target, { options: LSN_AND_METRICS, inSession: true });
+  },
+};
+
+/** createDb() options that turn every layer a call passes through off: the router alone. */
+export const EVERY_LAYER_OFF = {
+  breaker: false,
+  retry: false,
+  bulkhead: false,
+  metrics: false,
+  shutdown: false,
+  poolCheck: false,
+  consistency: false,
+  replicas: { pollIntervalMs: false },
+} as const;
+
+/** prisma-split with every layer off (issue 12's "layers off" row: the routing layer's own cost). */
+export const prismaSplitBare: ContenderSpec = {
+  id: "split-bare",
+  label: "prisma-split, layers off",
+  setup: `createDb({ PrismaClient, primaryUrl, replicaUrls: [replicaUrl], ...${JSON.stringify(EVERY_LAYER_OFF)} }) from dist/ (pools max ${POOL_MAX}): routing only`,
+  create(target) {
+    return createSplitContender(this, target, { options: EVERY_LAYER_OFF });
   },
 };
 

@@ -1,4 +1,10 @@
-import { CONTENDERS_WITH_LSN, lsnContenderNote, prismaSplit } from "../lib/contenders.ts";
+import {
+  CONTENDERS_WITH_LSN,
+  EVERY_LAYER_OFF,
+  lsnContenderNote,
+  prismaSplit,
+  prismaSplitBare,
+} from "../lib/contenders.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { seededId } from "../lib/seed.ts";
 import { THROUGHPUT_COLUMNS, type ThroughputCase } from "../lib/throughput.ts";
@@ -11,7 +17,7 @@ const findUnique: ThroughputCase["operation"] = (client, index) =>
 const pointRead: Scenario = {
   name: "point-read",
   title: "Point read: user.findUnique({ where: { id } }) on the replica",
-  contenders: CONTENDERS_WITH_LSN,
+  contenders: [...CONTENDERS_WITH_LSN, prismaSplitBare],
   baselineFor: prismaSplit,
   async run(context) {
     const quick = context.settings.quick;
@@ -35,6 +41,7 @@ const pointRead: Scenario = {
         "× time/op: wall time per operation relative to plain PrismaClient in the same round, median of the rounds (1.00 = the floor for a router). IQR: its spread over the rounds. CPU µs/op, × CPU: the same for this process's CPU time (user + system), i.e. the client side's work without the servers' and without time the scheduler gave to other processes.",
         "in-memory driver: every query answered at once with no rows and no I/O, so only the client side (Prisma's JavaScript plus the router's) is timed; the overhead a router adds shows here without the database's noise, at its largest relative size.",
         lsnContenderNote("reads"),
+        `${prismaSplitBare.label}: ${JSON.stringify(EVERY_LAYER_OFF)}, i.e. the routing layer alone (issue 12's target: ≤ 1.01 ×).`,
         ...outcomes.flatMap((o) => o.notes),
       ],
       raw: {
