@@ -58,25 +58,30 @@ export class AttemptTracer {
   }
 
   run(call: TracedCall, decision: RouteDecision, attempt: () => PromiseLike<unknown>): PromiseLike<unknown> {
+    const operation = call.method ?? call.kind;
+    const span = this.#tracer.startSpan(call.model ? `${operation} ${call.model}` : operation, {
+      kind: SPAN_KIND_CLIENT,
+    });
+    // No SDK registered (the API alone comes with prom-client) or not sampled: no further cost.
+    if (!span.isRecording()) {
+      span.end();
+      return attempt();
+    }
     const attemptNumber = (this.#attempts.get(call) ?? 0) + 1;
     this.#attempts.set(call, attemptNumber);
     const node = decision.node;
     const server = this.#server(node);
-    const operation = call.method ?? call.kind;
-    const span = this.#tracer.startSpan(call.model ? `${operation} ${call.model}` : operation, {
-      kind: SPAN_KIND_CLIENT,
-      attributes: {
-        "db.system.name": "postgresql",
-        "db.namespace": server.namespace,
-        "db.operation.name": operation,
-        ...(call.model ? { "db.collection.name": call.model } : {}),
-        "server.address": server.address,
-        "server.port": server.port,
-        "prisma_split.node": node.name,
-        "prisma_split.role": node.role,
-        "prisma_split.reason": decision.reason,
-        "prisma_split.attempt": attemptNumber,
-      },
+    span.setAttributes({
+      "db.system.name": "postgresql",
+      "db.namespace": server.namespace,
+      "db.operation.name": operation,
+      ...(call.model ? { "db.collection.name": call.model } : {}),
+      "server.address": server.address,
+      "server.port": server.port,
+      "prisma_split.node": node.name,
+      "prisma_split.role": node.role,
+      "prisma_split.reason": decision.reason,
+      "prisma_split.attempt": attemptNumber,
     });
     const context: Context = this.#api.trace.setSpan(this.#api.context.active(), span);
     // `then` inside the context too: a PrismaPromise starts its work when it is awaited, not before.

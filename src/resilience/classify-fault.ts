@@ -79,6 +79,7 @@ function pgbouncerRefusal(message: string): DatabaseConfigurationProblem | undef
   if (/authentication failed|password authentication|no such user/i.test(message)) return "authentication";
   if (/no such database/i.test(message)) return "unknown-database";
   if (/unsupported startup parameter/i.test(message)) return "startup-parameter";
+  if (/SSL required|server does not support SSL/i.test(message)) return "ssl";
   return undefined;
 }
 

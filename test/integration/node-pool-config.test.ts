@@ -71,6 +71,15 @@ describe("per-node driver settings", () => {
     await app.$disconnect();
   });
 
+  it("md5 authentication too: the function's password is hashed by pg as the server asks", async () => {
+    await createPasswordRole(cluster(), "split_md5", secret, "md5");
+    const primaryUrl = asUser(cluster().primaryUrl, "split_md5");
+    await expect.poll(() => refusedWithoutPassword(primaryUrl), { timeout: 10_000 }).toMatch(/password/);
+    const app = db({ primaryUrl, replicaUrls: [], pool: { password: () => secret } });
+    expect(await app.user.count()).toBeGreaterThanOrEqual(0);
+    await app.$disconnect();
+  });
+
   it("a wrong password is a configuration error at once, never a 503 after retries, and names no password", async () => {
     const app = db({
       primaryUrl: asUser(cluster().primaryUrl, user),

@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PGBOUNCER_MISSING, type PgBouncer, pgbouncerBinary, startPgBouncer } from "../cluster/pgbouncer.ts";
 import { createPasswordRole } from "./fixtures/auth.ts";
@@ -116,6 +120,56 @@ describe.skipIf(!installed)("through PgBouncer (transaction mode)", () => {
     expect(refused).toMatchObject({ name: "DatabaseConfigurationError", problem: "authentication" });
     expect(refused.message).toMatch(/PgBouncer refused the login \(authentication\), sqlstate 08P01/);
     expect(refused.message).not.toContain("nope");
+  });
+
+  it("an ssl object: PgBouncer requires TLS, its certificate is verified against the given CA", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "prisma-split-tls-"));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        `${dir}/key.pem`,
+        "-out",
+        `${dir}/cert.pem`,
+      ],
+      { stdio: "ignore" },
+    );
+    const tls = await startPgBouncer(
+      cluster(),
+      {},
+      { tls: { certFile: `${dir}/cert.pem`, keyFile: `${dir}/key.pem` } },
+    );
+    try {
+      const urls = { primaryUrl: tls.url("primary"), replicaUrls: [tls.url("replica-0")] };
+      const app = db({ ...urls, pool: { ssl: { ca: readFileSync(`${dir}/cert.pem`, "utf8") } } });
+      const email = uniqueEmail("tls");
+      await app.user.create({ data: { email } });
+      expect(await app.$primary().user.count({ where: { email } })).toBe(1);
+      await app.$disconnect();
+      // The controls: without TLS PgBouncer refuses; with TLS but without the CA the certificate is not trusted.
+      const plain = await db({ ...urls, replicaUrls: [] })
+        .user.count()
+        .catch((error: unknown) => error as { name?: string; problem?: string; message?: string });
+      expect(plain).toMatchObject({ name: "DatabaseConfigurationError", problem: "ssl" });
+      const untrusted = await db({ ...urls, replicaUrls: [], pool: { ssl: {} } })
+        .user.count()
+        .catch((error: unknown) => error as { name?: string; problem?: string });
+      expect(untrusted).toMatchObject({ name: "DatabaseConfigurationError", problem: "ssl" });
+    } finally {
+      await tls.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("$disconnect() closes every client connection to PgBouncer and the next call reopens", async () => {
