@@ -7,6 +7,15 @@ import { sweepOrphanedClusters } from "./sweep.js";
 import { startContainerCluster, stopContainerClusters } from "./testcontainers/container-cluster.js";
 import type { DevCluster } from "./types.js";
 
+/** How often a cluster on ports of our own choosing is started again when one was taken meanwhile. */
+const PORT_ATTEMPTS = 3;
+
+function isPortTaken(error: unknown): boolean {
+  return /address already in use|could not bind|could not create any TCP\/IP sockets|port is already allocated/i.test(
+    String((error as Error)?.message ?? error),
+  );
+}
+
 async function choosePorts(first: number | undefined, count: number): Promise<number[]> {
   if (first === undefined) return findFreePorts(count);
   const ports = consecutivePorts(first, count);
@@ -41,11 +50,22 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<D
   const plan = planCluster(options);
   // Servers left by a process that died without stopping them (SIGKILL, a killed test worker) may hold our ports.
   if (plan.backend === "embedded") sweepOrphanedClusters();
-  const ports = await choosePorts(plan.port, 1 + plan.replicas);
-  const cluster =
-    plan.backend === "embedded"
+  const start = async () => {
+    const ports = await choosePorts(plan.port, 1 + plan.replicas);
+    return plan.backend === "embedded"
       ? await startEmbeddedCluster({ ports, database: plan.database, binDir: plan.binDir, baseDir: plan.baseDir })
       : await startContainerCluster({ ports, database: plan.database, image: plan.image });
+  };
+  let cluster: DevCluster | undefined;
+  for (let attempt = 1; cluster === undefined; attempt++) {
+    try {
+      cluster = await start();
+    } catch (error) {
+      // A port that was free when we picked it can be taken before the server binds it (an
+      // outgoing connection's ephemeral port, a parallel test worker): pick again, a few times.
+      if (plan.port !== undefined || attempt >= PORT_ATTEMPTS || !isPortTaken(error)) throw error;
+    }
+  }
   try {
     if (plan.migrationsDir !== undefined) {
       await applyMigrations(cluster.primaryUrl, plan.migrationsDir);

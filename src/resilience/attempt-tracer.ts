@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import type { Context, Span, Tracer } from "@opentelemetry/api";
 import type { DbNode } from "../nodes/db-node.js";
 import type { RouteDecision } from "../routing/router.js";
-import { classifyFault } from "./classify-fault.js";
+import { toAttemptFailure } from "./attempt-failure.js";
 
 type OtelApi = typeof import("@opentelemetry/api");
 
@@ -106,8 +106,9 @@ export class AttemptTracer {
     });
   }
 
-  #fail(span: Span, error: unknown): void {
-    const fault = classifyFault(error);
+  /** `failure`: an AttemptFailure (classified once, by the node's layer) or a layer's own refusal. */
+  #fail(span: Span, failure: unknown): void {
+    const { fault, error } = toAttemptFailure(failure);
     const code = sqlState(error);
     span.setAttributes({
       "prisma_split.fault": fault.kind,

@@ -62,12 +62,10 @@ interface Attempt<C extends PipelineCall> {
   readonly call: C;
   readonly view: CallView<C>;
   readonly decision: RouteDecision;
-  readonly tracer: AttemptTracer | undefined;
 }
 
 function startAttempt<C extends PipelineCall>(attempt: Attempt<C>): PromiseLike<unknown> {
-  if (attempt.tracer === undefined) return attempt.view.runOn(attempt.call, attempt.decision);
-  return attempt.tracer.run(attempt.call, attempt.decision, () => attempt.view.runOn(attempt.call, attempt.decision));
+  return attempt.view.runOn(attempt.call, attempt.decision);
 }
 
 function startTransaction(start: () => PromiseLike<unknown>): PromiseLike<unknown> {
@@ -175,7 +173,10 @@ export class CallPipeline {
 
   #attempt<C extends PipelineCall>(call: C, view: CallView<C>, decision: RouteDecision): Promise<unknown> {
     const guard = this.#guards.get(decision.node) as NodeGuard;
-    return guard.execute(startAttempt, { call, view, decision, tracer: this.#tracer } as Attempt<C>);
+    const attempt = { call, view, decision } as Attempt<C>;
+    if (this.#tracer === undefined) return guard.execute(startAttempt, attempt);
+    // The span covers the node's layers, so a refusal is traced too and a failure arrives classified.
+    return this.#tracer.run(call, decision, () => guard.execute(startAttempt, attempt)) as Promise<unknown>;
   }
 
   /** After a failed first attempt: reroutes, the misroute to the primary, retries; or the caller's error. */
