@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMigrations, startCluster } from "../src/dev-cluster/index.ts";
-import { startPgBouncer } from "../test/cluster/pgbouncer.ts";
+import { startPgBouncer, writeSelfSignedCertificate } from "../test/cluster/pgbouncer.ts";
 import { createPasswordRole } from "../test/integration/fixtures/auth.ts";
 
 const SCHEMA =
@@ -22,8 +22,8 @@ const MIGRATION =
   'CREATE TABLE "notes" ("id" SERIAL PRIMARY KEY, "text" TEXT NOT NULL);\nCREATE VIEW "server" AS SELECT inet_server_port() AS port, pg_is_in_recovery() AS standby;\nGRANT ALL ON "notes", "server" TO fresh_app;\nGRANT ALL ON SEQUENCE "notes_id_seq" TO fresh_app;\n';
 const TSCONFIG =
   '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "outDir": "dist", "rootDir": "src", "strict": true, "skipLibCheck": true, "types": ["node"] }, "include": ["src"] }\n';
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the app's own source, kept as a string
 const MAIN_TS =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the app's own source, kept as a string
   '// A fresh app on the packed prisma-split: its own schema, a password function and an ssl\n// object per node, PgBouncer in front (URLs from the environment), pino logs, OTel spans.\nimport { readFileSync } from "node:fs";\nimport { createInterface } from "node:readline";\nimport { context, trace } from "@opentelemetry/api";\nimport { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";\nimport { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";\nimport pino from "pino";\nimport { createDb } from "prisma-split";\nimport { PrismaClient } from "./generated/prisma/client.js";\n\nconst exporter = new InMemorySpanExporter();\ncontext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());\ntrace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));\n\nlet tokens = 0;\nconst db = createDb({\n  PrismaClient,\n  logger: pino({ base: undefined }),\n  breaker: { volumeThreshold: 1, consecutiveFailures: 2, resetTimeout: 500 },\n  shutdown: false,\n  pool: ({ name }) => ({\n    ssl: { ca: readFileSync(process.env.APP_CA_FILE as string, "utf8") }, // verify PgBouncer\'s certificate\n    password: async () => {\n      tokens += 1; // an IAM token would be fetched here\n      return process.env.APP_SECRET as string;\n    },\n    application_name: `fresh-app/${name}`,\n  }),\n});\n\nconst tracer = trace.getTracer("fresh-app");\nasync function request(label: string): Promise<string> {\n  return tracer.startActiveSpan(label, async (span) => {\n    try {\n      await db.note.create({ data: { text: label } });\n      const [server] = await db.server.findMany();\n      return `ok (read answered by port ${server?.port}, standby=${server?.standby})`;\n    } catch (error) {\n      return `${(error as Error).name}: ${(error as Error).message.split("\\n")[0]}`;\n    } finally {\n      span.end();\n    }\n  });\n}\n\n// The runner drives it line by line on stdin: "request <label>" or "end".\nconst lines = createInterface({ input: process.stdin });\nfor await (const line of lines) {\n  if (line === "end") break;\n  console.error(`[app] ${line}: ${await request(line)}`);\n}\nlines.close();\nprocess.stdin.destroy(); // nothing of ours keeps the process alive once stdin is let go\nawait db.$disconnect();\nconsole.error(`[app] password function called ${tokens} times`);\nconst spans = exporter.getFinishedSpans().filter((s) => s.attributes["prisma_split.node"] !== undefined);\nfor (const s of spans.slice(0, 4).concat(spans.filter((s) => s.status.code === 2).slice(0, 2))) {\n  console.error(`[span] ${s.name} ${JSON.stringify(s.attributes)} status=${JSON.stringify(s.status)}`);\n}\nconsole.error(`[app] ${spans.length} prisma-split spans in all`);\n';
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
@@ -88,27 +88,7 @@ console.log(
 await cluster.waitForReplicas();
 const tls = path.join(root, "tls");
 mkdirSync(tls);
-execFileSync(
-  "openssl",
-  [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-    "-keyout",
-    `${tls}/key.pem`,
-    "-out",
-    `${tls}/cert.pem`,
-  ],
-  { stdio: "ignore" },
-);
+writeSelfSignedCertificate(tls);
 const bouncer = await startPgBouncer(
   cluster,
   { fresh_app: secret },

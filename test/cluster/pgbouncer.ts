@@ -161,3 +161,18 @@ function tlsLines(dir: string, tls: PgBouncerOptions["tls"]): string[] {
     `client_tls_key_file = ${dir}/tls.key`,
   ];
 }
+
+/** A throwaway self-signed certificate for 127.0.0.1 in `dir` (`cert.pem`, `key.pem`), made with openssl. */
+export function writeSelfSignedCertificate(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  const subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"];
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", ...subject, "-keyout", key, "-out", cert],
+    {
+      stdio: "ignore",
+    },
+  );
+  return { cert, key };
+}

@@ -1,9 +1,14 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PGBOUNCER_MISSING, type PgBouncer, pgbouncerBinary, startPgBouncer } from "../cluster/pgbouncer.ts";
+import {
+  PGBOUNCER_MISSING,
+  type PgBouncer,
+  pgbouncerBinary,
+  startPgBouncer,
+  writeSelfSignedCertificate,
+} from "../cluster/pgbouncer.ts";
 import { createPasswordRole } from "./fixtures/auth.ts";
 import { portOf, uniqueEmail, useCluster } from "./harness.ts";
 
@@ -124,27 +129,7 @@ describe.skipIf(!installed)("through PgBouncer (transaction mode)", () => {
 
   it("an ssl object: PgBouncer requires TLS, its certificate is verified against the given CA", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "prisma-split-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-      ],
-      { stdio: "ignore" },
-    );
+    writeSelfSignedCertificate(dir);
     const tls = await startPgBouncer(
       cluster(),
       {},
