@@ -25,9 +25,12 @@ export function createNodes(
     const described = { name, role, index, url: settings.connectionString };
     return { ...bounded(settings), driver: poolConfigFor(config.pool, described) };
   };
+  // Only a selector that reads `latencyMs` needs each query timed (a clock read and an exp per query).
+  const timesQueries = config.select === "fastest" || typeof config.select === "function";
   const node = (name: string, role: NodeRole, index: number, settings: ConnectionSettings) =>
     new DbNode({
       PrismaClient,
+      timesQueries,
       name,
       role,
       index,

@@ -45,6 +45,11 @@ export interface DbNodeInit {
   readonly settings: ConnectionSettings;
   readonly PrismaClient: new (options: never) => unknown;
   readonly clientOptions: Readonly<Record<string, unknown>>;
+  /**
+   * Whether `run()` times each query into `latency`: only a selector that reads `latencyMs`
+   * (`"fastest"`, a user's function) needs it. Default: true.
+   */
+  readonly timesQueries?: boolean;
 }
 
 /**
@@ -66,7 +71,10 @@ export class DbNode {
   inFlight = 0;
   /** When the server last answered one of our queries (ms, `performance.now()`): a result or an error of its own. */
   lastAnsweredAt = performance.now();
-  /** How long its queries have been taking, start to answer (pool wait included): for `"fastest"`. */
+  /**
+   * How long its queries have been taking, start to answer (pool wait included): for `"fastest"`
+   * and a user's selector; never fed when `timesQueries` is off.
+   */
   readonly latency = new LatencyEwma();
   /** What the replica monitor last saw (its only writer); undefined until its first poll. */
   observed: NodeObservation | undefined;
@@ -75,6 +83,8 @@ export class DbNode {
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
   #settings: ConnectionSettings;
+  /** See `DbNodeInit.timesQueries`: a round-robin read then reads the clock once, as before latency was kept. */
+  readonly #timesQueries: boolean;
   /** While set, queries refuse at once with this error (the primary is moving to another server). */
   #refusal: (() => Error) | undefined;
   /** While set, queries wait for it before they start (the roles are being discovered). */
@@ -94,6 +104,7 @@ export class DbNode {
     this.role = init.role;
     this.index = init.index;
     this.#settings = init.settings;
+    this.#timesQueries = init.timesQueries ?? true;
     const { PrismaPg } = loadDriver();
     const adapterOptions = {
       ...(init.settings.schema === undefined ? {} : { schema: init.settings.schema }),
@@ -211,7 +222,8 @@ export class DbNode {
     if (this.#refusal !== undefined) return Promise.reject(mapError(this.#refusal()));
     if (this.#hold !== undefined) return this.#hold.then(() => this.run(action, context, mapError));
     this.#load?.started(++this.inFlight);
-    const startedAt = performance.now();
+    const timed = this.#timesQueries;
+    const startedAt = timed ? performance.now() : 0;
     let started: PromiseLike<T>;
     try {
       started = action(context);
@@ -227,13 +239,15 @@ export class DbNode {
         (value) => {
           const now = performance.now();
           this.lastAnsweredAt = now;
-          this.latency.observe(now - startedAt, now);
+          if (timed) this.latency.observe(now - startedAt, now);
           this.#settle();
           return value;
         },
         (error: unknown) => {
-          const now = performance.now();
-          this.latency.penalize(now - startedAt, now);
+          if (timed) {
+            const now = performance.now();
+            this.latency.penalize(now - startedAt, now);
+          }
           this.#settle();
           throw mapError(error);
         },

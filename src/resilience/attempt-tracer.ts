@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import type { Context, Span, Tracer } from "@opentelemetry/api";
+import type { Context, ProxyTracerProvider, Span, Tracer } from "@opentelemetry/api";
 import type { DbNode } from "../nodes/db-node.js";
 import type { RouteDecision } from "../routing/router.js";
 import { toAttemptFailure } from "./attempt-failure.js";
@@ -26,6 +26,7 @@ interface TracedCall {
   readonly method?: string;
 }
 
+const TRACER_NAME = "prisma-split";
 const SPAN_KIND_CLIENT = 2; // SpanKind.CLIENT, without importing the enum at load time
 const STATUS_ERROR = 2; // SpanStatusCode.ERROR
 
@@ -40,12 +41,20 @@ const STATUS_ERROR = 2; // SpanStatusCode.ERROR
 export class AttemptTracer {
   readonly #api: OtelApi;
   readonly #tracer: Tracer;
+  /**
+   * While no SDK is registered, `trace.getTracer()` hands out a proxy that starts no-op spans
+   * until the global provider gets a delegate: that provider, asked per attempt whether it has one
+   * yet (one property read), so an attempt without an SDK builds no span name, span or closure.
+   * Cleared for good once it has one (the proxy then keeps the SDK's tracer too).
+   */
+  #unregistered: ProxyTracerProvider | undefined;
   readonly #attempts = new WeakMap<object, number>();
   readonly #servers = new WeakMap<DbNode, { address: string; port: number; namespace: string }>();
 
-  private constructor(otel: OtelApi, tracer: Tracer) {
+  private constructor(otel: OtelApi, tracer: Tracer, unregistered: ProxyTracerProvider | undefined) {
     this.#api = otel;
     this.#tracer = tracer;
+    this.#unregistered = unregistered;
   }
 
   /** undefined when `@opentelemetry/api` is not installed or tracing is off. */
@@ -54,7 +63,26 @@ export class AttemptTracer {
     const otel = loadOtel();
     if (otel === undefined) return undefined;
     const given = typeof option === "object" ? (option.tracer as Tracer | undefined) : undefined;
-    return new AttemptTracer(otel, given ?? otel.trace.getTracer("prisma-split"));
+    if (given !== undefined) return new AttemptTracer(otel, given, undefined);
+    // What `trace.getTracer()` does, keeping the provider: its tracer is a ProxyTracer of it
+    // exactly when no SDK was registered yet.
+    const provider = otel.trace.getTracerProvider();
+    const tracer = provider.getTracer(TRACER_NAME);
+    const proxied = tracer instanceof otel.ProxyTracer && provider instanceof otel.ProxyTracerProvider;
+    return new AttemptTracer(otel, tracer, proxied ? provider : undefined);
+  }
+
+  /**
+   * False while the tracer can only start non-recording spans (no SDK registered): the attempt
+   * then runs untraced, as `run()` would run it after a no-op span. A user's own tracer, or the
+   * global one once an SDK is registered, is live (its sampler decides per span).
+   */
+  get live(): boolean {
+    const unregistered = this.#unregistered;
+    if (unregistered === undefined) return true;
+    if (unregistered.getDelegateTracer(TRACER_NAME) === undefined) return false;
+    this.#unregistered = undefined;
+    return true;
   }
 
   run(call: TracedCall, decision: RouteDecision, attempt: () => PromiseLike<unknown>): PromiseLike<unknown> {

@@ -174,7 +174,8 @@ export class CallPipeline {
   #attempt<C extends PipelineCall>(call: C, view: CallView<C>, decision: RouteDecision): Promise<unknown> {
     const guard = this.#guards.get(decision.node) as NodeGuard;
     const attempt = { call, view, decision } as Attempt<C>;
-    if (this.#tracer === undefined) return guard.execute(startAttempt, attempt);
+    // No SDK registered (the API alone arrives with prom-client): no span, no closure.
+    if (this.#tracer === undefined || !this.#tracer.live) return guard.execute(startAttempt, attempt);
     // The span covers the node's layers, so a refusal is traced too and a failure arrives classified.
     return this.#tracer.run(call, decision, () => guard.execute(startAttempt, attempt)) as Promise<unknown>;
   }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { parseConnectionUrl } from "../../src/config/connection-url.ts";
+import { DbNode } from "../../src/nodes/db-node.ts";
+
+class NoClient {
+  $connect = async () => {};
+  $disconnect = async () => {};
+}
+
+function node(timesQueries: boolean | undefined): DbNode {
+  return new DbNode({
+    name: "replica-0",
+    role: "replica",
+    index: 0,
+    settings: parseConnectionUrl("postgresql://127.0.0.1:9/app", "replica-0"),
+    PrismaClient: NoClient as never,
+    clientOptions: {},
+    ...(timesQueries === undefined ? {} : { timesQueries }),
+  });
+}
+
+describe("DbNode query timing", () => {
+  it("times each query into latencyMs by default (what the fastest selector reads)", async () => {
+    const timed = node(undefined);
+    await timed.run(() => Promise.resolve("rows"), undefined);
+    expect(timed.latencyMs).toBeTypeOf("number");
+  });
+
+  it("with timesQueries off, runs and counts the query but keeps no latency", async () => {
+    const untimed = node(false);
+    const before = untimed.lastAnsweredAt;
+    await expect(untimed.run(() => Promise.resolve("rows"), undefined)).resolves.toBe("rows");
+    await expect(untimed.run(() => Promise.reject(new Error("no")), undefined)).rejects.toThrow("no");
+    expect(untimed.latencyMs).toBeUndefined();
+    expect(untimed.inFlight).toBe(0);
+    expect(untimed.lastAnsweredAt).toBeGreaterThanOrEqual(before);
+  });
+});
