@@ -5,7 +5,7 @@ import { createDb } from "../../../src/index.ts";
 import { PrismaClient } from "../../generated/prisma/client.ts";
 import { type TestDb, useCluster } from "../harness.ts";
 import { type EventName, outcomeOf } from "../observe.ts";
-import { countExactlyOnce, leftovers, resourceCounts } from "./checks.ts";
+import { countExactlyOnce, resourceCounts, scenarioRow, seedAuthor } from "./checks.ts";
 import { type LoadResult, runLoad, type Sample } from "./load.ts";
 import { describeFailures, formatTable, type ScenarioRow } from "./report.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
@@ -32,11 +32,7 @@ describe("chaos: node failures under load", () => {
   let authorId = 0;
 
   beforeAll(async () => {
-    const [author] = await cluster().primary.query<{ id: number }>(
-      "INSERT INTO users (email) VALUES ('chaos-author@example.test') RETURNING id",
-    );
-    authorId = author!.id;
-    await cluster().waitForReplicas();
+    authorId = await seedAuthor(cluster(), "chaos-author@example.test");
   });
 
   afterAll(() => {
@@ -82,14 +78,7 @@ describe("chaos: node failures under load", () => {
     }
     for (const node of cluster().nodes) await node.start();
     await cluster().waitForReplicas(30_000);
-    const exactlyOnce = await countExactlyOnce(cluster(), result.acknowledged);
-    rows.push({
-      scenario: name,
-      samples: result.samples,
-      exactlyOnce,
-      acknowledged: result.acknowledged.length,
-      leftovers: await leftovers(cluster(), before),
-    });
+    rows.push(await scenarioRow(cluster(), name, result, before));
     notes.push(`${name}: failures: ${describeFailures(result.samples)}; breaker: ${summarize(events)}`);
     return { result, events, marks };
   }

@@ -1,5 +1,31 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster } from "../../cluster/index.ts";
+import type { ScenarioRow } from "./report.ts";
+
+/** A user the load's posts belong to, created on the primary and replayed by every replica; its id. */
+export async function seedAuthor(cluster: Cluster, email: string): Promise<number> {
+  const [author] = await cluster.primary.query<{ id: number }>("INSERT INTO users (email) VALUES ($1) RETURNING id", [
+    email,
+  ]);
+  await cluster.waitForReplicas();
+  return author!.id;
+}
+
+/** A scenario's row of the chaos table: its samples, acknowledged writes found once, what it left behind. */
+export async function scenarioRow(
+  cluster: Cluster,
+  scenario: string,
+  result: { readonly samples: ScenarioRow["samples"]; readonly acknowledged: readonly string[] },
+  before: { timers: number; sockets: number },
+): Promise<ScenarioRow> {
+  return {
+    scenario,
+    samples: result.samples,
+    exactlyOnce: await countExactlyOnce(cluster, result.acknowledged),
+    acknowledged: result.acknowledged.length,
+    leftovers: await leftovers(cluster, before),
+  };
+}
 
 /** How many acknowledged titles exist exactly once on the primary. */
 export async function countExactlyOnce(cluster: Cluster, titles: readonly string[]): Promise<number> {

@@ -4,7 +4,7 @@ import type { TopologyChangeEvent } from "../../../src/events.ts";
 import { createDb } from "../../../src/index.ts";
 import { PrismaClient } from "../../generated/prisma/client.ts";
 import { type TestDb, useCluster } from "../harness.ts";
-import { countExactlyOnce, leftovers, resourceCounts } from "./checks.ts";
+import { resourceCounts, scenarioRow, seedAuthor } from "./checks.ts";
 import { type LoadResult, runLoad, type Sample } from "./load.ts";
 import { describeFailures, formatTable, type ScenarioRow } from "./report.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
@@ -25,11 +25,7 @@ describe("chaos: the primary moves under load", () => {
   let authorId = 0;
 
   beforeAll(async () => {
-    const [author] = await cluster().primary.query<{ id: number }>(
-      "INSERT INTO users (email) VALUES ('topology-author@example.test') RETURNING id",
-    );
-    authorId = author!.id;
-    await cluster().waitForReplicas();
+    authorId = await seedAuthor(cluster(), "topology-author@example.test");
   });
 
   afterAll(() => {
@@ -83,14 +79,7 @@ describe("chaos: the primary moves under load", () => {
       await db.$disconnect();
     }
     await cluster().waitForReplicas(30_000);
-    const exactlyOnce = await countExactlyOnce(cluster(), result.acknowledged);
-    rows.push({
-      scenario: name,
-      samples: result.samples,
-      exactlyOnce,
-      acknowledged: result.acknowledged.length,
-      leftovers: await leftovers(cluster(), before),
-    });
+    rows.push(await scenarioRow(cluster(), name, result, before));
     const promotedAt = cluster().lastPromotionAt!;
     const firstAck = result.samples
       .filter((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt + s.ms > promotedAt)
