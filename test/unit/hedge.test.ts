@@ -6,6 +6,22 @@ import { HedgeBudget } from "../../src/resilience/hedge-budget.ts";
 import { LatencyWindow } from "../../src/resilience/latency-window.ts";
 import type { RouteDecision } from "../../src/routing/router.ts";
 
+/** A Hedge racing two scripted replicas: each attempt records its ticket and waits for `settle`. */
+function setup(afterMs: number, maxExtraRatio = 1) {
+  const events = new SplitEvents();
+  const hedged: string[] = [];
+  events.on("hedge", (event) => hedged.push(`${event.node}→${event.hedgeNode}`));
+  const hedge = new Hedge({ afterMs, maxExtraRatio }, events);
+  const a = fakeNode("replica-0");
+  const b = fakeNode("replica-1");
+  const start = (target: RouteDecision) => {
+    const which = target === a.decision ? a : b;
+    which.tickets.push(statementTickets.getStore());
+    return new Promise((resolve, reject) => Object.assign(which.settle, { resolve, reject }));
+  };
+  return { hedge, a, b, start, hedged };
+}
+
 describe("HedgeBudget", () => {
   it("allows ratio × reads, plus the burst, and no more", () => {
     const budget = new HedgeBudget(0.1, 10);
@@ -61,21 +77,6 @@ describe("Hedge.race", () => {
   afterEach(() => {
     vi.useRealTimers();
   });
-
-  function setup(afterMs: number, maxExtraRatio = 1) {
-    const events = new SplitEvents();
-    const hedged: string[] = [];
-    events.on("hedge", (event) => hedged.push(`${event.node}→${event.hedgeNode}`));
-    const hedge = new Hedge({ afterMs, maxExtraRatio }, events);
-    const a = fakeNode("replica-0");
-    const b = fakeNode("replica-1");
-    const start = (target: RouteDecision) => {
-      const which = target === a.decision ? a : b;
-      which.tickets.push(statementTickets.getStore());
-      return new Promise((resolve, reject) => Object.assign(which.settle, { resolve, reject }));
-    };
-    return { hedge, a, b, start, hedged };
-  }
 
   it("a fast answer is not hedged", async () => {
     const { hedge, a, b, start, hedged } = setup(20);
@@ -175,14 +176,7 @@ describe("Hedge.race of a statement other calls may share", () => {
   it("leaves the loser to finish instead of cancelling it", async () => {
     vi.useFakeTimers();
     try {
-      const hedge = new Hedge({ afterMs: 10, maxExtraRatio: 1 }, new SplitEvents());
-      const a = fakeNode("replica-0");
-      const b = fakeNode("replica-1");
-      const start = (target: RouteDecision) => {
-        const which = target === a.decision ? a : b;
-        which.tickets.push(statementTickets.getStore());
-        return new Promise((resolve, reject) => Object.assign(which.settle, { resolve, reject }));
-      };
+      const { hedge, a, b, start } = setup(10);
       const result = hedge.race(a.decision, start, () => b.decision, undefined, false);
       await vi.advanceTimersByTimeAsync(10);
       b.settle.resolve("from b");
