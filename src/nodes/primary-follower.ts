@@ -79,6 +79,11 @@ export class PrimaryFollower {
     this.#retry = undefined;
   }
 
+  /** Whether a round of questions is under way (its answer may yet move the primary). */
+  get seeking(): boolean {
+    return this.#round !== undefined;
+  }
+
   /** Whether `node` reaches the server the primary points at now (it then takes no replica reads). */
   isPrimaryServer(node: DbNode): boolean {
     return node !== this.#primary && node.settings.identity === this.#primary.settings.identity;

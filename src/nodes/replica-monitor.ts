@@ -39,6 +39,11 @@ export interface ReplicaMonitorOptions extends LagBounds {
   readonly isPrimaryServer?: (node: DbNode) => boolean;
   /** Told after each probe of the primary what it found (the primary follower acts on it). */
   readonly onPrimary?: (state: "writer" | "in-recovery" | "unreachable") => void;
+  /**
+   * Whether the follower is asking the candidates now: a primary in recovery is reported only
+   * once a round ended without moving it (a busy machine may take several polls to answer).
+   */
+  readonly seekingWriter?: () => boolean;
 }
 
 /**
@@ -62,8 +67,9 @@ export class ReplicaMonitor {
   readonly #health = new Map<DbNode, ReplicaHealth>();
   readonly #timeline: WalTimeline;
   readonly #setFlags: Map<DbNode, Record<keyof typeof ROTATION_FLAGS, (on: boolean) => void>>;
-  /** Polls in a row that found the primary in recovery (reported on the second: the follower had its round). */
+  /** Polls in a row that found the primary in recovery (reported from the second, once the follower's round ended). */
   #primaryInRecovery = 0;
+  #primaryMismatchReported = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #round: Promise<void> | undefined;
   #stopped = false;
@@ -190,7 +196,9 @@ export class ReplicaMonitor {
     this.#options.onPrimary?.(sample.inRecovery ? "in-recovery" : "writer");
     node.observed = observation(true, sample.inRecovery ? "replica" : "primary", undefined, { lagMs: 0, lagBytes: 0 });
     this.#primaryInRecovery = sample.inRecovery ? this.#primaryInRecovery + 1 : 0;
-    if (this.#primaryInRecovery === 2) {
+    if (this.#primaryInRecovery === 0) this.#primaryMismatchReported = false;
+    if (this.#primaryInRecovery >= 2 && !this.#primaryMismatchReported && this.#options.seekingWriter?.() !== true) {
+      this.#primaryMismatchReported = true;
       this.#reportMismatch(
         node,
         "replica",

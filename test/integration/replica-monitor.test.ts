@@ -178,6 +178,24 @@ describe("replica monitor on a real primary and streaming replica", () => {
     expect(seen.filter((event) => event.name === "role:mismatch")).toEqual([]);
   });
 
+  it("a primary URL that reaches a standby, with no writer among the candidates, is reported once", async () => {
+    const standby = cluster().replicaUrls[0]!;
+    const client = db({
+      primaryUrl: standby,
+      replicaUrls: [standby.replace("127.0.0.1", "0.0.0.0")],
+      replicas: { pollIntervalMs: POLL_MS },
+    });
+    const seen = record(client);
+    await waitFor(seen, "role:mismatch");
+    const mismatch = seen.find((event) => event.name === "role:mismatch")!.payload;
+    expect(mismatch).toMatchObject({ role: "primary", node: "primary", actual: "replica" });
+    expect((mismatch as { message: string }).message).toMatch(/No other candidate took writes/);
+    const monitor = splitStateOf(client)!.monitor!;
+    const probed = monitor.queriesSent().primary!;
+    await expect.poll(() => monitor.queriesSent().primary, { timeout: 10_000 }).toBeGreaterThanOrEqual(probed + 5);
+    expect(seen.filter((event) => event.name === "role:mismatch")).toHaveLength(1); // once, not every poll
+  });
+
   it("by default (replicas.strict), the mismatched replica takes no reads", async () => {
     const disguised = cluster().primaryUrl.replace("127.0.0.1", "0.0.0.0");
     const client = monitored({}, [disguised]);
