@@ -17,7 +17,7 @@ export interface PipelineCall {
   readonly kind: QueryKind;
   /**
    * Prisma may run it in one statement with other calls of the same tick (`findUnique`): its
-   * statement is not this call's alone to cancel when a hedge of it loses.
+   * statement is not this call's alone to cancel when a hedge of it loses or its deadline expires.
    */
   readonly batchable?: boolean;
 }
@@ -105,14 +105,18 @@ export class CallPipeline {
     if (!this.#gate.open) return this.#gate.whenOpen().then(() => this.execute(call, view));
     const deadline = currentDeadline(this.#deadlineMs);
     if (deadline === undefined) return this.#run(call, view, undefined);
+    const shared = call.batchable === true;
     return bounded(
       deadline,
       (ticket) => this.#run(call, view, ticket),
       () =>
-        new DatabaseUnavailableError("prisma-split: the call's deadline expired; its statement was cancelled", {
-          role: call.kind === "write" || view.forced === "primary" ? "primary" : "replica",
-          reason: "deadline",
-        }),
+        new DatabaseUnavailableError(
+          shared
+            ? "prisma-split: the call's deadline expired; its statement, which Prisma may share with other calls, runs on for them"
+            : "prisma-split: the call's deadline expired; its statement was cancelled",
+          { role: call.kind === "write" || view.forced === "primary" ? "primary" : "replica", reason: "deadline" },
+        ),
+      shared,
     );
   }
 

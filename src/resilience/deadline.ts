@@ -44,22 +44,25 @@ export function currentDeadline(defaultMs: number | false): Deadline | undefined
  * Runs `work` bounded by `deadline`. When it expires first (or its signal aborts) the caller gets
  * `expired()` at once, the statement the work is running is cancelled on the server, and one
  * still waiting for a connection is never sent (StatementTicket). The work's late outcome is
- * dropped without an unhandled rejection.
+ * dropped without an unhandled rejection. With `shared` (a statement Prisma may run for other
+ * callers too, as it batches the `findUnique`s of one tick), the caller still gets `expired()`
+ * but the statement is left to finish: it is not this call's alone to cancel.
  */
 export function bounded<T>(
   deadline: Deadline,
-  work: (ticket: StatementTicket) => Promise<T>,
+  work: (ticket: StatementTicket | undefined) => Promise<T>,
   expired: () => Error,
+  shared = false,
 ): Promise<T> {
-  const ticket = new StatementTicket();
   if (deadline.signal?.aborted || deadline.at <= performance.now()) return Promise.reject(expired());
-  const running = statementTickets.run(ticket, () => work(ticket));
+  const ticket = shared ? undefined : new StatementTicket();
+  const running = statementTickets.run(ticket as StatementTicket, () => work(ticket));
   running.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const expiry = new Promise<never>((_, reject) => {
     const expire = () => {
-      ticket.expire();
+      ticket?.expire();
       reject(expired());
     };
     if (deadline.at !== Number.POSITIVE_INFINITY) {

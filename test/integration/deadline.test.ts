@@ -1,3 +1,4 @@
+import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isDatabaseUnavailable } from "../../src/index.ts";
 import { uniqueEmail, useCluster } from "./harness.ts";
@@ -73,5 +74,30 @@ describe("db.$withDeadline() on a real primary and streaming replica", () => {
       client.$withDeadline(300, () => client.$queryRaw`select 'expired' as label from pg_sleep(2)`),
     ).rejects.toMatchObject(DEADLINE);
     expect(await client.$queryRaw`select 'after' as label from pg_sleep(1)`).toEqual([{ label: "after" }]);
+  });
+
+  it("an expiring deadline on a findUnique that Prisma batched with another caller's does not cancel the other's read", async () => {
+    const client = db();
+    const [mine, theirs] = await Promise.all(
+      ["batched-mine", "batched-theirs"].map((tag) => client.user.create({ data: { email: uniqueEmail(tag) } })),
+    );
+    // Reads of the table wait behind this lock: both findUniques are still running when the deadline expires.
+    const locker = new pg.Client({ connectionString: primary().url });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+      const onPrimary = client.$primary();
+      // One tick, one client, the same path: Prisma sends both as one statement.
+      const short = client.$withDeadline(300, () => onPrimary.user.findUnique({ where: { id: mine!.id } }));
+      const long = client.$withDeadline(60_000, () => onPrimary.user.findUnique({ where: { id: theirs!.id } }));
+      long.catch(() => {});
+      await expect(short).rejects.toMatchObject({ ...DEADLINE, role: "primary" });
+      // One statement for both, still waiting for the lock.
+      await expect.poll(() => activeStatements(primary(), '"users"'), { timeout: 3_000 }).toBe(1);
+      await locker.query("COMMIT");
+      await expect(long).resolves.toMatchObject({ id: theirs!.id });
+    } finally {
+      await locker.end();
+    }
   });
 });
