@@ -64,7 +64,9 @@ try {
     PORT: "0",
     HOST: "127.0.0.1",
   });
-  console.log(`  ${app.url}   prisma-split's defaults: round-robin reads, read-your-writes "lsn", breakers, retries`);
+  console.log(
+    `  ${app.url}   prisma-split's defaults: "fastest" replica reads, read-your-writes "lsn", breakers, retries`,
+  );
   const userIds = await seedUsers(app.url, 20);
   await cluster.waitForReplicas();
 

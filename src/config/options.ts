@@ -215,7 +215,8 @@ export interface ReplicaOptions {
   /**
    * How a read picks among healthy replicas: `"round-robin"`, `"random"`, `"least-busy"` (fewest
    * queries in flight), `"fastest"` (power of two choices by recent answer time × queries in
-   * flight), or your own function. Default: `"round-robin"`.
+   * flight), or your own function. Default: `"fastest"` (with replicas alike it spreads reads as
+   * evenly as round-robin; with one slow, far or busy it sends it fewer).
    */
   select?: SelectionStrategy | ReplicaSelector;
   /** Reads go to the primary when no replica can take them. Default: `true`. */
@@ -268,7 +269,7 @@ export const DEFAULT_HEDGE_OPTIONS = Object.freeze({
 });
 
 export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
-  select: "round-robin" as SelectionStrategy,
+  select: "fastest" as SelectionStrategy,
   fallbackToPrimary: true,
   maxLagMs: 10_000 as number | false,
   maxLagBytes: false as number | false,

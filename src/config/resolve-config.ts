@@ -244,7 +244,7 @@ function readHedge(value: unknown): HedgeSettings | undefined {
   };
 }
 
-/** `replicas.select`: a built-in strategy's name (default round-robin) or the user's own function. */
+/** `replicas.select`: a built-in strategy's name (default "fastest") or the user's own function. */
 function readSelect(select: unknown): SelectionStrategy | ReplicaSelector {
   if (select === undefined) return DEFAULT_REPLICA_OPTIONS.select;
   if (typeof select === "function") return select as ReplicaSelector;
