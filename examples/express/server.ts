@@ -27,7 +27,9 @@ const db = createDb({ PrismaClient, primaryUrl: database.primaryUrl, replicaUrls
 collectDefaultMetrics(); // process metrics next to prisma-split's on /metrics
 const server = createApp(db).listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? "127.0.0.1", () => {
   const { address, port } = server.address() as AddressInfo;
-  log(`listening on http://${address}:${port} (primary + ${database.replicaUrls.length} replicas)`);
+  void db.$health().then((health) => {
+    log(`listening on http://${address}:${port} (primary + ${health.replicas.length} replicas)`);
+  });
 });
 
 let inFlight = 0;

@@ -3,7 +3,11 @@ import { type Cluster, startCluster } from "../../test/cluster/index.ts";
 /** Where an example's database is. */
 export interface ExampleDatabase {
   readonly primaryUrl: string;
-  readonly replicaUrls: readonly string[];
+  /**
+   * As createDb() takes them: a list, or `DATABASE_REPLICA_URLS` as it is (createDb splits it
+   * between URLs, not inside a multi-host URL's host list).
+   */
+  readonly replicaUrls: string | readonly string[];
   /** The throwaway cluster this process started, to stop on the way out; undefined with real URLs. */
   readonly embedded: Cluster | undefined;
 }
@@ -17,11 +21,7 @@ export interface ExampleDatabase {
 export async function exampleDatabase(log: (line: string) => void): Promise<ExampleDatabase> {
   const primaryUrl = process.env.DATABASE_URL;
   if (primaryUrl !== undefined && primaryUrl !== "") {
-    const replicaUrls = (process.env.DATABASE_REPLICA_URLS ?? "")
-      .split(",")
-      .map((url) => url.trim())
-      .filter(Boolean);
-    return { primaryUrl, replicaUrls, embedded: undefined };
+    return { primaryUrl, replicaUrls: process.env.DATABASE_REPLICA_URLS ?? "", embedded: undefined };
   }
   log("DATABASE_URL is not set: starting a primary and 2 streaming replicas on this machine (embedded PostgreSQL)...");
   const cluster = await startCluster({ replicas: 2 });
