@@ -118,6 +118,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
         deadlineMs: resilience.queryTimeoutMs,
         hedge: config.hedge === undefined ? undefined : new Hedge(config.hedge, events),
         tracer,
+        readYourWrites,
       }),
   });
   follower.start();

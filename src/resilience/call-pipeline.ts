@@ -2,6 +2,7 @@ import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import type { StatementTicket } from "../nodes/statement-ticket.js";
+import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import type { QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
 import type { AttemptTracer } from "./attempt-tracer.js";
@@ -55,6 +56,11 @@ export interface PipelineParts {
   readonly hedge?: Hedge | undefined;
   /** OpenTelemetry spans per attempt; undefined when off or not installed. */
   readonly tracer?: AttemptTracer | undefined;
+  /**
+   * Records, in the call's consistency context, a write found by its 25006 (a read that wrote):
+   * the context's next reads must see it as they see any other write.
+   */
+  readonly readYourWrites?: Pick<ReadYourWrites, "afterWrite"> | undefined;
 }
 
 /** One attempt's context: passed through the node's layers to `startAttempt`, no closure per call. */
@@ -89,6 +95,7 @@ export class CallPipeline {
   readonly #deadlineMs: number | false;
   readonly #hedge: Hedge | undefined;
   readonly #tracer: AttemptTracer | undefined;
+  readonly #readYourWrites: Pick<ReadYourWrites, "afterWrite"> | undefined;
 
   constructor(parts: PipelineParts) {
     this.#router = parts.router;
@@ -99,6 +106,7 @@ export class CallPipeline {
     this.#deadlineMs = parts.deadlineMs;
     this.#hedge = parts.router.replicas.length > 1 ? parts.hedge : undefined;
     this.#tracer = parts.tracer;
+    this.#readYourWrites = parts.readYourWrites;
   }
 
   execute<C extends PipelineCall>(call: C, view: CallView<C>): Promise<unknown> {
@@ -212,7 +220,10 @@ export class CallPipeline {
       for (;;) {
         if (failure === undefined) {
           try {
-            return await this.#attempt(call, view, decision);
+            const attempt = this.#attempt(call, view, decision);
+            return await (misrouted && this.#readYourWrites !== undefined
+              ? this.#readYourWrites.afterWrite(attempt)
+              : attempt);
           } catch (thrown) {
             failure = toAttemptFailure(thrown);
           }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ReadYourWrites } from "../../src/config/options.ts";
 import { isConsistencyTokenError } from "../../src/index.ts";
 import type { RouteReason } from "../../src/routing/router.ts";
@@ -17,6 +17,11 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
     await cluster().pauseReplay(replica());
     paused = true;
   }
+  beforeAll(async () => {
+    await cluster().primary.query(
+      "CREATE FUNCTION ryw_add_user(address text) RETURNS int LANGUAGE sql AS $$ INSERT INTO users (email) VALUES (address) RETURNING 1 $$",
+    );
+  });
   afterEach(async () => {
     if (paused) await cluster().resumeReplay(replica());
     paused = false;
@@ -113,6 +118,21 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
       return target.user.count({ where: { email: { in: [batch, interactive] } } });
     });
     expect(found).toBe(2);
+  });
+
+  it("a write the SQL check cannot see, re-run on the primary after the replica's 25006, counts as a write", async () => {
+    const target = client("lsn");
+    await target.$connect();
+    await pause();
+    const email = uniqueEmail("misrouted");
+    const seen = reasons(target);
+    const found = await target.$withSession(async () => {
+      // A function that inserts: routed as a read, refused by the standby, run once on the primary.
+      await target.$queryRaw`select ryw_add_user(${email}) as added`;
+      return target.user.findUnique({ where: { email } });
+    });
+    expect(found?.email).toBe(email);
+    expect(seen).toEqual(["read", "write", "lsn"]);
   });
 
   it("$withPrimary inside a context keeps the context; a nested $withSession joins it", async () => {
