@@ -1,0 +1,114 @@
+/**
+ * `npm run bench:layers -- [postgres|in-memory] [rounds] [ops]`: what each of prisma-split's
+ * layers costs a point read, one layer at a time. Contenders: plain PrismaClient, prisma-split
+ * with every default, with every layer off ("routing only"), and routing plus one layer. Rounds
+ * are short (a few hundred reads) and many, each in a new random order, so that the machine's
+ * drift (other VMs, frequency) falls on every contender alike; each contender's time and CPU are
+ * divided by plain PrismaClient's in the same round. Prints the median ratio and its IQR, and the
+ * median µs per read.
+ */
+
+import { PrismaPg } from "@prisma/adapter-pg";
+import { startCluster } from "../test/cluster/index.ts";
+import { PrismaClient } from "../test/generated/prisma/client.ts";
+import { EVERY_LAYER_OFF, POOL_MAX } from "./lib/contenders.ts";
+import { formatFixed } from "./lib/format.ts";
+import { inMemoryDriver } from "./lib/in-memory-driver.ts";
+import { loadPrismaSplit } from "./lib/prisma-split.ts";
+import { seed, seededId } from "./lib/seed.ts";
+import { median, quartiles } from "./lib/stats.ts";
+
+const [driverArgument = "postgres", roundsArgument = "100", opsArgument = "300"] = process.argv.slice(2);
+const inMemory = driverArgument === "in-memory";
+const rounds = Number(roundsArgument);
+const ops = Number(opsArgument);
+
+/** Routing plus one layer: the option that turns it back on over EVERY_LAYER_OFF. */
+const ONE_LAYER: Record<string, Record<string, unknown>> = {
+  "+ breaker": { breaker: {} },
+  "+ breaker, no statement bound": { breaker: { timeout: false } },
+  "+ metrics": { metrics: {} },
+  "+ retry, bulkhead": { retry: {}, bulkhead: {} },
+  "+ consistency": { consistency: {} },
+  "+ replica monitor": { replicas: { pollIntervalMs: 1000 } },
+  "+ shutdown, pool check": { shutdown: {}, poolCheck: {} },
+};
+
+/** createDb() builds each node's PrismaPg itself; this class swaps it for the in-memory driver. */
+class InMemoryPrismaClient extends PrismaClient {
+  constructor(options: Record<string, unknown>) {
+    super({ ...options, adapter: inMemoryDriver } as ConstructorParameters<typeof PrismaClient>[0]);
+  }
+}
+
+interface Reader {
+  user: { findUnique(args: { where: { id: number } }): PromiseLike<unknown> };
+  $disconnect(): Promise<void>;
+}
+
+const cluster = await startCluster({ replicas: 1 });
+const contenders: Array<[string, Reader]> = [];
+try {
+  await seed(cluster);
+  const { createDb } = await loadPrismaSplit();
+  const replicaUrl = cluster.replicaUrls[0] as string;
+  const ClientClass = inMemory ? InMemoryPrismaClient : PrismaClient;
+  const split = (options: Record<string, unknown>) =>
+    createDb({
+      PrismaClient: ClientClass,
+      primaryUrl: cluster.primaryUrl,
+      replicaUrls: [replicaUrl],
+      ...options,
+    }) as unknown as Reader;
+  contenders.push(
+    ["PrismaClient", new ClientClass({ adapter: new PrismaPg({ connectionString: replicaUrl, max: POOL_MAX }) })],
+    ["prisma-split, defaults", split({})],
+    ["prisma-split, routing only", split(EVERY_LAYER_OFF)],
+    ...Object.entries(ONE_LAYER).map(
+      ([name, layer]) => [`routing ${name}`, split({ ...EVERY_LAYER_OFF, ...layer })] as [string, Reader],
+    ),
+  );
+
+  const round = async (client: Reader) => {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    for (let index = 0; index < ops; index++) await client.user.findUnique({ where: { id: seededId(index) } });
+    const cpu = process.cpuUsage(cpuBefore);
+    return { wallUs: ((performance.now() - started) * 1000) / ops, cpuUs: (cpu.user + cpu.system) / ops };
+  };
+  for (let warm = 0; warm < 5; warm++) for (const [, client] of contenders) await round(client);
+
+  const samples = new Map(
+    contenders.map(([name]) => [name, { wall: [] as number[], cpu: [] as number[], us: [] as number[] }]),
+  );
+  for (let index = 0; index < rounds; index++) {
+    const order = [...contenders].sort(() => Math.random() - 0.5);
+    const results = new Map<string, { wallUs: number; cpuUs: number }>();
+    for (const [name, client] of order) results.set(name, await round(client));
+    const floor = results.get("PrismaClient") as { wallUs: number; cpuUs: number };
+    for (const [name, result] of results) {
+      const sample = samples.get(name) as { wall: number[]; cpu: number[]; us: number[] };
+      sample.wall.push(result.wallUs / floor.wallUs);
+      sample.cpu.push(result.cpuUs / floor.cpuUs);
+      sample.us.push(result.wallUs);
+    }
+  }
+  const spread = (values: number[]) =>
+    quartiles(values)
+      .map((value) => formatFixed(value, 2))
+      .join("–");
+  console.log(
+    `Point read (findUnique by id), ${inMemory ? "in-memory driver" : "real replica"}, ${rounds} rounds × ${ops} sequential reads, random order per round`,
+  );
+  console.log(
+    `${"contender".padEnd(42)} ${"µs/read".padStart(8)}  ${"× time".padStart(7)} IQR        ${"× CPU".padStart(6)} IQR`,
+  );
+  for (const [name, sample] of samples) {
+    console.log(
+      `${name.padEnd(42)} ${formatFixed(median(sample.us), 1).padStart(8)}  ${formatFixed(median(sample.wall), 3).padStart(7)} ${spread(sample.wall).padEnd(10)} ${formatFixed(median(sample.cpu), 3).padStart(6)} ${spread(sample.cpu)}`,
+    );
+  }
+} finally {
+  for (const [, client] of contenders) await client.$disconnect();
+  await cluster.stop();
+}
