@@ -35,11 +35,11 @@ describe("latency-aware reads on two real replicas", () => {
   });
 
   it("a hedged read is answered by the other replica, and the slow statement is cancelled on its server", async () => {
-    const client = db({ replicas: { hedge: { afterMs: 100, maxExtraRatio: 1 } } });
+    // Round-robin, so that the first read goes to replica-0, where this statement sleeps for 10 s.
+    const client = db({ replicas: { select: "round-robin", hedge: { afterMs: 100, maxExtraRatio: 1 } } });
     const hedges: HedgeEvent[] = [];
     client.$events.on("hedge", (event) => hedges.push(event));
     const [slowPort, fastPort] = replicaPorts() as [number, number];
-    // Round-robin sends the first read to replica-0, where this statement sleeps for 10 s.
     const rows = await client.$replica().$queryRaw<Array<{ port: number }>>`
       SELECT inet_server_port() AS port, 'hedge-loser' AS label
       FROM pg_sleep(CASE WHEN inet_server_port() = ${slowPort} THEN 10 ELSE 0 END)`;
