@@ -27,9 +27,8 @@ const db = createDb({ PrismaClient, primaryUrl: database.primaryUrl, replicaUrls
 collectDefaultMetrics(); // process metrics next to prisma-split's on /metrics
 const server = createApp(db).listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? "127.0.0.1", () => {
   const { address, port } = server.address() as AddressInfo;
-  void db.$health().then((health) => {
-    log(`listening on http://${address}:${port} (primary + ${health.replicas.length} replicas)`);
-  });
+  // No replica count here: DATABASE_REPLICA_URLS goes to createDb whole (`npx prisma-split doctor` lists what it finds).
+  log(`listening on http://${address}:${port}`);
 });
 
 let inFlight = 0;

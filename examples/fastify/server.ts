@@ -41,4 +41,5 @@ db.$events.on("shutdown:done", ({ drained, cancelled, durationMs }) => {
 });
 
 const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? "127.0.0.1" });
-log(`listening on ${address} (primary + ${(await db.$health()).replicas.length} replicas)`);
+// No replica count here: DATABASE_REPLICA_URLS goes to createDb whole (`npx prisma-split doctor` lists what it finds).
+log(`listening on ${address}`);
