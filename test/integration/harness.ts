@@ -51,3 +51,11 @@ export function uniqueEmail(tag = "user"): string {
   unique += 1;
   return `${tag}-${process.pid}-${Date.now()}-${unique}@example.test`;
 }
+
+/** Whether one write (a new user) succeeds on `db` now: for polling until writes resume. */
+export function writeSucceeds(db: TestDb, tag: string): Promise<boolean> {
+  return db.user.create({ data: { email: uniqueEmail(tag) } }).then(
+    () => true,
+    () => false,
+  );
+}

@@ -6,7 +6,7 @@ import type { SplitEventMap } from "../../src/events.ts";
 import type { DbNode } from "../../src/nodes/db-node.ts";
 import type { RouteReason } from "../../src/routing/router.ts";
 import { splitStateOf } from "../../src/split-state.ts";
-import { type TestDb, uniqueEmail, useCluster } from "./harness.ts";
+import { type TestDb, uniqueEmail, useCluster, writeSucceeds } from "./harness.ts";
 
 const run = promisify(execFile);
 const POLL_MS = 100;
@@ -158,19 +158,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
       (error: { reason?: string }) => error.reason,
     );
     expect(["ok", "primary-moving"]).toContain(first);
-    await expect
-      .poll(
-        () =>
-          client.user.create({ data: { email: uniqueEmail("swapped") } }).then(
-            () => true,
-            () => false,
-          ),
-        {
-          timeout: 10_000,
-          interval: 20,
-        },
-      )
-      .toBe(true);
+    await expect.poll(() => writeSucceeds(client, "swapped"), { timeout: 10_000, interval: 20 }).toBe(true);
     expect(changes).toEqual([expect.objectContaining({ action: "moved" })]);
     const primary = splitStateOf(client)!.router.primary;
     expect(primary.settings.identity).toContain(`:${cluster().primary.port}/`);
