@@ -2,7 +2,7 @@
  * `npm run bench:layers -- [postgres|in-memory] [rounds] [ops]`: what each of prisma-split's
  * layers costs a point read, one layer at a time. Contenders: plain PrismaClient, prisma-split
  * with every default, with every layer off ("routing only"), and routing plus one layer. Rounds
- * are short (a few hundred reads) and many, each in a new random order, so that the machine's
+ * are short (a few hundred reads) and many, in an order rotated by one each round, so that the machine's
  * drift (other VMs, frequency) falls on every contender alike; each contender's time and CPU are
  * divided by plain PrismaClient's in the same round. Prints the median ratio and its IQR, and the
  * median µs per read.
@@ -11,9 +11,10 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { startCluster } from "../test/cluster/index.ts";
 import { PrismaClient } from "../test/generated/prisma/client.ts";
-import { EVERY_LAYER_OFF, POOL_MAX } from "./lib/contenders.ts";
+import { EVERY_LAYER_OFF, InMemoryPrismaClient, POOL_MAX } from "./lib/contenders.ts";
 import { formatFixed } from "./lib/format.ts";
-import { inMemoryDriver } from "./lib/in-memory-driver.ts";
+import { interleaveRounds } from "./lib/interleave.ts";
+import { type RoundSample, runOps } from "./lib/measure.ts";
 import { loadPrismaSplit } from "./lib/prisma-split.ts";
 import { seed, seededId } from "./lib/seed.ts";
 import { median, quartiles } from "./lib/stats.ts";
@@ -33,13 +34,6 @@ const ONE_LAYER: Record<string, Record<string, unknown>> = {
   "+ replica monitor": { replicas: { pollIntervalMs: 1000 } },
   "+ shutdown, pool check": { shutdown: {}, poolCheck: {} },
 };
-
-/** createDb() builds each node's PrismaPg itself; this class swaps it for the in-memory driver. */
-class InMemoryPrismaClient extends PrismaClient {
-  constructor(options: Record<string, unknown>) {
-    super({ ...options, adapter: inMemoryDriver } as ConstructorParameters<typeof PrismaClient>[0]);
-  }
-}
 
 interface Reader {
   user: { findUnique(args: { where: { id: number } }): PromiseLike<unknown> };
@@ -69,36 +63,30 @@ try {
     ),
   );
 
-  const round = async (client: Reader) => {
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    for (let index = 0; index < ops; index++) await client.user.findUnique({ where: { id: seededId(index) } });
-    const cpu = process.cpuUsage(cpuBefore);
-    return { wallUs: ((performance.now() - started) * 1000) / ops, cpuUs: (cpu.user + cpu.system) / ops };
-  };
-  for (let warm = 0; warm < 5; warm++) for (const [, client] of contenders) await round(client);
-
+  const read = (client: Reader) => (index: number) => client.user.findUnique({ where: { id: seededId(index) } });
+  for (let warm = 0; warm < 5; warm++) for (const [, client] of contenders) await runOps(read(client), ops, 1);
+  const measured = await interleaveRounds(contenders, rounds, ([, client]) => runOps(read(client), ops, 1));
+  // Each contender's round over plain PrismaClient's round of the same index (measured beside it).
+  const floor = measured[0] as RoundSample[];
   const samples = new Map(
-    contenders.map(([name]) => [name, { wall: [] as number[], cpu: [] as number[], us: [] as number[] }]),
+    contenders.map(([name], index) => {
+      const own = measured[index] as RoundSample[];
+      return [
+        name,
+        {
+          wall: own.map((sample, round) => sample.elapsedMs / (floor[round] as RoundSample).elapsedMs),
+          cpu: own.map((sample, round) => sample.cpuMicros / (floor[round] as RoundSample).cpuMicros),
+          us: own.map((sample) => (sample.elapsedMs * 1000) / sample.ops),
+        },
+      ];
+    }),
   );
-  for (let index = 0; index < rounds; index++) {
-    const order = [...contenders].sort(() => Math.random() - 0.5);
-    const results = new Map<string, { wallUs: number; cpuUs: number }>();
-    for (const [name, client] of order) results.set(name, await round(client));
-    const floor = results.get("PrismaClient") as { wallUs: number; cpuUs: number };
-    for (const [name, result] of results) {
-      const sample = samples.get(name) as { wall: number[]; cpu: number[]; us: number[] };
-      sample.wall.push(result.wallUs / floor.wallUs);
-      sample.cpu.push(result.cpuUs / floor.cpuUs);
-      sample.us.push(result.wallUs);
-    }
-  }
   const spread = (values: number[]) =>
     quartiles(values)
       .map((value) => formatFixed(value, 2))
       .join("–");
   console.log(
-    `Point read (findUnique by id), ${inMemory ? "in-memory driver" : "real replica"}, ${rounds} rounds × ${ops} sequential reads, random order per round`,
+    `Point read (findUnique by id), ${inMemory ? "in-memory driver" : "real replica"}, ${rounds} rounds × ${ops} sequential reads, order rotated per round`,
   );
   console.log(
     `${"contender".padEnd(42)} ${"µs/read".padStart(8)}  ${"× time".padStart(7)} IQR        ${"× CPU".padStart(6)} IQR`,

@@ -153,7 +153,7 @@ export async function createSplitContender(
 }
 
 /** createDb() builds each node's PrismaPg itself; this class swaps it for the in-memory driver. */
-class InMemoryPrismaClient extends PrismaClient {
+export class InMemoryPrismaClient extends PrismaClient {
   constructor(options: Record<string, unknown>) {
     super({ ...options, adapter: inMemoryDriver } as ConstructorParameters<typeof PrismaClient>[0]);
   }
