@@ -66,5 +66,5 @@ export class StatementTicket {
   }
 }
 
-/** The ticket of the call whose statement is being handed to a pool now (unset: an unbounded call). */
-export const statementTickets = new AsyncLocalStorage<StatementTicket>();
+/** The ticket of the call whose statement is being handed to a pool now (unset: an unbounded call, or one whose statement Prisma may share with other calls). */
+export const statementTickets = new AsyncLocalStorage<StatementTicket | undefined>();

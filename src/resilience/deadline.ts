@@ -56,7 +56,7 @@ export function bounded<T>(
 ): Promise<T> {
   if (deadline.signal?.aborted || deadline.at <= performance.now()) return Promise.reject(expired());
   const ticket = shared ? undefined : new StatementTicket();
-  const running = statementTickets.run(ticket as StatementTicket, () => work(ticket));
+  const running = statementTickets.run(ticket, () => work(ticket));
   running.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
