@@ -26,11 +26,29 @@ function runInner(inner: Policy, action: AnyAction, context: unknown): Promise<u
   return inner.execute(action, context);
 }
 
+/** The "next layer" of a call that already ran and failed: opossum only judges its failure. */
+const ALREADY_FAILED: Policy = {
+  execute: <C, T>(_action: Action<C, T>, failure: C): Promise<T> => Promise.reject(failure),
+};
+
+/** Its action, never run. */
+const NO_ACTION: AnyAction = () => Promise.resolve(undefined);
+
+/** The part of opossum's status a closed breaker's fast path writes to (see countingStatus). */
+interface CountingWindow {
+  increment(property: "fires" | "successes" | "failures"): void;
+}
+
 /**
  * One node's circuit breaker (never one per model: it is the server that fails), a layer of the
  * node's policy stack. Only a sick node's faults count as failures (`errorFilter` counts the
  * rest as successes); opossum's `capacity` is left unlimited, since its rejections would count as
  * failures — the bulkhead limits concurrency instead.
+ *
+ * opossum decides every state change (its window, threshold, reset timer and half-open trial);
+ * while it is closed, a call that succeeds is only counted in opossum's window — `fire()` would
+ * add three promises, two closures and three events to every query for the same two counts — and
+ * a call that fails is handed to opossum to judge.
  *
  * @example
  * const breaker = new NodeBreaker(settings, { role: "primary", node: "primary" }, next, (state) => log(state));
@@ -38,11 +56,27 @@ function runInner(inner: Policy, action: AnyAction, context: unknown): Promise<u
  */
 export class NodeBreaker implements Policy {
   readonly #breaker: CircuitBreaker<[Policy, AnyAction, unknown], unknown>;
+  readonly #window: CountingWindow;
   readonly #inner: Policy;
   readonly #settings: BreakerSettings;
   readonly #who: { readonly role: NodeRole; readonly node: string };
   readonly #now: () => number;
+  readonly #streakLimit: number | false;
+  #streak = 0;
   #openedAt = 0;
+  readonly #succeededWhileClosed = (value: unknown): unknown => {
+    this.#window.increment("fires");
+    this.#window.increment("successes");
+    this.#streak = 0;
+    return value;
+  };
+  readonly #failedWhileClosed = (failure: unknown): Promise<never> => {
+    if (this.#breaker.closed) return this.#breaker.fire(ALREADY_FAILED, NO_ACTION, failure) as Promise<never>;
+    // It changed state while the call ran: counted, as opossum counts a late outcome; nothing to decide.
+    this.#window.increment("fires");
+    this.#window.increment(countsAsFailure(failure) ? "failures" : "successes");
+    return Promise.reject(failure);
+  };
 
   constructor(
     settings: BreakerSettings,
@@ -55,6 +89,8 @@ export class NodeBreaker implements Policy {
     this.#settings = settings;
     this.#who = who;
     this.#now = now;
+    const status = countingStatus(settings);
+    this.#window = status as unknown as CountingWindow;
     this.#breaker = new CircuitBreaker<[Policy, AnyAction, unknown], unknown>(runInner, {
       name: `prisma-split:${who.node}`,
       timeout: false,
@@ -67,7 +103,7 @@ export class NodeBreaker implements Policy {
       // No percentile bookkeeping or snapshot timer per call: nobody reads them.
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
-      status: countingStatus(settings),
+      status,
     } as CircuitBreaker.Options<[Policy, AnyAction, unknown]>);
     this.#breaker.on("open", () => {
       this.#openedAt = this.#now();
@@ -77,20 +113,21 @@ export class NodeBreaker implements Policy {
     this.#breaker.on("close", () => onChange("closed"));
     // opossum's rule is a percentage over a time window: after minutes of successes a dead node
     // needs as many failures again before it opens. A streak of failures says it at once.
-    const streakLimit = settings.consecutiveFailures;
-    if (streakLimit !== false) {
-      let streak = 0;
+    this.#streakLimit = settings.consecutiveFailures;
+    if (this.#streakLimit !== false) {
       // opossum reports a filtered error as a success too. A server that answered (a result, a
       // query error) ends the streak; a call that never got a connection proves nothing either way.
       this.#breaker.on("success", (outcome: unknown) => {
-        if (!(outcome instanceof AttemptFailure && outcome.fault.kind === "overloaded")) streak = 0;
+        if (!(outcome instanceof AttemptFailure && outcome.fault.kind === "overloaded")) this.#streak = 0;
       });
       this.#breaker.on("failure", () => {
-        streak += 1;
-        if (streak >= streakLimit && this.#breaker.closed) this.#breaker.open();
+        this.#streak += 1;
+        if (this.#streakLimit !== false && this.#streak >= this.#streakLimit && this.#breaker.closed) {
+          this.#breaker.open();
+        }
       });
       this.#breaker.on("open", () => {
-        streak = 0;
+        this.#streak = 0;
       });
     }
   }
@@ -103,13 +140,18 @@ export class NodeBreaker implements Policy {
   /**
    * Runs the next layer through the breaker; refuses at once with a 503 error while it is open.
    * The refusal is decided here, by opossum's own rule (open, or half-open with its trial call
-   * taken), so a refused call never enters opossum and an admitted call's outcome needs no
-   * translation: no extra promise per call.
+   * taken), so a refused call never enters opossum.
    */
   execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
     const breaker = this.#breaker;
+    if (breaker.closed) {
+      return this.#inner
+        .execute(action, context)
+        .then(this.#succeededWhileClosed, this.#failedWhileClosed) as Promise<T>;
+    }
     if (breaker.isShutdown) return Promise.reject(this.#shuttingDown());
-    if (!breaker.closed && !breaker.pendingClose) return Promise.reject(this.#refusal());
+    if (!breaker.pendingClose) return Promise.reject(this.#refusal());
+    // Half-open: opossum runs its trial call and closes or reopens on its outcome.
     return breaker.fire(this.#inner, action as AnyAction, context) as Promise<T>;
   }
 

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
+import type { BreakerSettings } from "../../src/config/resolve-resilience.ts";
+import { toAttemptFailure } from "../../src/resilience/attempt-failure.ts";
+import { type BreakerState, NodeBreaker } from "../../src/resilience/circuit-breaker.ts";
+import type { Action, Policy } from "../../src/resilience/policy.ts";
+import { capturedError } from "../fixtures/faults/index.ts";
+
+// The breaker's rules with opossum itself; the node below it answers from a script (pure logic).
+// A closed breaker counts successes without going through opossum's fire(): these tests pin that
+// the counts and decisions are still opossum's.
+
+/** "action": the call's own action answers. */
+type Answer = "ok" | "refused" | "query-error" | "action";
+
+/** The next layer: answers each call as `answer` says, a failure classified as OnNode does. */
+class ScriptedNode implements Policy {
+  answer: Answer = "ok";
+  calls = 0;
+
+  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
+    this.calls++;
+    if (this.answer === "action") return Promise.resolve(action(context));
+    if (this.answer === "ok") return Promise.resolve("row" as T);
+    const error = capturedError(this.answer === "refused" ? "connection-refused" : "unique-violation-P2002");
+    return Promise.reject(toAttemptFailure(error));
+  }
+}
+
+const settings = (overrides: Partial<BreakerSettings>): BreakerSettings => ({
+  ...RESILIENCE_DEFAULTS.breaker,
+  timeout: false,
+  resetTimeout: 5_000,
+  consecutiveFailures: false,
+  ...overrides,
+});
+
+const breakers: NodeBreaker[] = [];
+afterEach(() => {
+  for (const breaker of breakers.splice(0)) breaker.shutdown();
+  vi.useRealTimers();
+});
+
+function setup(overrides: Partial<BreakerSettings>) {
+  const node = new ScriptedNode();
+  const changes: BreakerState[] = [];
+  const breaker = new NodeBreaker(settings(overrides), { role: "replica", node: "replica-0" }, node, (state) =>
+    changes.push(state),
+  );
+  breakers.push(breaker);
+  const call = () => breaker.execute(() => Promise.resolve(undefined), undefined);
+  const calls = async (count: number, answer: Answer) => {
+    node.answer = answer;
+    for (let i = 0; i < count; i++) await call().catch(() => undefined);
+  };
+  return { node, breaker, changes, call, calls };
+}
+
+describe("NodeBreaker", () => {
+  it("counts a closed breaker's successes: the threshold is a share of every call, not of the failures", async () => {
+    const { breaker, calls } = setup({ volumeThreshold: 10, errorThresholdPercentage: 50 });
+    await calls(10, "ok");
+    await calls(10, "refused");
+    // 10 failures of 20 calls is 50 %, not above it.
+    expect(breaker.state).toBe("closed");
+    await calls(1, "refused");
+    expect(breaker.state).toBe("open");
+  });
+
+  it("counts a query's own error as a success, so a thousand of them never open it", async () => {
+    const { breaker, calls } = setup({ volumeThreshold: 1, errorThresholdPercentage: 1 });
+    await calls(1000, "query-error");
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("opens on a streak of node faults; an answer in between ends the streak", async () => {
+    const { breaker, calls } = setup({ volumeThreshold: 1_000, consecutiveFailures: 3 });
+    await calls(100, "ok");
+    await calls(2, "refused");
+    await calls(1, "ok");
+    await calls(2, "refused");
+    expect(breaker.state).toBe("closed");
+    await calls(1, "refused");
+    expect(breaker.state).toBe("open");
+  });
+
+  it("hands the caller the node's own failure, and refuses with a 503 while open", async () => {
+    const { node, call, calls } = setup({ volumeThreshold: 1, errorThresholdPercentage: 1 });
+    node.answer = "refused";
+    await expect(call()).rejects.toMatchObject({ fault: { kind: "node" } });
+    const before = node.calls;
+    await expect(call()).rejects.toMatchObject({ reason: "breaker-open", role: "replica", node: "replica-0" });
+    expect(node.calls).toBe(before);
+  });
+
+  it("a call admitted while closed that fails after the breaker opened gets its own failure, not opossum's", async () => {
+    const { node, breaker } = setup({ volumeThreshold: 1, errorThresholdPercentage: 1 });
+    let failLate: (() => void) | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      failLate = () => reject(toAttemptFailure(capturedError("connection-refused")));
+    });
+    node.answer = "action";
+    const slow = breaker.execute(() => late, undefined);
+    // Meanwhile another call opens the breaker.
+    node.answer = "refused";
+    await breaker.execute(() => Promise.resolve(undefined), undefined).catch(() => undefined);
+    expect(breaker.state).toBe("open");
+    failLate?.();
+    await expect(slow).rejects.toMatchObject({ fault: { kind: "node" } });
+  });
+
+  it("after resetTimeout lets one trial call through; its success closes the breaker", async () => {
+    vi.useFakeTimers();
+    const { node, breaker, changes, call, calls } = setup({ volumeThreshold: 1, errorThresholdPercentage: 1 });
+    await calls(1, "refused");
+    expect(breaker.state).toBe("open");
+    await vi.advanceTimersByTimeAsync(5_001);
+    expect(breaker.state).toBe("halfOpen");
+    node.answer = "ok";
+    const before = node.calls;
+    await expect(call()).resolves.toBe("row");
+    expect(node.calls).toBe(before + 1);
+    expect(breaker.state).toBe("closed");
+    expect(changes).toEqual(["open", "halfOpen", "closed"]);
+  });
+});
