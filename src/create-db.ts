@@ -89,7 +89,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
             onPrimary: (seen) => {
               if (seen !== "writer") void follower.suspect(seen);
             },
-            seekingWriter: () => follower.seeking,
+            roundsWithoutWriter: () => follower.roundsWithoutWriter,
           },
           events,
         );

@@ -45,6 +45,7 @@ export class PrimaryFollower {
   readonly #pause: ReturnType<DbNode["claimPause"]>;
   #round: Promise<void> | undefined;
   #lastEnded = Number.NEGATIVE_INFINITY;
+  #roundsWithoutWriter = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
   /** Set by `stop()` ($disconnect, shutdown): no more retries until something else asks. */
   #stopped = false;
@@ -79,9 +80,9 @@ export class PrimaryFollower {
     this.#retry = undefined;
   }
 
-  /** Whether a round of questions is under way (its answer may yet move the primary). */
-  get seeking(): boolean {
-    return this.#round !== undefined;
+  /** How many rounds of questions have ended finding no writer among the candidates. */
+  get roundsWithoutWriter(): number {
+    return this.#roundsWithoutWriter;
   }
 
   /** Whether `node` reaches the server the primary points at now (it then takes no replica reads). */
@@ -149,6 +150,7 @@ export class PrimaryFollower {
     }
     if (choice.action === "stay") return;
     if (choice.action === "wait") {
+      this.#roundsWithoutWriter++;
       this.#retryLater(trigger);
       return;
     }

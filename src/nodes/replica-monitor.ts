@@ -40,10 +40,13 @@ export interface ReplicaMonitorOptions extends LagBounds {
   /** Told after each probe of the primary what it found (the primary follower acts on it). */
   readonly onPrimary?: (state: "writer" | "in-recovery" | "unreachable") => void;
   /**
-   * Whether the follower is asking the candidates now: a primary in recovery is reported only
-   * once a round ended without moving it (a busy machine may take several polls to answer).
+   * How many of the follower's rounds have found no writer among the candidates: a primary in
+   * recovery is reported only once a round that started after it was first seen so has ended
+   * that way (a round that moves the primary must not be overtaken by a report; a busy machine
+   * may take several polls to answer). Not "no round under way": while nobody takes writes the
+   * follower asks again every poll, so a round is nearly always under way.
    */
-  readonly seekingWriter?: () => boolean;
+  readonly roundsWithoutWriter?: () => number;
 }
 
 /**
@@ -67,8 +70,10 @@ export class ReplicaMonitor {
   readonly #health = new Map<DbNode, ReplicaHealth>();
   readonly #timeline: WalTimeline;
   readonly #setFlags: Map<DbNode, Record<keyof typeof ROTATION_FLAGS, (on: boolean) => void>>;
-  /** Polls in a row that found the primary in recovery (reported from the second, once the follower's round ended). */
+  /** Polls in a row that found the primary in recovery (reported from the second, once a round of the follower's found no writer). */
   #primaryInRecovery = 0;
+  /** `roundsWithoutWriter()` when this streak of in-recovery polls began. */
+  #fruitlessRoundsBefore = 0;
   #primaryMismatchReported = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #round: Promise<void> | undefined;
@@ -195,9 +200,12 @@ export class ReplicaMonitor {
     const sample = result.value;
     this.#options.onPrimary?.(sample.inRecovery ? "in-recovery" : "writer");
     node.observed = observation(true, sample.inRecovery ? "replica" : "primary", undefined, { lagMs: 0, lagBytes: 0 });
+    const fruitlessRounds = this.#options.roundsWithoutWriter?.();
     this.#primaryInRecovery = sample.inRecovery ? this.#primaryInRecovery + 1 : 0;
     if (this.#primaryInRecovery === 0) this.#primaryMismatchReported = false;
-    if (this.#primaryInRecovery >= 2 && !this.#primaryMismatchReported && this.#options.seekingWriter?.() !== true) {
+    if (this.#primaryInRecovery === 1) this.#fruitlessRoundsBefore = fruitlessRounds ?? 0;
+    const followerGaveUp = fruitlessRounds === undefined || fruitlessRounds > this.#fruitlessRoundsBefore;
+    if (this.#primaryInRecovery >= 2 && !this.#primaryMismatchReported && followerGaveUp) {
       this.#primaryMismatchReported = true;
       this.#reportMismatch(
         node,
