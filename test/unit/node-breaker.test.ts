@@ -85,7 +85,7 @@ describe("NodeBreaker", () => {
   });
 
   it("hands the caller the node's own failure, and refuses with a 503 while open", async () => {
-    const { node, call, calls } = setup({ volumeThreshold: 1, errorThresholdPercentage: 1 });
+    const { node, call } = setup({ volumeThreshold: 1, errorThresholdPercentage: 1 });
     node.answer = "refused";
     await expect(call()).rejects.toMatchObject({ fault: { kind: "node" } });
     const before = node.calls;
