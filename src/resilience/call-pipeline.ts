@@ -174,12 +174,14 @@ export class CallPipeline {
     decision: RouteDecision,
     ticket: StatementTicket | undefined,
   ): Promise<unknown> {
+    // A shared statement's attempts get no branch of the call's ticket: its expiry must not cancel them.
+    const shared = call.batchable === true;
     return hedge.race(
       decision,
       (target) => this.#attempt(call, view, target),
       () => this.#router.routeHedge(view.forced, decision.node),
-      ticket,
-      call.batchable !== true,
+      shared ? undefined : ticket,
+      !shared,
     );
   }
 

@@ -46,23 +46,26 @@ export function currentDeadline(defaultMs: number | false): Deadline | undefined
  * still waiting for a connection is never sent (StatementTicket). The work's late outcome is
  * dropped without an unhandled rejection. With `shared` (a statement Prisma may run for other
  * callers too, as it batches the `findUnique`s of one tick), the caller still gets `expired()`
- * but the statement is left to finish: it is not this call's alone to cancel.
+ * but the statement is left to finish: it is not this call's alone to cancel. Either way the
+ * work's ticket says it expired, so what follows a failure of it (a retry) is not started.
  */
 export function bounded<T>(
   deadline: Deadline,
-  work: (ticket: StatementTicket | undefined) => Promise<T>,
+  work: (ticket: StatementTicket) => Promise<T>,
   expired: () => Error,
   shared = false,
 ): Promise<T> {
   if (deadline.signal?.aborted || deadline.at <= performance.now()) return Promise.reject(expired());
-  const ticket = shared ? undefined : new StatementTicket();
-  const running = statementTickets.run(ticket, () => work(ticket));
+  const ticket = new StatementTicket();
+  // A shared statement's pool never sees the ticket, so expiring it cancels nothing; the work
+  // still sees that the call gave up (no retry after the caller's 503).
+  const running = statementTickets.run(shared ? undefined : ticket, () => work(ticket));
   running.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const expiry = new Promise<never>((_, reject) => {
     const expire = () => {
-      ticket?.expire();
+      ticket.expire();
       reject(expired());
     };
     if (deadline.at !== Number.POSITIVE_INFINITY) {

@@ -2,7 +2,7 @@ import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isDatabaseUnavailable } from "../../src/index.ts";
 import { uniqueEmail, useCluster } from "./harness.ts";
-import { activeStatements } from "./observe.ts";
+import { activeStatements, recordEvents, settle } from "./observe.ts";
 
 // DESIGN.md: `db.$withDeadline(ms | AbortSignal, fn)` bounds every call started in `fn`, attempts
 // and waits included, and cancels the running statement on the server when it expires. The
@@ -97,6 +97,32 @@ describe("db.$withDeadline() on a real primary and streaming replica", () => {
       await locker.query("COMMIT");
       await expect(long).resolves.toMatchObject({ id: theirs!.id });
     } finally {
+      await locker.end();
+    }
+  });
+  it("a batched findUnique whose deadline expired is not retried when its statement then fails", async () => {
+    const client = db();
+    const row = await client.user.create({ data: { email: uniqueEmail("batched-no-retry") } });
+    const seen = recordEvents(client, ["query", "retry"]);
+    const locker = new pg.Client({ connectionString: primary().url });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+      const onPrimary = client.$primary();
+      const read = client.$withDeadline(300, () => onPrimary.user.findUnique({ where: { id: row.id } }));
+      await expect(read).rejects.toMatchObject({ ...DEADLINE, role: "primary" });
+      // Left running for whoever may share it; now its connection dies: a node fault, which a read
+      // would be retried after. The caller has had its 503: nothing is to run for it any more.
+      await expect.poll(() => activeStatements(primary(), '"users"'), { timeout: 3_000 }).toBe(1);
+      await primary().query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
+          "WHERE state = 'active' AND pid <> pg_backend_pid() AND strpos(query, '\"users\"') > 0",
+      );
+      await expect.poll(() => seen.includes("query primary failed"), { timeout: 5_000 }).toBe(true);
+      await settle();
+      expect(seen.filter((event) => event.startsWith("retry"))).toEqual([]);
+    } finally {
+      await locker.query("ROLLBACK").catch(() => {});
       await locker.end();
     }
   });
