@@ -30,6 +30,8 @@ interface Paths {
 interface TailContender extends Contender {
   /** Hedges sent so far (prisma-split's `hedge` events); undefined where there is no hedging. */
   hedges?: () => number;
+  /** Replica reads so far and how many of them ran on the slowed path (prisma-split's `query` events). */
+  replicaReads?: () => { all: number; slowed: number };
 }
 
 interface TailSpec extends ContenderSpec {
@@ -97,11 +99,19 @@ function splitWith(id: ContenderSpec["id"], label: string, replicas: Record<stri
       db.$events.on("hedge", () => {
         hedges++;
       });
+      // replicaUrls[1] is the slowed path. Metrics are on by default, so a query listener is there anyway.
+      const reads = { all: 0, slowed: 0 };
+      db.$events.on("query", (event) => {
+        if (event.role !== "replica") return;
+        reads.all++;
+        if (event.node === "replica-1") reads.slowed++;
+      });
       return {
         id: this.id,
         label: this.label,
         client: db as unknown as BenchClient,
         hedges: "hedge" in replicas ? () => hedges : undefined,
+        replicaReads: () => ({ ...reads }),
         close: () => db.$disconnect(),
       };
     },
@@ -135,6 +145,7 @@ const COLUMNS: readonly Column[] = [
   { key: "p99Ms", header: "p99 ms", format: (v) => formatFixed(v, 2) },
   { key: "p999Ms", header: "p999 ms", format: (v) => formatFixed(v, 2) },
   { key: "p99VsHealthy", header: "p99 ÷ healthy", format: (v) => formatFixed(v, 2) },
+  { key: "onSlowed", header: "on slowed", align: "right" },
   { key: "extraReads", header: "extra reads", align: "right" },
 ];
 
@@ -143,6 +154,8 @@ const CONCURRENCY = 16;
 interface Measured {
   readonly samples: RoundSample[];
   readonly hedges: number;
+  /** Share of its replica reads that ran on the slowed path; undefined where it is not observable. */
+  readonly onSlowed: number | undefined;
 }
 
 /** Runs one case, interleaved; percentiles over every call of every round (p999 needs them all). */
@@ -170,6 +183,7 @@ async function measureCase(
   // Warm-up: connections, JIT, and each selector's view of the paths as they are now.
   for (const contender of contenders) await run(contender, Math.min(ops, 2000));
   const hedgesBefore = new Map(contenders.map((contender) => [contender, contender.hedges?.() ?? 0]));
+  const readsBefore = new Map(contenders.map((contender) => [contender, contender.replicaReads?.()]));
   const samples = await interleaveRounds(contenders, rounds, async (contender, round) => {
     const sample = await run(contender, ops);
     if (sample !== undefined) {
@@ -181,7 +195,13 @@ async function measureCase(
   contenders.forEach((contender, index) => {
     if (failed.has(contender)) return;
     const hedges = (contender.hedges?.() ?? 0) - (hedgesBefore.get(contender) ?? 0);
-    results.set(contender, { samples: samples[index] as RoundSample[], hedges });
+    const before = readsBefore.get(contender);
+    const after = contender.replicaReads?.();
+    const onSlowed =
+      before === undefined || after === undefined || after.all === before.all
+        ? undefined
+        : (after.slowed - before.slowed) / (after.all - before.all);
+    results.set(contender, { samples: samples[index] as RoundSample[], hedges, onSlowed });
   });
   return results;
 }
@@ -252,6 +272,7 @@ const slowReplica: Scenario = {
             p99Ms: p99,
             p999Ms: p999,
             p99VsHealthy: p99 / (healthyP99.get(contender) ?? Number.NaN),
+            onSlowed: result.onSlowed === undefined ? "" : `${formatFixed(result.onSlowed * 100, 1)} %`,
             extraReads: contender.hedges === undefined ? "" : `${formatFixed(extra * 100, 1)} %`,
           });
           raw[`${testCase.name}/${contender.id}`] = {
@@ -260,6 +281,7 @@ const slowReplica: Scenario = {
             p99Ms: p99,
             p999Ms: p999,
             hedges: result.hedges,
+            onSlowed: result.onSlowed,
             calls,
           };
         }
@@ -288,6 +310,7 @@ function targetNotes(
   const [roundRobin, fastest, hedged] = [find("split"), find("split-fastest"), find("split-fastest-hedge")];
   const notes = [
     "Both replicas are the cluster's one streaming replica behind two TCP proxies (a child process); the second proxy slows its answers. Percentiles are over every call of every round; p99 ÷ healthy: the contender's p99 in this case over its own p99 with both paths healthy.",
+    "on slowed: the share of prisma-split's replica queries (a hedge's included) that ran on the slowed path, from its query events; the extension picks at random, half of its reads.",
     "extra reads: hedges sent ÷ calls (replicas.hedge {} = p95 delay, maxExtraRatio 0.1); the losing attempt's statement is cancelled on its server if it runs 50 ms past the win. The operation is findFirst by id: Prisma would batch concurrent findUniques of one client into one statement, which favours whoever uses fewer clients.",
   ];
   const fastestDelayed = delayed?.get(fastest)?.p99;
