@@ -48,7 +48,8 @@ interface CountingWindow {
  * opossum decides every state change (its window, threshold, reset timer and half-open trial);
  * while it is closed, a call that succeeds is only counted in opossum's window — `fire()` would
  * add three promises, two closures and three events to every query for the same two counts — and
- * a call that fails is handed to opossum to judge.
+ * a call that fails is handed to opossum to judge. The outcome of a call admitted while closed that
+ * arrives after the breaker opened is counted and decides nothing: the half-open trial decides.
  *
  * @example
  * const breaker = new NodeBreaker(settings, { role: "primary", node: "primary" }, next, (state) => log(state));
@@ -61,7 +62,7 @@ export class NodeBreaker implements Policy {
   readonly #settings: BreakerSettings;
   readonly #who: { readonly role: NodeRole; readonly node: string };
   readonly #now: () => number;
-  readonly #streakLimit: number | false;
+  /** Node faults in a row (the consecutive-failures rule). */
   #streak = 0;
   #openedAt = 0;
   readonly #succeededWhileClosed = (value: unknown): unknown => {
@@ -72,7 +73,9 @@ export class NodeBreaker implements Policy {
   };
   readonly #failedWhileClosed = (failure: unknown): Promise<never> => {
     if (this.#breaker.closed) return this.#breaker.fire(ALREADY_FAILED, NO_ACTION, failure) as Promise<never>;
-    // It changed state while the call ran: counted, as opossum counts a late outcome; nothing to decide.
+    // It opened while the call ran: the outcome is counted, but a call that started before that
+    // says nothing new about the node, so it decides nothing (opossum's fire() would reopen a
+    // half-open breaker on it; the trial call is what decides there).
     this.#window.increment("fires");
     this.#window.increment(countsAsFailure(failure) ? "failures" : "successes");
     return Promise.reject(failure);
@@ -113,8 +116,8 @@ export class NodeBreaker implements Policy {
     this.#breaker.on("close", () => onChange("closed"));
     // opossum's rule is a percentage over a time window: after minutes of successes a dead node
     // needs as many failures again before it opens. A streak of failures says it at once.
-    this.#streakLimit = settings.consecutiveFailures;
-    if (this.#streakLimit !== false) {
+    const streakLimit = settings.consecutiveFailures;
+    if (streakLimit !== false) {
       // opossum reports a filtered error as a success too. A server that answered (a result, a
       // query error) ends the streak; a call that never got a connection proves nothing either way.
       this.#breaker.on("success", (outcome: unknown) => {
@@ -122,9 +125,7 @@ export class NodeBreaker implements Policy {
       });
       this.#breaker.on("failure", () => {
         this.#streak += 1;
-        if (this.#streakLimit !== false && this.#streak >= this.#streakLimit && this.#breaker.closed) {
-          this.#breaker.open();
-        }
+        if (this.#streak >= streakLimit && this.#breaker.closed) this.#breaker.open();
       });
       this.#breaker.on("open", () => {
         this.#streak = 0;
