@@ -50,7 +50,10 @@ interface Reader {
 
 const baseline: BaselineBuild | undefined =
   flags.baseline === undefined ? undefined : await buildBaseline(flags.baseline, (line) => console.error(line));
-const cluster = await startCluster({ replicas: 1 });
+const cluster = await startCluster({ replicas: 1 }).catch((error: unknown) => {
+  baseline?.remove();
+  throw error;
+});
 const contenders: Array<[string, Reader]> = [];
 try {
   await seed(cluster);
