@@ -21,6 +21,8 @@ import { NodeGuard } from "./resilience/node-guard.js";
 import { RetryPolicy } from "./resilience/retry-policy.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
 import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
+import { catalogReader } from "./routing/raw-sql/catalog-reader.js";
+import { RawQueryClassifier } from "./routing/raw-sql/raw-query-classifier.js";
 import { Router } from "./routing/router.js";
 import { resolveSelector } from "./routing/selectors/index.js";
 import { SplitState } from "./split-state.js";
@@ -108,6 +110,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     readYourWrites,
     monitor,
     poolBudget: new PoolBudgetCheck(router.nodes, events, config.lifecycle.poolCheck),
+    rawQueries: new RawQueryClassifier(catalogReader(router, guards, () => state.closed)),
     pipeline: (gate): CallPipeline =>
       new CallPipeline({
         router,

@@ -10,6 +10,7 @@ import type { CallGate, CallPipeline } from "./resilience/call-pipeline.js";
 import type { BreakerState } from "./resilience/circuit-breaker.js";
 import type { NodeGuard } from "./resilience/node-guard.js";
 import type { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
+import type { RawQueryClassifier } from "./routing/raw-sql/raw-query-classifier.js";
 import type { Router } from "./routing/router.js";
 
 /** Where one `createDb()` is in its life: `$disconnect()` goes back to open on the next call; `closed` is final. */
@@ -25,6 +26,8 @@ export interface SplitParts {
   /** Watches replica lag and roles; undefined without replicas or with `pollIntervalMs: false`. */
   readonly monitor: ReplicaMonitor | undefined;
   readonly poolBudget: PoolBudgetCheck;
+  /** Where each raw query's SQL may run, cached per text. */
+  readonly rawQueries: RawQueryClassifier;
   /** Made with the state's gate and closing signal. */
   readonly pipeline: (gate: CallGate) => CallPipeline;
 }
@@ -42,6 +45,7 @@ export class SplitState implements CallGate {
   readonly readYourWrites: ReadYourWrites;
   readonly monitor: ReplicaMonitor | undefined;
   readonly poolBudget: PoolBudgetCheck;
+  readonly rawQueries: RawQueryClassifier;
   readonly pipeline: CallPipeline;
   /** Aborted when the final shutdown begins: pending retry waits listen to it and stop. */
   readonly #closingController = new AbortController();
@@ -59,6 +63,7 @@ export class SplitState implements CallGate {
     this.readYourWrites = parts.readYourWrites;
     this.monitor = parts.monitor;
     this.poolBudget = parts.poolBudget;
+    this.rawQueries = parts.rawQueries;
     // Every pending retry wait listens to it: as many as calls in flight, so Node's leak warning
     // at 11 listeners would be a false alarm.
     setMaxListeners(0, this.#closingController.signal);

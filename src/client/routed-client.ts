@@ -11,12 +11,13 @@ import {
   RAW_EXECUTE_METHODS,
   RAW_QUERY_METHODS,
 } from "../routing/operations.js";
-import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
+import { sqlTextOf } from "../routing/raw-sql/sql-text.js";
 import type { RouteDecision } from "../routing/router.js";
 import { runInSession, runOnPrimary } from "../routing/scope.js";
 import { registerView, type SplitState } from "../split-state.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
+import { UnclassifiedRawCall } from "./unclassified-raw-call.js";
 
 /** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
 export interface ClientSet {
@@ -151,10 +152,11 @@ export function createRoutedClient(
 
   for (const method of RAW_QUERY_METHODS) {
     define(method, (...args: unknown[]) => {
-      // On $replica() the caller has said the query reads: the textual check is for everyone else.
+      // On $replica() the caller has said the query reads: the SQL check is for everyone else.
       const sql = sqlTextOf(args);
-      const kind = forced === "replica" || (sql !== undefined && isReadOnlySql(sql)) ? "read" : "write";
-      return new RoutedCall(runner, kind, undefined, method, args);
+      const kind = forced === "replica" ? "read" : state.rawQueries.known(sql);
+      if (kind !== undefined) return new RoutedCall(runner, kind, undefined, method, args);
+      return new UnclassifiedRawCall(runner, method, args, () => state.rawQueries.classify(sql as string));
     });
   }
   for (const method of RAW_EXECUTE_METHODS) {

@@ -1,0 +1,162 @@
+import type { QueryKind } from "../router.js";
+import { BoundedCache } from "./bounded-cache.js";
+import { catalogParameters, ROUTINE_CATALOG_SQL, type RoutineRow, verdictsOf } from "./routine-catalog.js";
+import { loadSqlParser, type ParseSql } from "./sql-parser.js";
+import { type RoutineName, readShape, routineKey } from "./statement-shape.js";
+
+/** Runs a catalog query (text, parameters) on some node and returns its rows. */
+export type CatalogQuery = (text: string, values: unknown[]) => Promise<readonly RoutineRow[]>;
+
+export interface RawQueryClassifierOptions {
+  /** SQL texts kept, per generation (see BoundedCache). Default 1000. */
+  readonly maxTexts?: number;
+  /** How long a new text waits for the catalog before it goes to the primary this time (ms). Default 2000. */
+  readonly catalogWaitMs?: number;
+  /** How long "the catalog could not vouch for it" holds before the text is looked at again (ms). Default 5000. */
+  readonly unsureMs?: number;
+  readonly now?: () => number;
+  readonly loadParser?: () => Promise<ParseSql>;
+}
+
+/** A "primary" that holds until `until` (ms, `now()`): a routine was unknown or the catalog did not answer. */
+interface Unsure {
+  readonly until: number;
+}
+
+/** Routine names kept: far more than any app names, few enough to bound what inlined SQL can add. */
+const MAX_ROUTINES = 5000;
+
+/**
+ * Where a raw query (`$queryRaw*`) may run, decided once per SQL text: a replica (`"read"`) only
+ * when PostgreSQL's own parser shows one plain SELECT (see `readShape`) and the server's catalog
+ * shows that no function or operator it names may be volatile (see `verdictsOf`); anything else,
+ * anything unknown and any failure is `"write"` (the primary).
+ *
+ * A text seen before is answered by `known()` from a bounded cache, synchronously. A new one
+ * goes through `classify()`: the parser (loaded on the first raw query), then the catalog for
+ * the names not seen before, one query for all of them, its answer cached per name, so a new text
+ * that names only known routines needs no query. A name the catalog does not know yet (created a
+ * moment ago, not replayed on the replica asked) or a catalog that did not answer in
+ * `catalogWaitMs` makes the text go to the primary for `unsureMs`; then it is looked at again.
+ *
+ * Volatility is read once per name, as pgpool-II's relation cache does: a function later
+ * redefined with another volatility keeps its first verdict until the process restarts.
+ *
+ * @example
+ * const classifier = new RawQueryClassifier((text, values) => pool.query(text, values).then((r) => r.rows));
+ * classifier.known("SELECT now()"); // undefined: not seen yet
+ * await classifier.classify("SELECT now()"); // "read"
+ * classifier.known("SELECT now()"); // "read"
+ */
+export class RawQueryClassifier {
+  readonly #query: CatalogQuery;
+  readonly #texts: BoundedCache<string, QueryKind | Unsure>;
+  readonly #routines = new BoundedCache<string, "safe" | "unsafe" | Unsure>(MAX_ROUTINES);
+  /** Classifications under way, so that concurrent first calls of one text share one. */
+  readonly #pending = new Map<string, Promise<QueryKind>>();
+  readonly #catalogWaitMs: number;
+  readonly #unsureMs: number;
+  readonly #now: () => number;
+  readonly #loadParser: () => Promise<ParseSql>;
+  /** The parser once loaded; null when it could not be (every raw query then goes to the primary). */
+  #parse: ParseSql | null | undefined;
+
+  constructor(query: CatalogQuery, options: RawQueryClassifierOptions = {}) {
+    this.#query = query;
+    this.#texts = new BoundedCache(options.maxTexts ?? 1000);
+    this.#catalogWaitMs = options.catalogWaitMs ?? 2000;
+    this.#unsureMs = options.unsureMs ?? 5000;
+    this.#now = options.now ?? (() => performance.now());
+    this.#loadParser = options.loadParser ?? loadSqlParser;
+  }
+
+  /** The kind of a text already classified (and not unsure any more); undefined for a new one. */
+  known(sql: string | undefined): QueryKind | undefined {
+    if (sql === undefined) return "write";
+    const known = this.#texts.get(sql);
+    if (typeof known === "string" || known === undefined) return known;
+    return this.#now() < known.until ? "write" : undefined;
+  }
+
+  /** Classifies a new text (parser, then catalog if need be). Never rejects: a failure is `"write"`. */
+  classify(sql: string): Promise<QueryKind> {
+    let pending = this.#pending.get(sql);
+    if (pending === undefined) {
+      pending = this.#classify(sql).catch(() => "write" as const);
+      this.#pending.set(sql, pending);
+      void pending.then(() => this.#pending.delete(sql));
+    }
+    return pending;
+  }
+
+  async #classify(sql: string): Promise<QueryKind> {
+    const parse = this.#parse ?? (await this.#parser());
+    if (parse === null) return "write";
+    let calls: readonly RoutineName[];
+    try {
+      const shape = readShape(parse(sql));
+      if (!shape.reads) return this.#settle(sql, "write");
+      calls = shape.calls;
+    } catch {
+      // A syntax error: the server would refuse it too, and the primary's answer is the one to see.
+      return this.#settle(sql, "write");
+    }
+    const unknown = calls.filter((call) => this.#routineVerdict(call) === undefined);
+    if (unknown.length > 0) await this.#lookUp(unknown);
+    let unsure = false;
+    for (const call of calls) {
+      const verdict = this.#routineVerdict(call);
+      if (verdict === "unsafe") return this.#settle(sql, "write");
+      if (verdict !== "safe") unsure = true;
+    }
+    if (!unsure) return this.#settle(sql, "read");
+    this.#texts.set(sql, { until: this.#now() + this.#unsureMs });
+    return "write";
+  }
+
+  async #parser(): Promise<ParseSql | null> {
+    try {
+      this.#parse = await this.#loadParser();
+    } catch {
+      this.#parse = null;
+    }
+    return this.#parse;
+  }
+
+  #settle(sql: string, kind: QueryKind): QueryKind {
+    this.#texts.set(sql, kind);
+    return kind;
+  }
+
+  /** "safe", "unsafe", "unsure" (absent or unanswered, for now), or undefined: to be asked. */
+  #routineVerdict(routine: RoutineName): "safe" | "unsafe" | "unsure" | undefined {
+    const verdict = this.#routines.get(routineKey(routine));
+    if (verdict === undefined || typeof verdict === "string") return verdict;
+    return this.#now() < verdict.until ? "unsure" : undefined;
+  }
+
+  /**
+   * Asks the catalog about `names`, waiting at most `catalogWaitMs`; an answer that comes later is
+   * still cached for the texts that come next.
+   */
+  async #lookUp(names: readonly RoutineName[]): Promise<void> {
+    const answered = this.#query(ROUTINE_CATALOG_SQL, catalogParameters(names)).then(
+      (rows) => {
+        for (const [key, verdict] of verdictsOf(names, rows)) {
+          this.#routines.set(key, verdict === "absent" ? { until: this.#now() + this.#unsureMs } : verdict);
+        }
+      },
+      () => {
+        const unsure = { until: this.#now() + this.#unsureMs };
+        for (const name of names) this.#routines.set(routineKey(name), unsure);
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#catalogWaitMs);
+      timer.unref();
+    });
+    await Promise.race([answered, waited]);
+    clearTimeout(timer);
+  }
+}

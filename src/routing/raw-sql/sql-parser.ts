@@ -1,0 +1,31 @@
+import { createRequire } from "node:module";
+import type { ParseResult } from "libpg-query";
+
+export type { ParseResult } from "libpg-query";
+
+/** Parses SQL into PostgreSQL's raw parse tree; throws on a syntax error or an empty string. */
+export type ParseSql = (sql: string) => ParseResult;
+
+let loading: Promise<ParseSql> | undefined;
+
+/**
+ * PostgreSQL's own parser: `libpg-query`, the server's `raw_parser()` compiled to WebAssembly (no
+ * native build). It is loaded on the first raw query, not at import: compiling its 1.7 MB of
+ * WebAssembly takes ~50 ms and its memory is ~10 MB, which an app that never calls `$queryRaw`
+ * should not pay. Once loaded, parsing is synchronous. The package ships CommonJS only (its
+ * `module` field is for bundlers), hence `require`, in our ESM and CommonJS builds alike.
+ *
+ * @example
+ * const parse = await loadSqlParser();
+ * parse("SELECT 1").stmts.length; // 1
+ */
+export function loadSqlParser(): Promise<ParseSql> {
+  loading ??= load();
+  return loading;
+}
+
+async function load(): Promise<ParseSql> {
+  const libpgQuery = createRequire(import.meta.url)("libpg-query") as typeof import("libpg-query");
+  await libpgQuery.loadModule();
+  return libpgQuery.parseSync;
+}

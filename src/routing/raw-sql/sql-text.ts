@@ -1,0 +1,50 @@
+/** A `Prisma.sql` / `Prisma.raw` / `Prisma.join` fragment: its text pieces around its values. */
+interface SqlFragment {
+  readonly strings: readonly string[];
+  readonly values: readonly unknown[];
+}
+
+function isFragment(value: unknown): value is SqlFragment {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    Array.isArray((value as { strings?: unknown }).strings) &&
+    Array.isArray((value as { values?: unknown }).values)
+  );
+}
+
+/**
+ * The SQL text of a raw query's arguments as PostgreSQL will receive it, in each form Prisma
+ * accepts: a tagged template, a `Prisma.sql` object, a TypedSQL query or a plain string. Values
+ * become `$n` parameters, except `Prisma.sql`/`Prisma.raw` fragments among a tagged template's
+ * values, whose text is part of the statement (`Prisma.raw("nextval('s')")` must be seen).
+ * Undefined when the arguments are none of these.
+ *
+ * @example
+ * sqlTextOf([Object.assign(["SELECT * FROM t WHERE id = ", ""], { raw: [] }), 7]); // "SELECT * FROM t WHERE id = $1"
+ * sqlTextOf(["SELECT 1"]); // "SELECT 1"
+ */
+export function sqlTextOf(args: readonly unknown[]): string | undefined {
+  const first = args[0];
+  if (typeof first === "string") return first;
+  if (Array.isArray(first)) return templateText(first, args, 1);
+  if (isFragment(first)) return templateText(first.strings, first.values, 0);
+  if (typeof first === "object" && first !== null) {
+    const typed = (first as { sql?: unknown }).sql;
+    if (typeof typed === "string") return typed;
+  }
+  return undefined;
+}
+
+/** `strings` interleaved with `values[offset...]`, as sql-template-tag (Prisma's `Sql`) builds its `text`. */
+function templateText(strings: readonly unknown[], values: readonly unknown[], offset: number): string {
+  let text = String(strings[0] ?? "");
+  let parameter = 0;
+  for (let i = 1; i < strings.length; i++) {
+    const value = values[offset + i - 1];
+    // A fragment's own parameters restart at $1: the parser needs their places, not their numbers.
+    text += isFragment(value) ? templateText(value.strings, value.values, 0) : `$${++parameter}`;
+    text += String(strings[i]);
+  }
+  return text;
+}
