@@ -60,6 +60,7 @@ export class RawQueryClassifier {
   readonly #loadParser: () => Promise<ParseSql>;
   /** The parser once loaded; null when it could not be (every raw query then goes to the primary). */
   #parse: ParseSql | null | undefined;
+  #parserLoad: Promise<ParseSql | null> | undefined;
 
   constructor(query: CatalogQuery, options: RawQueryClassifierOptions = {}) {
     this.#query = query;
@@ -90,7 +91,7 @@ export class RawQueryClassifier {
   }
 
   async #classify(sql: string): Promise<QueryKind> {
-    const parse = this.#parse ?? (await this.#parser());
+    const parse = this.#parse === undefined ? await this.#parser() : this.#parse;
     if (parse === null) return "write";
     let calls: readonly RoutineName[];
     try {
@@ -114,13 +115,12 @@ export class RawQueryClassifier {
     return "write";
   }
 
-  async #parser(): Promise<ParseSql | null> {
-    try {
-      this.#parse = await this.#loadParser();
-    } catch {
-      this.#parse = null;
-    }
-    return this.#parse;
+  #parser(): Promise<ParseSql | null> {
+    this.#parserLoad ??= this.#loadParser().then(
+      (parse) => (this.#parse = parse),
+      () => (this.#parse = null),
+    );
+    return this.#parserLoad;
   }
 
   #settle(sql: string, kind: QueryKind): QueryKind {
