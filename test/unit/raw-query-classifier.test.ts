@@ -50,6 +50,17 @@ describe("RawQueryClassifier", () => {
     expect(rows.asked).toHaveLength(2);
   });
 
+  it("decides a new text synchronously once its routines are known and the parser is loaded", async () => {
+    const rows = catalog([fn("stable_f", "s"), fn("volatile_f", "v")]);
+    const classifier = new RawQueryClassifier(rows);
+    await classifier.classify("SELECT stable_f(), volatile_f()");
+    expect(classifier.known("SELECT stable_f() AS new_text")).toBe("read");
+    expect(classifier.known("SELECT volatile_f() AS new_text")).toBe("write");
+    expect(classifier.known("SELECT stable_f() FOR UPDATE")).toBe("write");
+    expect(classifier.known("SELECT never_seen_f()")).toBeUndefined();
+    expect(rows.asked).toHaveLength(1);
+  });
+
   it("never asks the catalog about a statement the parse tree already refuses", async () => {
     const rows = catalog([fn("stable_f", "s")]);
     const classifier = new RawQueryClassifier(rows);
@@ -128,6 +139,7 @@ describe("RawQueryClassifier", () => {
     const classifier = new RawQueryClassifier(catalog([]), { loadParser });
     expect(await classifier.classify("SELECT 1")).toBe("write");
     expect(await classifier.classify("SELECT 2")).toBe("write");
+    expect(classifier.known("SELECT 3")).toBe("write");
     expect(loadParser).toHaveBeenCalledTimes(1);
   });
 

@@ -9,9 +9,8 @@ import type { RoutineRow } from "./routine-catalog.js";
 const CATALOG_QUERY_TIMEOUT_MS = 2000;
 
 /**
- * Runs the raw-query classifier's catalog queries on a node that serves reads, as a read would
- * be routed (a replica in rotation, else the primary when fallback allows), and on the primary
- * if that fails. A streaming replica's catalog is the primary's, replayed: asking it keeps the
+ * Runs the raw-query classifier's catalog queries on a replica in rotation, and on the primary
+ * when there is none or it fails. A streaming replica's catalog is the primary's, replayed: asking it keeps the
  * lookups off the primary, and keeps read-only raw queries served while the primary is down. A
  * replica behind on a `CREATE FUNCTION` answers "absent", which only sends the query to the
  * primary for a while. Each query passes the node's guard (breaker, bulkhead) like any other.
@@ -43,12 +42,8 @@ export function catalogReader(
   };
 }
 
+/** The first replica in rotation, then the primary: not the selector's pick, whose turn order a lookup must not shift. */
 function catalogNodes(router: Router): DbNode[] {
-  let first: DbNode | undefined;
-  try {
-    first = router.routeRead("read").node;
-  } catch {
-    // No replica serves reads and fallback is off: the primary still has the catalog.
-  }
-  return first === undefined || first === router.primary ? [router.primary] : [first, router.primary];
+  const replica = router.replicas.find((node) => node.servesReads);
+  return replica === undefined ? [router.primary] : [replica, router.primary];
 }

@@ -16,6 +16,8 @@ export interface RawQueryClassifierOptions {
   readonly unsureMs?: number;
   readonly now?: () => number;
   readonly loadParser?: () => Promise<ParseSql>;
+  /** Starts loading the parser at construction. Default true. */
+  readonly preload?: boolean;
 }
 
 /** A "primary" that holds until `until` (ms, `now()`): a routine was unknown or the catalog did not answer. */
@@ -32,12 +34,12 @@ const MAX_ROUTINES = 5000;
  * shows that no function or operator it names may be volatile (see `verdictsOf`); anything else,
  * anything unknown and any failure is `"write"` (the primary).
  *
- * A text seen before is answered by `known()` from a bounded cache, synchronously. A new one
- * goes through `classify()`: the parser (loaded on the first raw query), then the catalog for
- * the names not seen before, one query for all of them, its answer cached per name, so a new text
- * that names only known routines needs no query. A name the catalog does not know yet (created a
- * moment ago, not replayed on the replica asked) or a catalog that did not answer in
- * `catalogWaitMs` makes the text go to the primary for `unsureMs`; then it is looked at again.
+ * `known()` answers synchronously: a text seen before from a bounded cache, a new one whose
+ * routines are all known by parsing it (the parser loads in the background from construction).
+ * Else `classify()` asks the catalog about the names not seen before, in one query, and caches
+ * the answer per name. A name the catalog does not know yet (created a moment ago, not replayed
+ * on the replica asked) or a catalog that did not answer in `catalogWaitMs` makes the text go to
+ * the primary for `unsureMs`; then it is looked at again.
  *
  * Volatility is read once per name, as pgpool-II's relation cache does: a function later
  * redefined with another volatility keeps its first verdict until the process restarts.
@@ -69,14 +71,23 @@ export class RawQueryClassifier {
     this.#unsureMs = options.unsureMs ?? 5000;
     this.#now = options.now ?? (() => performance.now());
     this.#loadParser = options.loadParser ?? loadSqlParser;
+    // Loaded in the background from the start: the first raw query should not wait for it.
+    if (options.preload ?? true) void this.#parser();
   }
 
-  /** The kind of a text already classified (and not unsure any more); undefined for a new one. */
+  /**
+   * The kind of `sql` when it can be told now: a text seen before, or a new one whose routines
+   * are all known (the parser decides it synchronously once loaded). Undefined when the catalog
+   * must be asked first, or the parser is still loading: then `classify()`.
+   */
   known(sql: string | undefined): QueryKind | undefined {
     if (sql === undefined) return "write";
     const known = this.#texts.get(sql);
-    if (typeof known === "string" || known === undefined) return known;
-    return this.#now() < known.until ? "write" : undefined;
+    if (typeof known === "string") return known;
+    if (known !== undefined && this.#now() < known.until) return "write";
+    if (this.#parse === undefined) return undefined;
+    const shape = this.#shape(sql);
+    return typeof shape === "string" ? shape : this.#judge(sql, shape, false);
   }
 
   /** Classifies a new text (parser, then catalog if need be). Never rejects: a failure is `"write"`. */
@@ -91,23 +102,37 @@ export class RawQueryClassifier {
   }
 
   async #classify(sql: string): Promise<QueryKind> {
-    const parse = this.#parse === undefined ? await this.#parser() : this.#parse;
-    if (parse === null) return "write";
-    let calls: readonly RoutineName[];
+    if (this.#parse === undefined) await this.#parser();
+    const shape = this.#shape(sql);
+    if (typeof shape === "string") return shape;
+    const decided = this.#judge(sql, shape, false);
+    if (decided !== undefined) return decided;
+    await this.#lookUp(shape.filter((call) => this.#routineVerdict(call) === undefined));
+    return this.#judge(sql, shape, true) as QueryKind;
+  }
+
+  /** What the parse tree alone decides, or the routines left for the catalog to judge. */
+  #shape(sql: string): QueryKind | readonly RoutineName[] {
+    if (this.#parse === null || this.#parse === undefined) return "write";
     try {
-      const shape = readShape(parse(sql));
-      if (!shape.reads) return this.#settle(sql, "write");
-      calls = shape.calls;
+      const shape = readShape(this.#parse(sql));
+      return shape.reads ? shape.calls : this.#settle(sql, "write");
     } catch {
       // A syntax error: the server would refuse it too, and the primary's answer is the one to see.
       return this.#settle(sql, "write");
     }
-    const unknown = calls.filter((call) => this.#routineVerdict(call) === undefined);
-    if (unknown.length > 0) await this.#lookUp(unknown);
+  }
+
+  /**
+   * The kind from what the routine cache says of `calls`; undefined while one was never asked,
+   * unless `final` (after the catalog was asked): then a name still unanswered is unsure.
+   */
+  #judge(sql: string, calls: readonly RoutineName[], final: boolean): QueryKind | undefined {
     let unsure = false;
     for (const call of calls) {
       const verdict = this.#routineVerdict(call);
       if (verdict === "unsafe") return this.#settle(sql, "write");
+      if (verdict === undefined && !final) return undefined;
       if (verdict !== "safe") unsure = true;
     }
     if (!unsure) return this.#settle(sql, "read");

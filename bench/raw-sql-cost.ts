@@ -1,0 +1,165 @@
+/**
+ * What routing a raw query costs: the first classification of a SQL text (PostgreSQL's parser,
+ * and the catalog for routine names not seen before) and every later one (a cache hit), against
+ * the regular-expression check it replaced, read from git (`BEFORE_REF`, default main).
+ *
+ *   npm run bench:raw-sql                  (ROUNDS=10; BEFORE_REF=main)
+ *
+ * Starts its own primary + 1 replica (embedded PostgreSQL) for the catalog queries and stops it
+ * at the end. Every case runs once per round, the cases in an order rotated each round; the
+ * table gives the median over the rounds and its interquartile range. Run it on an idle machine.
+ */
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { createDb } from "../src/index.ts";
+import { catalogReader } from "../src/routing/raw-sql/catalog-reader.ts";
+import { RawQueryClassifier } from "../src/routing/raw-sql/raw-query-classifier.ts";
+import { sqlTextOf } from "../src/routing/raw-sql/sql-text.ts";
+import { splitStateOf } from "../src/split-state.ts";
+import { startCluster } from "../test/cluster/index.ts";
+import { PrismaClient } from "../test/generated/prisma/client.ts";
+import { interleaveRounds } from "./lib/interleave.ts";
+import { median, quartiles } from "./lib/stats.ts";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const BEFORE_REF = process.env.BEFORE_REF ?? "main";
+const HOT_CALLS = 200_000;
+const NEW_TEXTS = 200;
+const CATALOG_TEXTS = 20;
+const PARSER_LOADS = 5;
+
+/** The arguments a tagged `$queryRaw` call hands to prisma-split: a typical read of an app. */
+function taggedArgs(marker: number): unknown[] {
+  const strings = Object.assign(
+    [
+      `SELECT u.id, u.email, count(p.id) AS posts /* ${marker} */ FROM users u LEFT JOIN posts p ON p.author_id = u.id
+       WHERE u.email LIKE `,
+      " AND p.created_at > now() - interval '1 day' GROUP BY u.id ORDER BY posts DESC LIMIT ",
+      "",
+    ],
+    { raw: [] },
+  );
+  return [strings, "%@example.test", 10];
+}
+
+type Case = { name: string; unit: "ns" | "µs" | "ms"; measure: () => Promise<number> };
+
+async function main(): Promise<void> {
+  const cluster = await startCluster({ replicas: 1 });
+  const db = createDb({ PrismaClient, primaryUrl: cluster.primaryUrl, replicaUrls: cluster.replicaUrls });
+  const temp = mkdtempSync(path.join(os.tmpdir(), "prisma-split-raw-sql-"));
+  try {
+    await db.$connect();
+    const state = splitStateOf(db);
+    if (state === undefined) throw new Error("no split state");
+    const catalog = catalogReader(state.router, state.guards, () => false);
+
+    const hotArgs = taggedArgs(0);
+    const hot = new RawQueryClassifier(catalog);
+    await hot.classify(sqlTextOf(hotArgs) as string);
+    if (hot.known(sqlTextOf(hotArgs)) !== "read") throw new Error("the bench query should classify as a read");
+
+    const warm = new RawQueryClassifier(catalog);
+    await warm.classify(sqlTextOf(taggedArgs(-1)) as string);
+    let unique = 0;
+
+    const cases: Case[] = [
+      {
+        name: "cached: sqlTextOf + known() (every call of a text seen before)",
+        unit: "ns",
+        measure: async () => timePerCall(HOT_CALLS, () => hot.known(sqlTextOf(hotArgs))) * 1e6,
+      },
+      {
+        name: "first, routine names cached: parse + tree walk",
+        unit: "µs",
+        measure: async () => {
+          const started = performance.now();
+          for (let i = 0; i < NEW_TEXTS; i++) await warm.classify(sqlTextOf(taggedArgs(++unique)) as string);
+          return ((performance.now() - started) / NEW_TEXTS) * 1e3;
+        },
+      },
+      {
+        name: "first, new names: parse + one catalog query on the replica",
+        unit: "ms",
+        measure: async () => {
+          const started = performance.now();
+          for (let i = 0; i < CATALOG_TEXTS; i++) {
+            await new RawQueryClassifier(catalog).classify(sqlTextOf(taggedArgs(++unique)) as string);
+          }
+          return (performance.now() - started) / CATALOG_TEXTS;
+        },
+      },
+    ];
+    const before = await loadBefore(temp);
+    if (before !== undefined) {
+      cases.push({
+        name: `before (${BEFORE_REF}): its sqlTextOf + isReadOnlySql() regular expressions, every call`,
+        unit: "ns",
+        measure: async () => timePerCall(HOT_CALLS, () => before.isReadOnlySql(before.sqlTextOf(hotArgs) ?? "")) * 1e6,
+      });
+    }
+    for (const one of cases) await one.measure();
+    const samples = await interleaveRounds(cases, ROUNDS, (one) => one.measure());
+    const loads = Array.from({ length: PARSER_LOADS }, () => parserLoadMs());
+
+    console.log(`\nRaw query classification, ${ROUNDS} interleaved rounds; median (IQR) over the rounds\n`);
+    console.log("| case | per classification |\n|---|---|");
+    cases.forEach((one, index) => console.log(`| ${one.name} | ${summary(samples[index] as number[], one.unit)} |`));
+    console.log(
+      `| once per process: require("libpg-query") + loadModule(), fresh node (${PARSER_LOADS} runs) | ${summary(loads, "ms")} |`,
+    );
+    console.log(
+      `\nHot case: ${HOT_CALLS} calls per round of one tagged $queryRaw's arguments. "first" cases: ${NEW_TEXTS} and ${CATALOG_TEXTS} new texts per round (a comment makes each text new); "new names" starts each text with an empty classifier, so its catalog query asks for every function and operator of the text (count, now, ~~, >, -, =).`,
+    );
+  } finally {
+    await db.$disconnect();
+    await cluster.stop();
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** Mean ms per call of `call` over `calls` calls. */
+function timePerCall(calls: number, call: () => unknown): number {
+  let sink = 0;
+  const started = performance.now();
+  for (let i = 0; i < calls; i++) if (call() !== undefined) sink++;
+  const elapsed = performance.now() - started;
+  if (sink < 0) console.log(sink);
+  return elapsed / calls;
+}
+
+type Before = { isReadOnlySql(sql: string): boolean; sqlTextOf(args: readonly unknown[]): string | undefined };
+
+/** The regular-expression check as it was at BEFORE_REF; undefined when that tree has no such file. */
+async function loadBefore(dir: string): Promise<Before | undefined> {
+  let source: string;
+  try {
+    source = execFileSync("git", ["show", `${BEFORE_REF}:src/routing/read-only-sql.ts`], { encoding: "utf8" });
+  } catch {
+    console.error(`${BEFORE_REF} has no src/routing/read-only-sql.ts: the "before" row is left out`);
+    return undefined;
+  }
+  const file = path.join(dir, "read-only-sql.ts");
+  writeFileSync(file, source);
+  return (await import(pathToFileURL(file).href)) as Before;
+}
+
+/** One fresh node process: how long loading the parser takes there. */
+function parserLoadMs(): number {
+  const script = `const t = performance.now(); const m = require("libpg-query"); m.loadModule().then(() => console.log(performance.now() - t));`;
+  const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", cwd: process.cwd() });
+  if (run.status !== 0) throw new Error(`parser load failed: ${run.stderr}`);
+  return Number(run.stdout.trim());
+}
+
+function summary(values: number[], unit: string): string {
+  const [q1, q3] = quartiles(values);
+  const digits = unit === "ns" ? 0 : unit === "µs" ? 1 : 2;
+  return `${median(values).toFixed(digits)} ${unit} (${q1.toFixed(digits)}–${q3.toFixed(digits)})`;
+}
+
+await main();
