@@ -28,6 +28,17 @@ describe("sqlTextOf", () => {
     );
     expect(sqlTextOf([Prisma.sql`SELECT ${Prisma.raw("pg_advisory_lock(1)")}`])).toBe("SELECT pg_advisory_lock(1)");
   });
+
+  it("gives one call site's text once built, and a fragment's text whenever one is passed there", () => {
+    const site = (value: unknown) => tagged`SELECT ${value} AS v`;
+    expect(sqlTextOf(site(1))).toBe("SELECT $1 AS v");
+    expect(sqlTextOf(site(Prisma.raw("nextval('s')")))).toBe("SELECT nextval('s') AS v");
+    expect(sqlTextOf(site(2))).toBe("SELECT $1 AS v");
+    const mutable = ["SELECT ", " AS v"];
+    expect(sqlTextOf([mutable, 1])).toBe("SELECT $1 AS v");
+    mutable[1] = " AS w";
+    expect(sqlTextOf([mutable, 1])).toBe("SELECT $1 AS w");
+  });
 });
 
 describe("BoundedCache", () => {

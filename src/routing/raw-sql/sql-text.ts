@@ -27,13 +27,32 @@ function isFragment(value: unknown): value is SqlFragment {
 export function sqlTextOf(args: readonly unknown[]): string | undefined {
   const first = args[0];
   if (typeof first === "string") return first;
-  if (Array.isArray(first)) return templateText(first, args, 1);
+  if (Array.isArray(first)) return taggedText(first, args);
   if (isFragment(first)) return templateText(first.strings, first.values, 0);
   if (typeof first === "object" && first !== null) {
     const typed = (first as { sql?: unknown }).sql;
     if (typeof typed === "string") return typed;
   }
   return undefined;
+}
+
+/**
+ * A tagged template's strings array is one object per call site: its text is built once, unless
+ * a value is a fragment (then the text changes with it). The same string object each time also
+ * spares the classifier's cache hashing it again.
+ */
+const taggedTexts = new WeakMap<readonly unknown[], string>();
+
+function taggedText(strings: readonly unknown[], args: readonly unknown[]): string {
+  for (let i = 1; i < args.length; i++) if (isFragment(args[i])) return templateText(strings, args, 1);
+  // A template's strings array is frozen; any other array could change under the cache.
+  if (!Object.isFrozen(strings)) return templateText(strings, args, 1);
+  let text = taggedTexts.get(strings);
+  if (text === undefined) {
+    text = templateText(strings, args, 1);
+    taggedTexts.set(strings, text);
+  }
+  return text;
 }
 
 /** `strings` interleaved with `values[offset...]`, as sql-template-tag (Prisma's `Sql`) builds its `text`. */
