@@ -143,7 +143,9 @@ describe("RawQueryClassifier", () => {
     expect(loadParser).toHaveBeenCalledTimes(1);
   });
 
-  it("SQL it cannot read (no text in the arguments) is a write", () => {
-    expect(new RawQueryClassifier(catalog([])).known(undefined)).toBe("write");
+  it("SQL it cannot read (no text in the arguments) and a text over 100,000 characters are writes", () => {
+    const classifier = new RawQueryClassifier(catalog([]));
+    expect(classifier.known(undefined)).toBe("write");
+    expect(classifier.known(`SELECT * FROM (VALUES ${Array(30_000).fill("(1)").join(",")}) v`)).toBe("write");
   });
 });

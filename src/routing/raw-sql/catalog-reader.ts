@@ -10,10 +10,10 @@ const CATALOG_QUERY_TIMEOUT_MS = 2000;
 
 /**
  * Runs the raw-query classifier's catalog queries on a replica in rotation, and on the primary
- * when there is none or it fails. A streaming replica's catalog is the primary's, replayed: asking it keeps the
- * lookups off the primary, and keeps read-only raw queries served while the primary is down. A
- * replica behind on a `CREATE FUNCTION` answers "absent", which only sends the query to the
- * primary for a while. Each query passes the node's guard (breaker, bulkhead) like any other.
+ * when there is none or it fails. A streaming replica's catalog is the primary's, replayed:
+ * asking it keeps the lookups off the primary, and read-only raw queries served while the
+ * primary is down. A replica behind on a `CREATE FUNCTION` answers "absent", which only sends
+ * the query to the primary for a while. Each query passes the node's guard (breaker, bulkhead).
  *
  * @param closed true once the final shutdown began: no node is asked (a pool would reopen).
  * @example
@@ -42,7 +42,7 @@ export function catalogReader(
   };
 }
 
-/** The first replica in rotation, then the primary: not the selector's pick, whose turn order a lookup must not shift. */
+/** The first replica in rotation, then the primary; not the selector's pick: a lookup must not shift its turns. */
 function catalogNodes(router: Router): DbNode[] {
   const replica = router.replicas.find((node) => node.servesReads);
   return replica === undefined ? [router.primary] : [replica, router.primary];

@@ -29,6 +29,12 @@ interface Unsure {
 const MAX_ROUTINES = 5000;
 
 /**
+ * Longer texts (SQL with thousands of values inlined) go to the primary unparsed: parsing one
+ * would hold the event loop for milliseconds, and caching it would hold its text.
+ */
+const MAX_PARSED_LENGTH = 100_000;
+
+/**
  * Where a raw query (`$queryRaw*`) may run, decided once per SQL text: a replica (`"read"`) only
  * when PostgreSQL's own parser shows one plain SELECT (see `readShape`) and the server's catalog
  * shows that no function or operator it names may be volatile (see `verdictsOf`); anything else,
@@ -81,7 +87,7 @@ export class RawQueryClassifier {
    * must be asked first, or the parser is still loading: then `classify()`.
    */
   known(sql: string | undefined): QueryKind | undefined {
-    if (sql === undefined) return "write";
+    if (sql === undefined || sql.length > MAX_PARSED_LENGTH) return "write";
     const known = this.#texts.get(sql);
     if (typeof known === "string") return known;
     if (known !== undefined && this.#now() < known.until) return "write";

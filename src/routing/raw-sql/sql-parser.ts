@@ -10,10 +10,10 @@ let loading: Promise<ParseSql> | undefined;
 
 /**
  * PostgreSQL's own parser: `libpg-query`, the server's `raw_parser()` compiled to WebAssembly (no
- * native build). It is loaded on the first raw query, not at import: compiling its 1.7 MB of
- * WebAssembly takes ~50 ms and its memory is ~10 MB, which an app that never calls `$queryRaw`
- * should not pay. Once loaded, parsing is synchronous. The package ships CommonJS only (its
- * `module` field is for bundlers), hence `require`, in our ESM and CommonJS builds alike.
+ * native build). Loaded when first asked for (the raw-query classifier asks at `createDb()`), not
+ * at import: compiling its 1.7 MB of WebAssembly takes ~50 ms, off the main thread mostly. Once
+ * loaded, parsing is synchronous. The package ships CommonJS only (its `module` field is for
+ * bundlers), hence `require`, in our ESM and CommonJS builds alike.
  *
  * @example
  * const parse = await loadSqlParser();

@@ -15,7 +15,7 @@ export type StatementShape =
   | { readonly reads: false; readonly why: string }
   | { readonly reads: true; readonly calls: readonly RoutineName[] };
 
-/** Statements that may sit inside a SELECT (a data-modifying CTE); every other `*Stmt` is refused too. */
+/** The one statement type a replica may run; any other `*Stmt` in the tree (a data-modifying CTE) is refused. */
 const READING_STATEMENT = "SelectStmt";
 
 /** `a BETWEEN x AND y` is named BETWEEN in the tree; the server runs it with these comparisons. */
