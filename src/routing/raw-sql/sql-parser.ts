@@ -15,6 +15,10 @@ let loading: Promise<ParseSql> | undefined;
  * loaded, parsing is synchronous. The package ships CommonJS only (its `module` field is for
  * bundlers), hence `require`, in our ESM and CommonJS builds alike.
  *
+ * V8 compiles each WebAssembly function on its first call, on the main thread: the first parse
+ * takes ~0.1–0.2 s (the grammar), later ones microseconds. The load pays that with one parse, so
+ * the process's first raw query does not.
+ *
  * @example
  * const parse = await loadSqlParser();
  * parse("SELECT 1").stmts.length; // 1
@@ -27,5 +31,6 @@ export function loadSqlParser(): Promise<ParseSql> {
 async function load(): Promise<ParseSql> {
   const libpgQuery = createRequire(import.meta.url)("libpg-query") as typeof import("libpg-query");
   await libpgQuery.loadModule();
+  libpgQuery.parseSync("SELECT 1");
   return libpgQuery.parseSync;
 }
