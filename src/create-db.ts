@@ -22,6 +22,8 @@ import { NodeGuard } from "./resilience/node-guard.js";
 import { Retries } from "./resilience/retries.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
 import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
+import { catalogReader } from "./routing/raw-sql/catalog-reader.js";
+import { RawQueryClassifier } from "./routing/raw-sql/raw-query-classifier.js";
 import { Router } from "./routing/router.js";
 import { resolveSelector } from "./routing/selectors/index.js";
 import { SplitState } from "./split-state.js";
@@ -130,7 +132,11 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   monitor?.start();
   startLifecycle(state);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
-  return createRoutedClient(state, pipeline, readDataModel(primary.client), clients) as SplitClient<Client>;
+  const rawQueries = new RawQueryClassifier(catalogReader(router, guards, () => state.closed));
+  return createRoutedClient(
+    { state, pipeline, rawQueries, models: readDataModel(primary.client) },
+    clients,
+  ) as SplitClient<Client>;
 }
 
 /** The read-your-writes position query: an internal call on the primary (`"lsn"`, after a write). */

@@ -10,11 +10,22 @@ import {
   RAW_EXECUTE_METHODS,
   RAW_QUERY_METHODS,
 } from "../routing/operations.js";
-import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
+import type { RawQueryClassifier } from "../routing/raw-sql/raw-query-classifier.js";
+import { sqlTextOf } from "../routing/raw-sql/sql-text.js";
 import { runInSession, runOnPrimary } from "../routing/scope.js";
 import { registerView, type SplitState } from "../split-state.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type ClientSet, ClientView, fluentCallClass, RoutedCall, TransactionCall } from "./routed-call.js";
+import { UnclassifiedRawCall } from "./unclassified-raw-call.js";
+
+/** What every view of one createDb() shares. */
+export interface RoutedParts {
+  readonly state: SplitState;
+  readonly pipeline: CallPipeline;
+  /** Where each raw query's SQL may run, cached per text. */
+  readonly rawQueries: RawQueryClassifier;
+  readonly models: ReadonlyMap<string, ModelShape>;
+}
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Extendable = { $extends(extension: unknown): unknown };
@@ -24,13 +35,8 @@ type Extendable = { $extends(extension: unknown): unknown };
  * from the primary's client, so what prisma-split does not route (`$name`, a client extension's
  * own method, `instanceof PrismaClient`) behaves as on the primary.
  */
-export function createRoutedClient(
-  state: SplitState,
-  pipeline: CallPipeline,
-  models: ReadonlyMap<string, ModelShape>,
-  clients: ClientSet,
-  forced?: NodeRole,
-): object {
+export function createRoutedClient(parts: RoutedParts, clients: ClientSet, forced?: NodeRole): object {
+  const { state, pipeline, rawQueries, models } = parts;
   const calls = new ClientView(pipeline, clients, forced);
   const view = Object.create(clients.primary as object) as Record<string | symbol, unknown>;
   const roleViews = new Map<NodeRole, object>();
@@ -53,10 +59,11 @@ export function createRoutedClient(
 
   for (const method of RAW_QUERY_METHODS) {
     define(method, (...args: unknown[]) => {
-      // On $replica() the caller has said the query reads: the textual check is for everyone else.
+      // On $replica() the caller has said the query reads: the SQL check is for everyone else.
       const sql = sqlTextOf(args);
-      const kind = forced === "replica" || (sql !== undefined && isReadOnlySql(sql)) ? "read" : "write";
-      return new RoutedCall(calls, kind, undefined, method, args);
+      const kind = forced === "replica" ? "read" : rawQueries.known(sql);
+      if (kind !== undefined) return new RoutedCall(calls, kind, undefined, method, args);
+      return new UnclassifiedRawCall(calls, method, args, () => rawQueries.classify(sql as string));
     });
   }
   for (const method of RAW_EXECUTE_METHODS) {
@@ -83,9 +90,7 @@ export function createRoutedClient(
   });
   define("$extends", (extension: unknown) =>
     createRoutedClient(
-      state,
-      pipeline,
-      models,
+      parts,
       {
         primary: (clients.primary as Extendable).$extends(extension),
         replicas: clients.replicas.map((client) => (client as Extendable).$extends(extension)),
@@ -113,7 +118,7 @@ export function createRoutedClient(
   function roleView(role: NodeRole): object {
     let existing = roleViews.get(role);
     if (existing === undefined) {
-      existing = createRoutedClient(state, pipeline, models, clients, role);
+      existing = createRoutedClient(parts, clients, role);
       roleViews.set(role, existing);
     }
     return existing;
