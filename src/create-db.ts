@@ -98,6 +98,15 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
           replicas,
           {
             ...config.monitor,
+            probeTimeoutMs: config.lifecycle.health.timeoutMs,
+            // A node that answers nothing: the primary's writes fail fast from now on, and no call
+            // waits on it (reads waiting or running there move to another node).
+            onSilent: (node) => {
+              if (node === primary) guards.get(primary)?.tripBreaker();
+              node.abandon();
+            },
+            // Recovery as fast as the database: an answering node's open breaker closes now.
+            onAnswered: (node) => guards.get(node)?.resetBreaker(),
             isPermanent: isConfigurationFault,
             isPrimaryServer: (node) => follower.isPrimaryServer(node),
             onPrimary: (seen) => {
