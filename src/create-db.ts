@@ -1,9 +1,7 @@
 import { readDataModel } from "./client/prisma-internals.js";
 import { createRoutedClient } from "./client/routed-client.js";
 import type { SplitClient } from "./client/types.js";
-import type { ConnectionSettings } from "./config/connection-url.js";
 import type { CreateDbOptions } from "./config/options.js";
-import { RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
 import { SplitEvents } from "./events.js";
 import { attachLogger } from "./lifecycle/logger.js";
@@ -11,7 +9,7 @@ import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
-import { PrimaryFollower, type PrimaryFollowerOptions } from "./nodes/primary-follower.js";
+import { PrimaryFollower } from "./nodes/primary-follower.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { AttemptTracer } from "./resilience/attempt-tracer.js";
 import { CallPipeline } from "./resilience/call-pipeline.js";
@@ -42,31 +40,16 @@ import { SplitState } from "./split-state.js";
 export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
   const config = resolveConfig(options as CreateDbOptions<unknown>);
   const { resilience } = config;
-  const { primary, replicas, candidates } = createNodes(
-    config,
-    options.PrismaClient as new (
-      options: never,
-    ) => unknown,
-  );
+  const { primary, replicas } = createNodes(config, options.PrismaClient as new (options: never) => unknown);
   const events = new SplitEvents();
-  const follower = new PrimaryFollower(
-    primary,
-    followerOptions(candidates, config.primaryCandidates.length > 1, config.monitor?.pollIntervalMs),
-    events,
-  );
+  const follower = new PrimaryFollower(primary, config.follower, events);
   if (config.logger) attachLogger(events, config.logger);
-  const bulkhead = resilience.bulkhead && {
-    maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
-  };
-  const guardSettings = { breaker: resilience.breaker, bulkhead, budget: resilience.budget };
+  const guardSettings = { breaker: resilience.breaker, bulkhead: resilience.bulkhead, budget: resilience.budget };
   const guards = new Map<DbNode, NodeGuard>(
     [primary, ...replicas].map((node) => [node, new NodeGuard(node, guardSettings, events)]),
   );
-  // Without replicas every read is on the primary already: no context needs recording.
-  const consistency =
-    replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
   const primaryGuard = guards.get(primary) as NodeGuard;
-  const readYourWrites = new ReadYourWrites(consistency, () =>
+  const readYourWrites = new ReadYourWrites(config.consistency, () =>
     primaryGuard.execute(() => primary.pool.query(PRIMARY_LSN_SQL), undefined).then((result) => lsnOfRow(result.rows)),
   );
   const router = new Router(
@@ -126,25 +109,6 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   startLifecycle(state);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
   return createRoutedClient(state, readDataModel(primary.client), clients) as SplitClient<Client>;
-}
-
-/**
- * Questions to the candidates are bounded like the monitor's probes (1–5 s); after a round, the
- * next waits half a poll interval (at most 1 s), so a burst of 25006 asks once.
- */
-function followerOptions(
-  candidates: ConnectionSettings[],
-  discoverAtStart: boolean,
-  pollIntervalMs: number | undefined,
-): PrimaryFollowerOptions {
-  const poll = pollIntervalMs ?? 1000;
-  return {
-    candidates,
-    discoverAtStart,
-    probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)),
-    cooldownMs: Math.min(1000, poll / 2),
-    retryMs: poll,
-  };
 }
 
 function isConfigurationFault(error: unknown): boolean {

@@ -1,4 +1,5 @@
 export type { SplitClient, SplitMethods } from "./client/types.js";
+export { DEFAULTS } from "./config/defaults.js";
 export type {
   HealthOptions,
   MetricsOptions,

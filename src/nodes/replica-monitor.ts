@@ -23,6 +23,8 @@ export const ROTATION_FLAGS = Object.freeze({
 
 export interface ReplicaMonitorOptions extends LagBounds {
   readonly pollIntervalMs: number;
+  /** A probe that takes longer than this counts as "down". */
+  readonly probeTimeoutMs: number;
   /**
    * Whether a probe's failure is permanent (authentication, unknown database, SSL): the probe of
    * that node then backs off instead of logging in again every poll.
@@ -85,8 +87,7 @@ export class ReplicaMonitor {
     this.#options = options;
     this.#events = events;
     this.#now = options.now ?? (() => performance.now());
-    // A probe that takes longer than this counts as "down"; never longer than 5 s, never less than 1 s.
-    const timeoutMs = Math.min(5000, Math.max(1000, 2 * options.pollIntervalMs));
+    const timeoutMs = options.probeTimeoutMs;
     this.#probeTimeoutMs = timeoutMs;
     this.#probes = new Map(
       [primary, ...replicas].map((node) => [

@@ -18,7 +18,7 @@ describe("resolveResilience", () => {
     expect(resolved.breaker).toEqual(RESILIENCE_DEFAULTS.breaker);
     expect(resolved.retry).toEqual(RESILIENCE_DEFAULTS.retry);
     expect(resolved.budget).toEqual(RESILIENCE_DEFAULTS.budget);
-    expect(resolved.bulkhead).toEqual({ maxQueue: undefined });
+    expect(resolved.bulkhead).toEqual({ maxQueue: Number.POSITIVE_INFINITY });
     expect(resolved.queryTimeoutMs).toBe(false);
     expect(Object.isFrozen(RESILIENCE_DEFAULTS) && Object.isFrozen(RESILIENCE_DEFAULTS.breaker)).toBe(true);
   });
