@@ -15,8 +15,8 @@ import type { ReplicaSelector } from "./options.js";
  * import { DEFAULTS } from "prisma-split";
  * DEFAULTS.breaker.timeout; // 10_000
  */
-export const DEFAULTS = deepFreeze({
-  replicas: {
+export const DEFAULTS = frozen({
+  replicas: frozen({
     /**
      * How a read picks among healthy replicas: `"round-robin"`, `"random"`, `"least-busy"` (fewest
      * queries in flight), `"fastest"` (power of two choices by recent answer time × queries in
@@ -52,7 +52,7 @@ export const DEFAULTS = deepFreeze({
      * on its server. Never for writes, transactions, `$withPrimary` or a read-your-writes pin.
      * Default: `false`; `{}` takes the values below.
      */
-    hedge: {
+    hedge: frozen({
       /**
        * ms a read waits for its replica before it is also sent to another one; `"p95"`: the 95th
        * percentile of recent hedgeable reads (no hedge until 32 have been seen). Default: `"p95"`.
@@ -63,9 +63,9 @@ export const DEFAULTS = deepFreeze({
        * slow everywhere is not sent twice the reads. Default: `0.1`.
        */
       maxExtraRatio: 0.1,
-    },
-  },
-  consistency: {
+    }),
+  }),
+  consistency: frozen({
     /** See {@link ReadYourWrites}. Default: `"lsn"` (`"session"` when `replicas.pollIntervalMs` is `false`). */
     readYourWrites: "lsn" as ReadYourWrites,
     /**
@@ -73,8 +73,8 @@ export const DEFAULTS = deepFreeze({
      * uses it only when the WAL position could not be read after a write. Default: `2000`.
      */
     stickyMs: 2000,
-  },
-  breaker: {
+  }),
+  breaker: frozen({
     /**
      * ms one statement may run: the connections' `statement_timeout` (unless the URL sets one), so
      * the server ends a longer one with SQLSTATE 57014, the query's own error (never a breaker
@@ -99,8 +99,8 @@ export const DEFAULTS = deepFreeze({
      * rule notices. `false`: percentage rule only. Default: 10.
      */
     consecutiveFailures: 10 as number | false,
-  },
-  retry: {
+  }),
+  retry: frozen({
     /** Attempts after the first; at most 3 attempts in all (the first + 2). Default: 2. */
     retries: 2,
     /** ms before the first retry; async-retry's `randomize` multiplies each wait by a random factor in [1, 2). Default: 50. */
@@ -110,43 +110,43 @@ export const DEFAULTS = deepFreeze({
     /** Growth of the wait per retry. Default: 2. */
     factor: 2,
     /** Retries per node ≤ `minRetries` + `ratio` × calls over `windowMs`. `false`: no budget. */
-    budget: {
+    budget: frozen({
       /** Retries allowed per call seen in the window. Default: 0.2 (one retry per five calls). */
       ratio: 0.2,
       /** Retries always allowed per window, so a quiet node can still retry its rare failure. Default: 10. */
       minRetries: 10,
       /** ms over which calls and retries are counted. Default: 10 000. */
       windowMs: 10_000,
-    },
-  },
-  bulkhead: {
+    }),
+  }),
+  bulkhead: frozen({
     /**
      * Also refuse a call when this many already wait for a connection. Default: no count bound
      * (`Infinity`): the time bound (`pool_timeout`) is what sheds, at once for a call that would
      * not get a connection within it.
      */
     maxQueue: Number.POSITIVE_INFINITY,
-  },
+  }),
   /** Bound of every call in ms, attempts and waits included. Default: `false` (`breaker.timeout` bounds each statement). */
   queryTimeoutMs: false as number | false,
   /** OpenTelemetry spans when `@opentelemetry/api` is installed. Default: `true`. */
   tracing: true as boolean | { readonly tracer?: unknown },
-  shutdown: {
+  shutdown: frozen({
     /** Signals that start a graceful shutdown. Default: `["SIGTERM", "SIGINT"]`. */
-    signals: ["SIGTERM", "SIGINT"] as readonly NodeJS.Signals[],
+    signals: Object.freeze(["SIGTERM", "SIGINT"]) as readonly NodeJS.Signals[],
     /**
      * How long in-flight queries may take to finish once shutdown begins; queries still running
      * then are cancelled on the server. Default: 10 000 ms (well inside Kubernetes' 30 s grace period).
      */
     timeoutMs: 10_000,
-  },
-  metrics: {
+  }),
+  metrics: frozen({
     /** The prom-client `Registry` to register in. Default: prom-client's global `register`. */
     registry: undefined as unknown,
     /** Prefix of every metric name. Default: `"prisma_split_"`. */
     prefix: "prisma_split_",
-  },
-  health: {
+  }),
+  health: frozen({
     /**
      * How long one node's probe (`SELECT` through its pool) may take before it counts as
      * unreachable. Default: 2000 ms (a readiness probe's own timeout is usually 1–5 s).
@@ -157,8 +157,8 @@ export const DEFAULTS = deepFreeze({
      * not take every pod out of the load balancer).
      */
     readiness: "any" as Readiness,
-  },
-  poolCheck: {
+  }),
+  poolCheck: frozen({
     /**
      * How many processes run this code against the same servers (pods × workers).
      * Default: `process.env.PRISMA_SPLIT_INSTANCES`, else 1.
@@ -169,22 +169,22 @@ export const DEFAULTS = deepFreeze({
      * Default: 10% of `max_connections`, and never fewer than `superuser_reserved_connections`.
      */
     reserved: undefined as number | undefined,
-  },
+  }),
   /** Prisma's documented URL parameters, with Prisma 6's defaults (Prisma 7's adapters dropped them). */
-  url: {
+  url: frozen({
     /** The pool's `max`. Default: 2 × CPUs + 1, as Prisma 6. */
     connection_limit: availableParallelism() * 2 + 1,
     /** Seconds a query waits for a free connection; 0 = forever. Default: 10. */
     pool_timeout: 10,
     /** Seconds opening a connection may take; 0 = forever. Default: 5. */
     connect_timeout: 5,
-  },
+  }),
   /** Where `expressConsistency()` / `fastifyConsistency()` carry the consistency token. */
-  consistencyHttp: {
+  consistencyHttp: frozen({
     /** A header carrying the token both ways; `false`: no header. Default: `"x-consistency-token"`. */
     header: "x-consistency-token" as string | false,
     /** A cookie carrying it too (browsers send it back by themselves); `false`: none. Default: `false`; `{ name }` takes the values below. */
-    cookie: {
+    cookie: frozen({
       /** The cookie's name (letters, digits, `_`, `-`); required. */
       name: "",
       /** Default: 60. */
@@ -193,10 +193,10 @@ export const DEFAULTS = deepFreeze({
       secure: false,
       /** Default: `"/"`. */
       path: "/",
-    },
-  },
+    }),
+  }),
   /** `healthHandlers(db, options)`. */
-  healthHandlers: {
+  healthHandlers: frozen({
     /**
      * Answer readiness with the whole `$health()` report (every node probed, URLs redacted)
      * instead of `{ status }` after `$ready()`'s probes. Default: `false`, since the report names
@@ -207,24 +207,13 @@ export const DEFAULTS = deepFreeze({
     livePath: "/health",
     /** Path of the readiness endpoint for `handle()`. Default: `"/health/ready"`. */
     readyPath: "/health/ready",
-  },
+  }),
 });
 
-type DeepReadonly<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends object
-    ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
-    : T;
-
-/** Freezes plain objects and arrays all the way down; functions and class instances are left as they are. */
-function deepFreeze<T extends object>(value: T): DeepReadonly<T> {
-  for (const inner of Object.values(value)) {
-    if (inner !== null && typeof inner === "object" && (Array.isArray(inner) || isPlain(inner))) deepFreeze(inner);
-  }
-  return Object.freeze(value) as DeepReadonly<T>;
-}
-
-function isPlain(value: object): boolean {
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === null || prototype === Object.prototype;
+/**
+ * `Object.freeze` without its literal types (`5_000` stays a `number`), one level: each group is
+ * frozen where it is written, so its JSDoc reaches the declaration files and the editor.
+ */
+function frozen<T extends object>(value: T): Readonly<T> {
+  return Object.freeze(value);
 }
