@@ -125,7 +125,8 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
 /**
  * Every option `createDb()` takes; any other key is refused, so that a typo (`replica`) fails
  * at start-up instead of silently leaving a default in place. A new option goes into
- * {@link CreateDbOptions} and `OPTION_NAMES` above.
+ * {@link CreateDbOptions} and `OPTION_NAMES` above; a new key of a group into {@link DEFAULTS}
+ * (with its JSDoc and default) and its rule into `RULES` (schema.ts).
  */
 export const CREATE_DB_OPTIONS: readonly (keyof CreateDbOptions<unknown>)[] = Object.freeze(
   Object.keys(OPTION_NAMES) as (keyof CreateDbOptions<unknown>)[],

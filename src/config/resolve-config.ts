@@ -15,10 +15,6 @@ import { isPlainObject, refuseUnknownKeys, show } from "./validate.js";
 
 /** `createDb()`'s options, checked, with every default filled in and every value that follows from them. */
 export interface ResolvedConfig extends ResolvedUrls {
-  /** PrismaClient options: the same for every node, or a function of the node (config/node-overrides.ts). */
-  readonly clientOptions: ClientOptionsOption | undefined;
-  /** `pg` settings merged over each node's URL; undefined: the URL alone. */
-  readonly pool: PoolOption | undefined;
   /** Each node's settings as its pool and client get them (time bounds, `pool`, `clientOptions` applied). */
   readonly nodes: ResolvedNodes;
   /** Whether each query's time is measured: only a selector that reads `latencyMs` needs it (a clock read and an exp per query). */
@@ -111,8 +107,6 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
   const nodes = resolveNodes(urls, { pool, clientOptions }, statementBoundMs);
   return {
     ...urls,
-    clientOptions,
-    pool,
     nodes,
     timesQueries: replicas.select === "fastest" || typeof replicas.select === "function",
     logger,

@@ -108,9 +108,9 @@ function matching(pattern: RegExp, what: string): Reader<string> {
   };
 }
 
-const HEADER_NAME = /^[A-Za-z0-9-]+$/;
-const readHeader: Reader<string | false> = (setting, value) =>
-  value === false ? false : matching(HEADER_NAME, "a header name (letters, digits, -) or false")(setting, value);
+const headerName = matching(/^[A-Za-z0-9-]+$/, "a header name (letters, digits, -) or false");
+const readHeader: Reader<string | false> = (setting, value) => (value === false ? false : headerName(setting, value));
+const urlPath = matching(/^\/\S*$/, "a path starting with /");
 
 /** `poolCheck.instances` and `PRISMA_SPLIT_INSTANCES`. */
 export const INSTANCES = Object.freeze({ min: 1, integer: true, unit: "processes" });
@@ -202,8 +202,8 @@ export const RULES = {
   tracing: readTracing,
   healthHandlers: group<typeof DEFAULTS.healthHandlers>({
     detail: trueOrFalse,
-    livePath: matching(/^\/\S*$/, "a path starting with /"),
-    readyPath: matching(/^\/\S*$/, "a path starting with /"),
+    livePath: urlPath,
+    readyPath: urlPath,
   }),
 };
 

@@ -14,8 +14,8 @@ type Warn = (message: string, options: { type: string; code: string }) => void;
 /**
  * Checks once per server, lazily, that every instance's pools together fit in the server's
  * `max_connections` minus a reserve, each pool counted at its node's `poolMax` (a `pool.max`
- * override, else `connection_limit`: the size pg really gives it), and warns (a `pool:oversubscribed` event and a process
- * warning) when they do not. It runs when a node's pool opens its first connection (no query
+ * override, else `connection_limit`: the size pg really gives it), and warns (a
+ * `pool:oversubscribed` event and a process warning) when they do not. It runs when a node's pool opens its first connection (no query
  * before the app's own) or on the first `$health()`.
  */
 export class PoolBudgetCheck {

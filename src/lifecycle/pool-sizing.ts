@@ -124,8 +124,10 @@ export function planConnections(input: ConnectionPlanInput): ConnectionPlan {
  * has (`pool.max` over `connection_limit`).
  *
  * @example
- * describeOversubscription("db:5432", ["primary"], planConnections({ maxConnections: 100, reserved: 10, instances: 12, connectionLimits: [10] }));
- * // "primary: 12 instance(s) x 10 connections = 120 exceeds max_connections 100 - 10 reserved = 90 on db:5432; use connection_limit=7, ..."
+ * const plan = planConnections({ maxConnections: 100, reserved: 10, instances: 12, connectionLimits: [10] });
+ * describeOversubscription("db:5432", ["primary"], plan);
+ * // "primary: 12 instance(s) x 10 connections = 120 exceeds max_connections 100 - 10 reserved = 90
+ * //  on db:5432; use connection_limit=7 (or pool.max), fewer instances, or PgBouncer"
  */
 export function describeOversubscription(server: string, nodes: readonly string[], plan: ConnectionPlan): string {
   return (
