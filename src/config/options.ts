@@ -1,4 +1,4 @@
-import { DEFAULTS } from "./defaults.js";
+import type { DEFAULTS } from "./defaults.js";
 import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
 import type { SplitLogger } from "./logger-option.js";
 import type { ClientOptionsOption, PoolOption } from "./node-overrides.js";
@@ -182,22 +182,3 @@ export type HedgeOptions = OptionsOf<typeof DEFAULTS.replicas.hedge>;
 
 /** Read-your-writes inside a consistency context (see {@link DEFAULTS}`.consistency`). */
 export type ConsistencyOptions = OptionsOf<typeof DEFAULTS.consistency>;
-
-/**
- * The failure-handling part of {@link DEFAULTS}, in the shape it had before there was one
- * defaults object.
- *
- * @deprecated read {@link DEFAULTS} (`DEFAULTS.breaker`, `DEFAULTS.retry`, ...).
- */
-export const RESILIENCE_DEFAULTS = Object.freeze({
-  breaker: DEFAULTS.breaker,
-  retry: Object.freeze({
-    retries: DEFAULTS.retry.retries,
-    minTimeout: DEFAULTS.retry.minTimeout,
-    maxTimeout: DEFAULTS.retry.maxTimeout,
-    factor: DEFAULTS.retry.factor,
-  }),
-  budget: DEFAULTS.retry.budget,
-  bulkhead: DEFAULTS.bulkhead,
-  queryTimeoutMs: DEFAULTS.queryTimeoutMs,
-});
