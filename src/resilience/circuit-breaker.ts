@@ -155,8 +155,13 @@ export class NodeBreaker {
     return Math.max(1, Math.ceil(remainingMs / 1000));
   }
 
-  /** Closes an open breaker at once: the node it guarded now reaches another server (a primary that moved). */
+  /**
+   * Closes an open breaker at once, and forgets the streak of failures: the node it guarded now
+   * reaches another server (a primary that moved), or answers again. A failure of a call admitted
+   * before, arriving later, is the old server's (AttemptFailure.retargeted) and counts for nothing.
+   */
   reset(): void {
+    this.#streak = 0;
     if (!this.#breaker.isShutdown && !this.#breaker.closed) this.#breaker.close();
   }
 
