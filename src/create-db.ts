@@ -6,8 +6,9 @@ import type { CreateDbOptions } from "./config/options.js";
 import { RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
 import { SplitEvents } from "./events.js";
-import { attachLogger } from "./lifecycle/logger.js";
+import { attachLogger, flushLogger } from "./lifecycle/logger.js";
 import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
+import { FORCE_GRACE_MS } from "./lifecycle/shutdown.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
@@ -108,6 +109,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     readYourWrites,
     monitor,
     poolBudget: new PoolBudgetCheck(router.nodes, events, config.lifecycle.poolCheck),
+    flushLogs: () => flushLogger(config.logger, FORCE_GRACE_MS),
     pipeline: (gate): CallPipeline =>
       new CallPipeline({
         router,

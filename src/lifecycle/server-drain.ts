@@ -1,0 +1,167 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import { Server as NetServer, type Socket } from "node:net";
+import { Server as TlsServer } from "node:tls";
+
+/** What one server's drain did, for the `shutdown:servers` event. */
+export interface ServerDrainReport {
+  /** Requests the app was still answering when the drain began; their responses carried `Connection: close`. */
+  readonly inFlight: number;
+  /** Keep-alive connections idle when the drain began, or when their last response ended: closed at once. */
+  readonly idleClosed: number;
+  /** Requests parsed after the drain began: answered 503 `shutting-down` without reaching the app. */
+  readonly refused: number;
+  /** Connections still open at the deadline, destroyed. */
+  readonly destroyed: number;
+}
+
+/** A server as the final shutdown sees it: drained first, its logs flushed last. */
+export interface ServedServer {
+  /** Drains and closes it, by `deadline` (a `performance.now()` time). */
+  drain(deadline: number): Promise<ServerDrainReport>;
+  /** Writes out what its own logger buffered (Fastify's `app.log`). */
+  flushLogs?(): Promise<void>;
+}
+
+/** The 503 a request gets once the drain began, as a raw HTTP/1.1 response and as headers plus body. */
+export interface RefusalResponse {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/**
+ * Drains one `node:http` or `node:https` server (Express's `app.listen()` result, Fastify's
+ * `app.server`) without letting keep-alive connections hold it open or reset a request:
+ *
+ * - the listening socket closes (new connections are refused) but, unlike `server.close()`,
+ *   no idle connection is destroyed: destroying one races with a request the client is writing
+ *   on it at that moment, which then ends in ECONNRESET although it never reached the app;
+ * - every response still being written carries `Connection: close`, and its connection ends
+ *   after it;
+ * - an idle connection gets a `503` with `Connection: close` and is half-closed at once: a client
+ *   that was not sending drops it (Node's agent and undici do so silently), and a client whose
+ *   request crossed it reads the 503 as that request's answer. Such connections stay readable
+ *   until the client closes its side, so the 503 is never cut by a reset;
+ * - a request parsed after the drain began gets the same 503 and never reaches the app;
+ * - at the deadline, whatever is still open is destroyed.
+ *
+ * Connections are tracked from construction on; one accepted before (and idle ever since) is
+ * closed by `closeIdleConnections()` once the rest are done.
+ */
+export class ServerDrain {
+  readonly server: HttpServer | HttpsServer;
+  readonly #refusal: RefusalResponse;
+  /** Every open connection, with the responses the app is writing on it. */
+  readonly #connections = new Map<Socket, Set<ServerResponse>>();
+  /** Connections that got the 503 and were half-closed: nothing more is written on them. */
+  readonly #saidGoodbye = new WeakSet<Socket>();
+  #draining = false;
+  #inFlight = 0;
+  #idleClosed = 0;
+  #refused = 0;
+  #whenEmpty: (() => void) | undefined;
+
+  constructor(server: HttpServer | HttpsServer, refusal: RefusalResponse) {
+    this.server = server;
+    this.#refusal = refusal;
+    // The TLS socket carries the requests of an https server; the TCP one under it is not written to.
+    server.on(server instanceof TlsServer ? "secureConnection" : "connection", this.#track);
+    server.prependListener("request", this.#onRequest);
+  }
+
+  /** Whether the drain has begun. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Stops accepting, answers and closes as described above, and resolves when every connection
+   * has closed, or at `deadline` (a `performance.now()` time) after destroying what is left.
+   */
+  async drain(deadline: number): Promise<ServerDrainReport> {
+    this.#draining = true;
+    // Requests parsed from now on are refused here; the app's listeners have served their last.
+    for (const listener of this.server.listeners("request")) {
+      if (listener !== this.#onRequest) this.server.removeListener("request", listener as never);
+    }
+    // net.Server's close: the listening socket only. http.Server's own close() also destroys the
+    // idle connections at once, which is the race described above.
+    if (this.server.listening) NetServer.prototype.close.call(this.server);
+    for (const [socket, responses] of this.#connections) {
+      if (responses.size === 0) this.#sayGoodbye(socket);
+      for (const response of responses) {
+        this.#inFlight++;
+        if (!response.headersSent) response.setHeader("Connection", "close");
+      }
+    }
+    const destroyed = await this.#settle(deadline);
+    this.server.closeIdleConnections();
+    return { inFlight: this.#inFlight, idleClosed: this.#idleClosed, refused: this.#refused, destroyed };
+  }
+
+  async #settle(deadline: number): Promise<number> {
+    if (this.#connections.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#whenEmpty = resolve;
+        timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+      });
+      clearTimeout(timer);
+    }
+    const destroyed = this.#connections.size;
+    for (const socket of this.#connections.keys()) socket.destroy();
+    this.#connections.clear();
+    this.server.closeAllConnections();
+    return destroyed;
+  }
+
+  readonly #track = (socket: Socket): Set<ServerResponse> => {
+    let responses = this.#connections.get(socket);
+    if (responses !== undefined) return responses;
+    responses = new Set();
+    this.#connections.set(socket, responses);
+    socket.once("close", () => {
+      this.#connections.delete(socket);
+      if (this.#connections.size === 0) this.#whenEmpty?.();
+    });
+    return responses;
+  };
+
+  readonly #onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const socket = request.socket;
+    if (!this.#draining) {
+      const responses = this.#track(socket);
+      responses.add(response);
+      response.once("close", () => {
+        responses.delete(response);
+        if (this.#draining && responses.size === 0) this.#afterLastResponse(socket);
+      });
+      return;
+    }
+    // The client wrote this request before it read our 503: that 503 is its answer.
+    if (this.#saidGoodbye.has(socket)) return;
+    this.#track(socket);
+    this.#refused++;
+    const { headers, body } = this.#refusal;
+    response.writeHead(503, headers).end(body);
+  };
+
+  /** A connection whose responses are done: Node ends it after a `Connection: close`; any other goes idle now. */
+  #afterLastResponse(socket: Socket): void {
+    if (socket.destroyed || socket.writableEnded) return;
+    this.#sayGoodbye(socket);
+  }
+
+  #sayGoodbye(socket: Socket): void {
+    if (this.#saidGoodbye.has(socket) || socket.destroyed || socket.writableEnded) return;
+    this.#saidGoodbye.add(socket);
+    this.#idleClosed++;
+    socket.end(rawResponse(this.#refusal));
+  }
+}
+
+/** The refusal as the bytes of one HTTP/1.1 response. */
+function rawResponse({ headers, body }: RefusalResponse): string {
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  return `HTTP/1.1 503 Service Unavailable\r\n${lines.join("\r\n")}\r\n\r\n${body}`;
+}
