@@ -18,7 +18,8 @@ import { unavailableResponse } from "./unavailable-response.js";
 export interface FastifyLike {
   readonly server: Server;
   close(): PromiseLike<unknown>;
-  readonly log?: FlushableLogger;
+  /** Flushed at the end when it has pino's `flush(cb)` (Fastify's logger type does not declare it). */
+  readonly log?: unknown;
 }
 
 /**
@@ -76,7 +77,7 @@ function servedFastify(app: FastifyLike, drain: ServerDrain): ServedServer {
       clearTimeout(timer);
       return report;
     },
-    flushLogs: () => flushLogger(app.log, FORCE_GRACE_MS),
+    flushLogs: () => flushLogger(app.log as FlushableLogger | undefined, FORCE_GRACE_MS),
   };
 }
 

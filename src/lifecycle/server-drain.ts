@@ -56,6 +56,10 @@ export class ServerDrain {
   /** Connections that got the 503 and were half-closed: nothing more is written on them. */
   readonly #saidGoodbye = new WeakSet<Socket>();
   #draining = false;
+  /** False once the drain closed the listening socket. */
+  #listening = true;
+  /** Requests parsed while the listening socket was still open, refused once it is closed. */
+  readonly #held: ServerResponse[] = [];
   #inFlight = 0;
   #idleClosed = 0;
   #refused = 0;
@@ -80,19 +84,24 @@ export class ServerDrain {
    */
   async drain(deadline: number): Promise<ServerDrainReport> {
     this.#draining = true;
+    for (const responses of this.#connections.values()) this.#inFlight += responses.size;
     // Requests parsed from now on are refused here; the app's listeners have served their last.
     for (const listener of this.server.listeners("request")) {
       if (listener !== this.#onRequest) this.server.removeListener("request", listener as never);
     }
+    // A full turn of the event loop before the listening socket closes: its poll phase accepts
+    // the connections waiting in the listen backlog, which the close would reset, requests
+    // already written and all. Nothing said in the meantime may make a client reconnect (it
+    // would land in that backlog): refusals wait, and no connection is closed yet.
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
     // net.Server's close: the listening socket only. http.Server's own close() also destroys the
     // idle connections at once, which is the race described above.
     if (this.server.listening) NetServer.prototype.close.call(this.server);
+    this.#listening = false;
+    for (const response of this.#held.splice(0)) this.#refuse(response);
     for (const [socket, responses] of this.#connections) {
       if (responses.size === 0) this.#sayGoodbye(socket);
-      for (const response of responses) {
-        this.#inFlight++;
-        if (!response.headersSent) response.setHeader("Connection", "close");
-      }
+      for (const response of responses) if (!response.headersSent) response.setHeader("Connection", "close");
     }
     const destroyed = await this.#settle(deadline);
     this.server.closeIdleConnections();
@@ -129,26 +138,33 @@ export class ServerDrain {
 
   readonly #onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const socket = request.socket;
-    if (!this.#draining) {
-      const responses = this.#track(socket);
-      responses.add(response);
-      response.once("close", () => {
-        responses.delete(response);
-        if (this.#draining && responses.size === 0) this.#afterLastResponse(socket);
-      });
-      return;
-    }
     // The client wrote this request before it read our 503: that 503 is its answer.
-    if (this.#saidGoodbye.has(socket)) return;
-    this.#track(socket);
+    if (this.#draining && this.#saidGoodbye.has(socket)) return;
+    const responses = this.#track(socket);
+    responses.add(response);
+    response.once("close", () => {
+      responses.delete(response);
+      if (this.#draining && responses.size === 0) this.#afterLastResponse(socket);
+    });
+    // Not draining: the app's listeners, which run after this one, answer it.
+    if (!this.#draining) return;
+    if (this.#listening) this.#held.push(response);
+    else this.#refuse(response);
+  };
+
+  #refuse(response: ServerResponse): void {
     this.#refused++;
     const { headers, body } = this.#refusal;
     response.writeHead(503, headers).end(body);
-  };
+  }
 
-  /** A connection whose responses are done: Node ends it after a `Connection: close`; any other goes idle now. */
+  /**
+   * A connection whose responses are done: Node ends it after a `Connection: close`; any other
+   * is idle now, and closed, unless the listening socket is still open (then the drain closes it
+   * right after that socket: a client must not reconnect into the backlog).
+   */
   #afterLastResponse(socket: Socket): void {
-    if (socket.destroyed || socket.writableEnded) return;
+    if (this.#listening || socket.destroyed || socket.writableEnded) return;
     this.#sayGoodbye(socket);
   }
 
