@@ -4,7 +4,8 @@
  * by `node --import tsx`, and Express under the `tsx` command), `--runs` times: 16 keep-alive clients in a loop, SIGTERM, and what each
  * request got, grouped by when its bytes were written (before the signal; after it but before
  * the app's log showed it; after that), and the time from SIGTERM to the process's exit. One
- * primary and one streaming replica on this machine serve every run.
+ * primary and one streaming replica on this machine serve every run. `--verbose` prints each
+ * run's app output too (a run whose app did not log a finished shutdown always does).
  */
 import { parseArgs } from "node:util";
 import { startCluster } from "../src/dev-cluster/index.ts";
@@ -16,7 +17,9 @@ import {
   TSX_SUBJECT,
 } from "../test/integration/keep-alive/keep-alive-shutdown.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "10" }, server: { type: "string" } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "10" }, server: { type: "string" }, verbose: { type: "boolean" } },
+});
 const runs = Number(values.runs);
 const subjects = [...SHUTDOWN_SUBJECTS, TSX_SUBJECT].filter(
   (subject) => values.server === undefined || subject.name.toLowerCase().startsWith(values.server.toLowerCase()),
@@ -48,8 +51,8 @@ try {
       console.log(
         `| ${subject.name} | ${run} | ${exit} | ${Math.round(result.msToExit)} | ${show(result.before)} | ${show(result.meanwhile)} | ${show(result.after)} | ${show(result.unsent)} |`,
       );
-      if (!result.output.some((line) => line.includes("database: every in-flight query finished"))) {
-        console.log(`  (${subject.name} run ${run} did not log a finished shutdown:)\n${result.output.join("\n")}`);
+      if (values.verbose || !result.output.some((line) => line.includes("database: every in-flight query finished"))) {
+        console.log(`  (${subject.name} run ${run}: the app's output)\n${result.output.join("\n")}`);
       }
     }
     const times = results.map((result) => result.msToExit).sort((a, b) => a - b);

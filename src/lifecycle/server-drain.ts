@@ -36,8 +36,8 @@ export interface RefusalResponse {
  * - the listening socket closes (new connections are refused) but, unlike `server.close()`,
  *   no idle connection is destroyed: destroying one races with a request the client is writing
  *   on it at that moment, which then ends in ECONNRESET although it never reached the app;
- * - every response still being written carries `Connection: close`, and its connection ends
- *   after it;
+ * - every response still being written carries `Connection: close` (the last one of its
+ *   connection, when requests were pipelined), and its connection ends after it;
  * - an idle connection gets a `503` with `Connection: close` and is half-closed at once: a client
  *   that was not sending drops it (Node's agent and undici do so silently), and a client whose
  *   request crossed it reads the 503 as that request's answer. Such connections stay readable
@@ -101,7 +101,10 @@ export class ServerDrain {
     for (const response of this.#held.splice(0)) this.#refuse(response);
     for (const [socket, responses] of this.#connections) {
       if (responses.size === 0) this.#sayGoodbye(socket);
-      for (const response of responses) if (!response.headersSent) response.setHeader("Connection", "close");
+      // Only the last: Node drops the responses queued behind one that closes the connection
+      // (pipelining). A refusal there says `Connection: close` itself.
+      const last = [...responses].at(-1);
+      if (last !== undefined && !last.headersSent) last.setHeader("Connection", "close");
     }
     const destroyed = await this.#settle(deadline);
     this.server.closeIdleConnections();
