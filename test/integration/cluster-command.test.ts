@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -173,6 +173,8 @@ describe("prisma-split cluster up", () => {
     async () => {
       // Its own TMPDIR (the control socket lives there): other runs on this machine may have a cluster up too.
       const tmp = mkdtempSync(path.join(os.tmpdir(), "prisma-split-cli-"));
+      // The cluster's directory goes there too: the server user (postgres, when run as root) must get in.
+      chmodSync(tmp, 0o755);
       const isolated = { TMPDIR: tmp };
       try {
         const cli = runCli(["up", "--replicas", "1", "--port", "0", "--no-migrate"], isolated);

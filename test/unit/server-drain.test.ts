@@ -9,16 +9,39 @@ const refusal = {
   body,
 };
 
-/** A server whose handler answers `/` at once and holds `/hang` for ever; it counts what reached the app. */
-async function startServer(): Promise<{ server: Server; drain: ServerDrain; port: number; seen: string[] }> {
+const servers: Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.closeAllConnections();
+});
+
+/**
+ * A drained server whose app answers `/` at once, holds `/hang` for ever, and with `holding`
+ * holds every request until `finish()`; `seen` is what reached the app.
+ */
+async function startServer({ holding = false } = {}) {
   const seen: string[] = [];
+  const pending: Array<() => void> = [];
   const server = createServer((request, response) => {
     seen.push(request.url ?? "");
-    if (request.url !== "/hang") response.end("ok");
+    if (holding) pending.push(() => response.end("done"));
+    else if (request.url !== "/hang") response.end("ok");
   });
+  servers.push(server);
   const drain = new ServerDrain(server, refusal);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, drain, port: (server.address() as AddressInfo).port, seen };
+  const finish = () => {
+    for (const end of pending.splice(0)) end();
+  };
+  return { server, drain, port: (server.address() as AddressInfo).port, seen, finish };
+}
+
+/** A server as above and a keep-alive connection to it that has had one answer (`/`). */
+async function afterOneRequest() {
+  const started = await startServer();
+  const client = new RawClient(started.port);
+  client.send("/");
+  await client.responses(1);
+  return { ...started, client };
 }
 
 /** A raw HTTP/1.1 client connection: what it writes and everything it reads, until the server closes. */
@@ -45,19 +68,18 @@ class RawClient {
   }
 }
 
-const servers: Server[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.closeAllConnections();
-});
+/** A holding server (above) and a connection whose request `/slow` the app is answering. */
+async function withOneInFlight() {
+  const started = await startServer({ holding: true });
+  const client = new RawClient(started.port);
+  client.send("/slow");
+  await expect.poll(() => started.seen.length).toBe(1);
+  return { ...started, client };
+}
 
 describe("ServerDrain (real sockets, no database)", () => {
   it("closes an idle keep-alive connection at once with an unasked 503; a request written after it never reaches the app", async () => {
-    const { server, drain, port, seen } = await startServer();
-    servers.push(server);
-    const client = new RawClient(port);
-    client.send("/");
-    await client.responses(1);
-
+    const { server, drain, seen, client } = await afterOneRequest();
     const report = drain.drain(performance.now() + 5_000);
     const [, goodbye] = await client.responses(2);
     expect(goodbye).toMatch(/^503 Service Unavailable\r\n/);
@@ -74,12 +96,7 @@ describe("ServerDrain (real sockets, no database)", () => {
   });
 
   it("a request that arrives as the drain begins gets a 503 and never reaches the app", async () => {
-    const { server, drain, port, seen } = await startServer();
-    servers.push(server);
-    const client = new RawClient(port);
-    client.send("/");
-    await client.responses(1);
-
+    const { drain, seen, client } = await afterOneRequest();
     const report = drain.drain(performance.now() + 5_000);
     client.send("/late");
     await client.closed;
@@ -92,31 +109,12 @@ describe("ServerDrain (real sockets, no database)", () => {
     expect(seen).toEqual(["/"]);
   });
 
-  /** A server whose app holds every request until the test calls `finish()`. */
-  async function startHoldingServer() {
-    const seen: string[] = [];
-    const pending: Array<() => void> = [];
-    const server = createServer((request, response) => {
-      seen.push(request.url ?? "");
-      pending.push(() => response.end("done"));
-    });
-    servers.push(server);
-    const drain = new ServerDrain(server, refusal);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const finish = () => {
-      for (const end of pending.splice(0)) end();
-    };
-    return { drain, port: (server.address() as AddressInfo).port, seen, finish };
-  }
-
   it("answers a request in flight with Connection: close, then the connection ends", async () => {
-    const { drain, port, seen, finish } = await startHoldingServer();
-    const client = new RawClient(port);
-    client.send("/slow");
-    await expect.poll(() => seen.length).toBe(1);
+    const { drain, seen, finish, client } = await withOneInFlight();
 
     const report = drain.drain(performance.now() + 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Past the turn that keeps the listening socket open: the response now carries Connection: close.
+    await expect.poll(() => drain.server.listening).toBe(false);
     finish();
     await client.closed;
     expect(await report).toEqual({ inFlight: 1, idleClosed: 0, refused: 0, destroyed: 0 });
@@ -127,14 +125,11 @@ describe("ServerDrain (real sockets, no database)", () => {
   });
 
   it("a request pipelined behind one in flight gets a 503 after its answer, which keeps the connection until then", async () => {
-    const { drain, port, seen, finish } = await startHoldingServer();
-    const client = new RawClient(port);
-    client.send("/slow");
-    await expect.poll(() => seen.length).toBe(1);
+    const { drain, seen, finish, client } = await withOneInFlight();
 
     const report = drain.drain(performance.now() + 5_000);
     client.send("/pipelined");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => drain.server.listening).toBe(false);
     finish();
     await client.closed;
     expect(await report).toEqual({ inFlight: 1, idleClosed: 0, refused: 1, destroyed: 0 });
@@ -146,12 +141,10 @@ describe("ServerDrain (real sockets, no database)", () => {
   });
 
   it("destroys what is still open at the deadline", async () => {
-    const { server, drain, port } = await startServer();
-    servers.push(server);
+    const { drain, port, seen } = await startServer();
     const client = new RawClient(port);
     client.send("/hang");
-    await expect.poll(() => drain.server.listening).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => seen).toContain("/hang");
 
     const started = performance.now();
     const report = await drain.drain(started + 300);
@@ -162,8 +155,7 @@ describe("ServerDrain (real sockets, no database)", () => {
   });
 
   it("a new connection after the drain began is refused", async () => {
-    const { server, drain, port } = await startServer();
-    servers.push(server);
+    const { drain, port } = await startServer();
     await drain.drain(performance.now() + 1_000);
     const error = await new Promise<NodeJS.ErrnoException>((resolve) =>
       connect(port, "127.0.0.1").once("error", resolve),
