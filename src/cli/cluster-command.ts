@@ -119,7 +119,7 @@ async function controlNode(action: ControlAction, node: string | undefined, port
  * a usage error.
  *
  * @example
- * // npx prisma-split cluster up --replicas 2  (src/cli/main.ts hands over everything after "cluster")
+ * // npx prisma-split cluster up --replicas 2  (src/cli/main.ts hands over the command line without "cluster")
  * process.exitCode = await runClusterCommand(["up", "--replicas", "2"]);
  */
 export async function runClusterCommand(argv: readonly string[]): Promise<number> {

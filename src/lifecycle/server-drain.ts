@@ -15,6 +15,12 @@ export interface ServerDrainReport {
   readonly destroyed: number;
 }
 
+/**
+ * How long the drain may keep accepting what waits in the listen backlog before it closes the
+ * listening socket anyway (clients that keep opening connections would hold it open for ever).
+ */
+const BACKLOG_TURNS_MAX_MS = 1_000;
+
 /** A server as the final shutdown sees it: drained first, its logs flushed last. */
 export interface ServedServer {
   /** Drains and closes it, by `deadline` (a `performance.now()` time). */
@@ -33,8 +39,9 @@ export interface RefusalResponse {
  * Drains one `node:http` or `node:https` server (Express's `app.listen()` result, Fastify's
  * `app.server`) without letting keep-alive connections hold it open or reset a request:
  *
- * - the listening socket closes (new connections are refused) but, unlike `server.close()`,
- *   no idle connection is destroyed: destroying one races with a request the client is writing
+ * - the listening socket closes (new connections are refused) once the connections waiting in
+ *   its backlog are accepted (closing resets them) but, unlike `server.close()`, no idle
+ *   connection is destroyed: destroying one races with a request the client is writing
  *   on it at that moment, which then ends in ECONNRESET although it never reached the app;
  * - every response still being written carries `Connection: close` (the last one of its
  *   connection, when requests were pipelined), and its connection ends after it;
@@ -60,6 +67,8 @@ export class ServerDrain {
   #listening = true;
   /** Requests parsed while the listening socket was still open, refused once it is closed. */
   readonly #held: ServerResponse[] = [];
+  /** Connections accepted so far ('connection' events). */
+  #accepted = 0;
   #inFlight = 0;
   #idleClosed = 0;
   #refused = 0;
@@ -69,7 +78,10 @@ export class ServerDrain {
     this.server = server;
     this.#refusal = refusal;
     // The TLS socket carries the requests of an https server; the TCP one under it is not written to.
-    server.on(server instanceof TlsServer ? "secureConnection" : "connection", this.#track);
+    server.on(server instanceof TlsServer ? "secureConnection" : "connection", (socket: Socket) => {
+      this.#accepted++;
+      this.#track(socket);
+    });
     server.prependListener("request", this.#onRequest);
   }
 
@@ -89,11 +101,7 @@ export class ServerDrain {
     for (const listener of this.server.listeners("request")) {
       if (listener !== this.#onRequest) this.server.removeListener("request", listener as never);
     }
-    // A full turn of the event loop before the listening socket closes: its poll phase accepts
-    // the connections waiting in the listen backlog, which the close would reset, requests
-    // already written and all. Nothing said in the meantime may make a client reconnect (it
-    // would land in that backlog): refusals wait, and no connection is closed yet.
-    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+    await this.#acceptBacklog(deadline);
     // net.Server's close: the listening socket only. http.Server's own close() also destroys the
     // idle connections at once, which is the race described above.
     if (this.server.listening) NetServer.prototype.close.call(this.server);
@@ -109,6 +117,20 @@ export class ServerDrain {
     const destroyed = await this.#settle(deadline);
     this.server.closeIdleConnections();
     return { inFlight: this.#inFlight, idleClosed: this.#idleClosed, refused: this.#refused, destroyed };
+  }
+
+  /**
+   * Closing the listening socket resets the connections still waiting in its backlog, requests
+   * already written and all. The event loop accepts one of them per turn: turn until a turn
+   * brings none (bounded). Nothing said in the meantime may make a client reconnect (it would
+   * land in that backlog): refusals wait, and no connection is closed yet.
+   */
+  async #acceptBacklog(deadline: number): Promise<void> {
+    const until = Math.min(deadline, performance.now() + BACKLOG_TURNS_MAX_MS);
+    for (let seen = -1; seen !== this.#accepted && performance.now() < until; ) {
+      seen = this.#accepted;
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+    }
   }
 
   async #settle(deadline: number): Promise<number> {

@@ -140,6 +140,21 @@ describe("ServerDrain (real sockets, no database)", () => {
     expect(seen).toEqual(["/slow"]);
   });
 
+  it("accepts what waits in the listen backlog before it closes the listening socket: a 503 each, no reset", async () => {
+    const { drain, port, seen } = await startServer();
+    const clients = Array.from({ length: 10 }, () => new RawClient(port));
+    for (const client of clients) client.send("/");
+    // The event loop is held up while the kernel completes the ten handshakes: they wait in the
+    // backlog, and the loop accepts one connection per turn. Closing at once reset all but one.
+    const until = Date.now() + 100;
+    while (Date.now() < until) {}
+    const report = drain.drain(performance.now() + 5_000);
+    await Promise.all(clients.map((client) => client.closed));
+    expect((await report).refused).toBe(10);
+    for (const client of clients) expect(client.received).toMatch(/^HTTP\/1\.1 503 /);
+    expect(seen).toEqual([]);
+  });
+
   it("destroys what is still open at the deadline", async () => {
     const { drain, port, seen } = await startServer();
     const client = new RawClient(port);
