@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DatabaseUnavailableError } from "../../src/errors.ts";
-import { classifyFault, type FaultKind } from "../../src/resilience/classify-fault.ts";
+import { markUnansweredCommit } from "../../src/nodes/connection-reuse.ts";
+import { classifyFault, type FaultKind, UNANSWERED_COMMIT } from "../../src/resilience/classify-fault.ts";
 import { capturedError, capturedFaults } from "../fixtures/faults/index.ts";
 
 // Every row is an error Prisma 7.10 + adapter-pg (or pg, or opossum) really threw on a real
@@ -14,13 +15,17 @@ const table: ReadonlyArray<[id: string, kind: FaultKind, maybeSent: boolean]> = 
   ["pool-timeout-while-connecting", "node", false],
   ["cannot-connect-now-57P03", "node", false],
   ["immediate-shutdown-mid-query", "node", false],
-  ["too-many-connections-53300", "node", false],
+
   // the node is sick, the statement may have run: reads retried, writes not
   ["admin-shutdown-57P01", "node", true],
   ["connection-terminated-unexpectedly", "node", true],
   ["crash-restart-bystander", "node", true],
   // no connection freed up within pool_timeout: load, not sickness; never sent
   ["pool-acquire-timeout", "overloaded", false],
+  // the server refused the login: too many connections; it serves its others
+  ["too-many-connections-53300", "overloaded", false],
+  // a transaction that could not begin within maxWait: nothing of it ran
+  ["transaction-start-timeout-P2028", "overloaded", false],
   // a write on a standby: a misroute on a replica, a demoted primary on the primary
   ["read-only-standby-25006", "read-only", true],
   ["read-only-standby-raw-25006", "read-only", true],
@@ -69,11 +74,26 @@ describe("classifyFault on errors captured from a real cluster", () => {
   });
 
   it("treats prisma-split's own 503 errors as refusals, and unknown values as query errors", () => {
-    const refusal = new DatabaseUnavailableError("open", { role: "primary", reason: "breaker-open" });
+    const refusal = new DatabaseUnavailableError("open", {
+      role: "primary",
+      reason: "breaker-open",
+      outcome: "not-applied",
+    });
     expect(classifyFault(refusal)).toMatchObject({ kind: "refusal", label: "breaker-open" });
     expect(classifyFault(new Error("something else"))).toMatchObject({ kind: "query" });
     expect(classifyFault("a string")).toMatchObject({ kind: "query" });
     expect(classifyFault(undefined)).toMatchObject({ kind: "query" });
+  });
+});
+
+describe("classifyFault on a COMMIT that was sent and not answered", () => {
+  it("is a node fault that may have been applied, wherever the marked error sits in the chain", () => {
+    const timeout = new Error("Query read timeout");
+    markUnansweredCommit(timeout);
+    const wrapped = Object.assign(new Error("Transaction API error"), { cause: timeout });
+    expect(classifyFault(wrapped)).toEqual({ kind: "node", maybeSent: true, label: UNANSWERED_COMMIT });
+    // The same read timeout on another statement is no more than silence.
+    expect(classifyFault(new Error("Query read timeout")).label).not.toBe(UNANSWERED_COMMIT);
   });
 });
 

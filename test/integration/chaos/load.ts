@@ -19,6 +19,8 @@ export interface LoadResult {
   readonly samples: readonly Sample[];
   /** Titles of posts whose create() was acknowledged. */
   readonly acknowledged: readonly string[];
+  /** Titles of posts whose create() was answered by a 503 that says it took no effect (`not-applied`). */
+  readonly notApplied: readonly string[];
 }
 
 export interface LoadOptions {
@@ -48,6 +50,7 @@ export interface LoadOptions {
 export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadResult> {
   const samples: Sample[] = [];
   const acknowledged: string[] = [];
+  const notApplied: string[] = [];
   const began = performance.now();
   const stopAt = began + options.durationMs;
   const hardStopAt = began + Math.max(options.durationMs, options.maxDurationMs ?? 30_000);
@@ -76,6 +79,7 @@ export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadRes
       } catch (error) {
         const ms = performance.now() - startedAt;
         if (isDatabaseUnavailable(error)) {
+          if (kind === "write" && error.outcome === "not-applied") notApplied.push(title);
           samples.push({ kind, startedAt, ms, outcome: "503", detail: error.reason, message: error.message });
         } else samples.push({ kind, startedAt, ms, outcome: "other", detail: String((error as Error).message) });
       }
@@ -83,5 +87,5 @@ export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadRes
     }
   };
   await Promise.all(Array.from({ length: options.workers }, (_, id) => worker(id)));
-  return { samples, acknowledged };
+  return { samples, acknowledged, notApplied };
 }
