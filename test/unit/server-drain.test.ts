@@ -110,10 +110,10 @@ describe("ServerDrain (real sockets, no database)", () => {
   });
 
   it("answers a request in flight with Connection: close, then the connection ends", async () => {
-    const { drain, seen, finish, client } = await withOneInFlight();
+    const { drain, finish, client } = await withOneInFlight();
 
     const report = drain.drain(performance.now() + 5_000);
-    // Past the turn that keeps the listening socket open: the response now carries Connection: close.
+    // Past the turns that keep the listening socket open: the response now carries Connection: close.
     await expect.poll(() => drain.server.listening).toBe(false);
     finish();
     await client.closed;
