@@ -4,8 +4,9 @@ import type { SplitClient } from "./client/types.js";
 import type { CreateDbOptions } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
 import { SplitEvents } from "./events.js";
-import { attachLogger } from "./lifecycle/logger.js";
+import { attachLogger, flushLogger } from "./lifecycle/logger.js";
 import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
+import { FORCE_GRACE_MS } from "./lifecycle/shutdown.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
@@ -105,6 +106,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     monitor,
     follower,
     poolBudget: new PoolBudgetCheck(router.nodes, events, config.lifecycle.poolCheck),
+    flushLogs: () => flushLogger(config.logger, FORCE_GRACE_MS),
   });
   const pipeline: CallPipeline = new CallPipeline({
     router,

@@ -48,6 +48,8 @@ export interface SplitEventMap {
   "shutdown:start": [ShutdownEvent];
   /** Every client, pool and timer is closed. */
   "shutdown:done": [ShutdownDoneEvent];
+  /** The HTTP servers of `drainOnShutdown()` answered what they had taken and closed, before the database did. */
+  "shutdown:servers": [ServersDrainedEvent];
   /** Every instance's pools together could open more connections than a server allows (checked once). */
   "pool:oversubscribed": [PoolOversubscribedEvent];
 }
@@ -113,6 +115,21 @@ export interface RoleMismatchEvent extends NodeEvent {
 export interface ShutdownEvent {
   /** `SIGTERM`, `SIGINT`, or `disconnect` / `shutdown` when called from code. */
   readonly trigger: string;
+}
+
+export interface ServersDrainedEvent extends ShutdownEvent {
+  /** How many servers were drained. */
+  readonly servers: number;
+  /** Requests the app was answering when the signal came; each response carried `Connection: close`. */
+  readonly inFlight: number;
+  /** Keep-alive connections closed as soon as they were idle (with a 503 for a request that crossed the close). */
+  readonly idleClosed: number;
+  /** Requests that arrived after the signal: answered 503 `shutting-down`, the app never saw them. */
+  readonly refused: number;
+  /** Connections still open at `shutdown.timeoutMs`, destroyed. */
+  readonly destroyed: number;
+  /** From the signal until the last connection closed. */
+  readonly durationMs: number;
 }
 
 export interface ShutdownDoneEvent extends ShutdownEvent {

@@ -50,6 +50,7 @@ export type {
   RetryEvent,
   RoleMismatchEvent,
   RouteReason,
+  ServersDrainedEvent,
   ShutdownDoneEvent,
   ShutdownEvent,
   SplitEventMap,
@@ -57,6 +58,7 @@ export type {
   TopologyChangeEvent,
   TopologyTrigger,
 } from "./events.js";
+export { drainOnShutdown, type FastifyLike } from "./http/drain-on-shutdown.js";
 export { databaseUnavailableMiddleware } from "./http/express.js";
 export { expressConsistency } from "./http/express-consistency.js";
 export { databaseUnavailableErrorHandler } from "./http/fastify.js";

@@ -3,7 +3,8 @@ import type { LifecycleSettings } from "./config/lifecycle-options.js";
 import type { DatabaseUnavailableError } from "./errors.js";
 import type { SplitEvents } from "./events.js";
 import type { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
-import { shutDown } from "./lifecycle/shutdown.js";
+import type { ServedServer } from "./lifecycle/server-drain.js";
+import { safely, shutDown } from "./lifecycle/shutdown.js";
 import type { DbNode } from "./nodes/db-node.js";
 import type { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import type { CallGate } from "./resilience/call-pipeline.js";
@@ -28,12 +29,16 @@ export interface SplitParts {
   readonly poolBudget: PoolBudgetCheck;
   /** Keeps the primary on the writer; stopped by `$disconnect()` and shutdown. */
   readonly follower: { stop(): void };
+  /** Writes out what the `logger` option buffered; called last, before the process may end. */
+  readonly flushLogs?: () => Promise<void>;
 }
 
 /**
  * The life of one `createDb()`: the gate every call passes (open, disconnected, closed) and what
  * health, metrics and shutdown look at. `$disconnect()` drains and closes pools and clients and
- * stops the monitor; the next call reopens. `shutdown()` (`$shutdown()`, a signal) is final.
+ * stops the monitor; the next call reopens. `shutdown()` (`$shutdown()`, a signal) is final: it drains
+ * the HTTP servers handed to `drainOnShutdown()` first (the database still serves the requests
+ * they accepted), then closes the gate and the nodes.
  */
 export class SplitState implements CallGate {
   readonly nodes: readonly DbNode[];
@@ -47,9 +52,13 @@ export class SplitState implements CallGate {
   /** Aborted when the final shutdown begins: pending retry waits listen to it and stop. */
   readonly #closingController = new AbortController();
   readonly #closers = new Set<() => unknown>();
+  readonly #servers = new Set<ServedServer>();
+  readonly #flushLogs: (() => Promise<void>) | undefined;
   #phase: Phase = "open";
   /** The disconnect or shutdown under way (or done). */
   #closing: Promise<void> | undefined;
+  /** The final shutdown, from its first moment (servers draining) to its end. */
+  #final: Promise<void> | undefined;
   #trigger = "shutdown";
 
   constructor(parts: SplitParts) {
@@ -61,6 +70,7 @@ export class SplitState implements CallGate {
     this.monitor = parts.monitor;
     this.poolBudget = parts.poolBudget;
     this.#follower = parts.follower;
+    this.#flushLogs = parts.flushLogs;
     // Every pending retry wait listens to it: as many as calls in flight, so Node's leak warning
     // at 11 listeners would be a false alarm.
     setMaxListeners(0, this.#closingController.signal);
@@ -74,9 +84,14 @@ export class SplitState implements CallGate {
     return this.#phase === "open";
   }
 
-  /** True from the moment the final shutdown begins: readiness is off and new calls are refused. */
+  /** True once the gate closed for good: new calls are refused (after the servers drained, if any). */
   get closed(): boolean {
     return this.#phase === "closed";
+  }
+
+  /** True from the moment the final shutdown begins: readiness is off. */
+  get shuttingDown(): boolean {
+    return this.#final !== undefined;
   }
 
   get closingSignal(): AbortSignal {
@@ -106,54 +121,117 @@ export class SplitState implements CallGate {
     return () => this.#closers.delete(close);
   }
 
+  /** Registers an HTTP server the final shutdown drains before it closes the gate. Returns its remover. */
+  addServer(server: ServedServer): () => void {
+    this.#servers.add(server);
+    return () => this.#servers.delete(server);
+  }
+
   /**
    * Prisma's `$disconnect()`: drains in-flight calls, stops the monitor, disconnects every client
    * and ends every pool; the next call opens them again. Joins a disconnect or shutdown under way.
    */
   disconnect(): Promise<void> {
+    // Once the gate is closed, the final shutdown is what there is to wait for. (Not before: a
+    // server's close hook that disconnects, awaited by that shutdown, would wait for itself.)
+    if (this.#phase === "closed") return this.#final ?? Promise.resolve();
     if (this.#phase !== "open") return this.#closing ?? Promise.resolve();
     this.#phase = "disconnecting";
-    this.#closing = this.#close("disconnect", [() => this.monitor?.stop()]).finally(() => {
+    safely(() => this.events.emit("shutdown:start", { trigger: "disconnect" }));
+    this.#closing = this.#close(
+      "disconnect",
+      [() => this.monitor?.stop()],
+      this.lifecycle.shutdown.timeoutMs,
+      performance.now(),
+    ).finally(() => {
       if (this.#phase === "disconnecting") this.#phase = "disconnected";
     });
     return this.#closing;
   }
 
   /**
-   * The final, graceful shutdown, once however often it is called: refuses new calls, aborts
-   * `closingSignal`, drains in-flight queries within `shutdown.timeoutMs`, stops breakers,
-   * monitor, metrics and signal listeners, disconnects every client and ends every pool.
+   * The final, graceful shutdown, once however often it is called: readiness off; the servers
+   * of `drainOnShutdown()` stop accepting and answer what they took (the database still serves
+   * those requests); then new calls are refused, `closingSignal` aborts, in-flight queries drain,
+   * breakers, monitor, metrics and signal listeners stop, every client disconnects and every pool
+   * ends; last, buffered log lines are written out. Servers and queries share one deadline,
+   * `shutdown.timeoutMs` from now.
    *
    * @param trigger what started it: a signal name or `shutdown`.
    */
   shutdown(trigger = "shutdown"): Promise<void> {
-    if (this.#phase === "closed") return this.#closing ?? Promise.resolve();
-    const previous = this.#phase === "disconnecting" ? this.#closing : undefined;
-    this.#phase = "closed";
+    if (this.#final !== undefined) return this.#final;
+    const started = performance.now();
     this.#trigger = trigger;
-    this.#closingController.abort();
+    const servers = [...this.#servers];
+    // Without servers, `closed` is true before anything else runs (readiness first, then new
+    // calls refused), also for a listener of `shutdown:start` that tries a query.
+    if (servers.length === 0) this.#closeGate();
+    // The work starts after `shutdown:start` is told, and `#final` is set before: a listener
+    // that calls `$disconnect()` or `$ready()` sees the shutdown under way.
+    this.#final = Promise.resolve()
+      .then(() => this.#finish(trigger, servers, started))
+      .finally(() => this.#flush(servers));
+    safely(() => this.events.emit("shutdown:start", { trigger }));
+    return this.#final;
+  }
+
+  async #finish(trigger: string, servers: readonly ServedServer[], started: number): Promise<void> {
+    const deadline = started + this.lifecycle.shutdown.timeoutMs;
+    if (servers.length > 0) {
+      await drainServers(servers, deadline, trigger, started, this.events);
+      this.#closeGate();
+    }
+    await this.#closing?.catch(() => {});
     const finalClosers = [
       () => this.monitor?.stop(),
       () => this.poolBudget.stop(),
       ...[...this.guards.values()].map((guard) => () => guard.close()),
       ...this.#closers,
     ];
-    // `closed` is true before anything else runs (readiness first, then new calls refused), also
-    // for a listener of `shutdown:start` that tries a query.
-    this.#closing = Promise.resolve(previous?.catch(() => {})).then(() => this.#close(trigger, finalClosers));
-    return this.#closing;
+    this.#closing = this.#close(trigger, finalClosers, Math.max(0, deadline - performance.now()), started);
+    await this.#closing;
   }
 
-  #close(trigger: string, closers: ReadonlyArray<() => unknown>): Promise<void> {
-    this.#follower.stop();
-    return shutDown({
-      nodes: this.nodes,
-      events: this.events,
-      trigger,
-      timeoutMs: this.lifecycle.shutdown.timeoutMs,
-      closers,
-    });
+  /** New calls are refused from here on; pending retry waits stop. A disconnect under way finishes first. */
+  #closeGate(): void {
+    this.#phase = "closed";
+    this.#closingController.abort();
   }
+
+  #close(trigger: string, closers: ReadonlyArray<() => unknown>, timeoutMs: number, started: number): Promise<void> {
+    this.#follower.stop();
+    return shutDown({ nodes: this.nodes, events: this.events, trigger, timeoutMs, started, closers });
+  }
+
+  /** Each flush is bounded by its maker: a logger that never calls back must not keep the process from ending. */
+  async #flush(servers: readonly ServedServer[]): Promise<void> {
+    const flushes = [this.#flushLogs?.(), ...servers.map((server) => server.flushLogs?.())];
+    await Promise.allSettled(flushes);
+  }
+}
+
+/** Drains every server at once, all by `deadline`, and reports them in one event. */
+async function drainServers(
+  servers: readonly ServedServer[],
+  deadline: number,
+  trigger: string,
+  started: number,
+  events: SplitEvents,
+): Promise<void> {
+  const reports = await Promise.all(servers.map((server) => server.drain(deadline)));
+  const sum = (key: keyof (typeof reports)[number]) => reports.reduce((total, report) => total + report[key], 0);
+  safely(() =>
+    events.emit("shutdown:servers", {
+      trigger,
+      servers: servers.length,
+      inFlight: sum("inFlight"),
+      idleClosed: sum("idleClosed"),
+      refused: sum("refused"),
+      destroyed: sum("destroyed"),
+      durationMs: performance.now() - started,
+    }),
+  );
 }
 
 const stateOfView = new WeakMap<object, SplitState>();

@@ -12,17 +12,29 @@ export interface AppExit {
 }
 
 /**
+ * How the script is run: `node --import tsx` (one process, as in production), or the `tsx`
+ * command (a parent that relays signals to the app's process, as `npm run example:*` runs it).
+ */
+export type AppRunner = "node" | "tsx";
+
+/**
  * An example's server.ts running in its own Node process, as it would in production: its own
- * prisma-split client and pools, its own signal handling. Its output lines are kept.
+ * prisma-split client and pools, its own signal handling. Its output lines are kept, with the
+ * time (`performance.now()`) each arrived.
  */
 export class AppProcess {
   readonly lines: string[] = [];
+  readonly arrivedAt: number[] = [];
   readonly exited: Promise<AppExit>;
   #url: string | undefined;
   readonly #child: ChildProcess;
 
-  private constructor(script: string, env: Record<string, string>) {
-    this.#child = spawn(process.execPath, ["--import", "tsx", path.join(root, script)], {
+  private constructor(script: string, env: Record<string, string>, runner: AppRunner) {
+    const [command, ...args] =
+      runner === "tsx"
+        ? [path.join(root, "node_modules/.bin/tsx"), path.join(root, script)]
+        : [process.execPath, "--import", "tsx", path.join(root, script)];
+    this.#child = spawn(command as string, args, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -32,6 +44,8 @@ export class AppProcess {
       const parts = (partial + chunk).split("\n");
       partial = parts.pop() ?? "";
       this.lines.push(...parts);
+      const now = performance.now();
+      this.arrivedAt.push(...parts.map(() => now));
     };
     this.#child.stdout?.setEncoding("utf8").on("data", collect);
     this.#child.stderr?.setEncoding("utf8").on("data", collect);
@@ -39,8 +53,12 @@ export class AppProcess {
   }
 
   /** Starts `script` and waits until it prints the URL it listens on. */
-  static async start(script: string, env: Record<string, string>, timeoutMs = 30_000): Promise<AppProcess> {
-    const app = new AppProcess(script, env);
+  static async start(
+    script: string,
+    env: Record<string, string>,
+    { timeoutMs = 30_000, runner = "node" }: { timeoutMs?: number; runner?: AppRunner } = {},
+  ): Promise<AppProcess> {
+    const app = new AppProcess(script, env, runner);
     const deadline = Date.now() + timeoutMs;
     while (app.#url === undefined) {
       app.#url = app.lines.map((line) => /listening on (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);

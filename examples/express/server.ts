@@ -3,21 +3,22 @@
  * database in DATABASE_URL / DATABASE_REPLICA_URLS, or, when DATABASE_URL is unset, on a primary
  * and two replicas started on this machine for the occasion.
  *
- * Shutdown (SIGTERM from Kubernetes, or Ctrl-C) is prisma-split's own signal handling, in the
- * order a load balancer needs:
- *   1. readiness off: /health/ready answers 503 (prisma-split, at once);
- *   2. stop accepting: server.close() (here, on `shutdown:start`);
- *   3. drain: in-flight queries finish (bounded by shutdown.timeoutMs), so do their requests;
- *   4. disconnect: every client and pool closes; the signal is raised again and the process ends
- *      by it (exit status 143 for SIGTERM), as it would have without prisma-split.
+ * Shutdown (SIGTERM from Kubernetes, or Ctrl-C) is prisma-split's own signal handling, with the
+ * server handed to it by `drainOnShutdown(db, server)`, in the order a load balancer needs:
+ *   1. readiness off: /health/ready answers 503, and the server stops accepting connections;
+ *   2. the requests already taken are answered (the database still serves them), with
+ *      `Connection: close`; idle keep-alive connections close at once; a request that arrives
+ *      later gets a 503 `shutting-down`; what is still open at shutdown.timeoutMs is destroyed;
+ *   3. the database drains and closes; the process ends by the signal (exit status 143 for SIGTERM).
  * In Kubernetes, give the endpoints time to drop the pod before the signal: a preStop
  * `sleep 5`, and terminationGracePeriodSeconds above 5 + shutdown.timeoutMs + a few seconds.
  */
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics } from "prom-client";
-import { createDb } from "../../src/index.ts";
+import { createDb, drainOnShutdown } from "../../src/index.ts";
 import { PrismaClient } from "../../test/generated/prisma/client.ts";
 import { exampleDatabase } from "../shared/database.ts";
+import { logShutdown } from "../shared/shutdown-log.ts";
 import { createApp } from "./app.ts";
 
 const log = (line: string) => console.log(`[express] ${line}`);
@@ -30,24 +31,5 @@ const server = createApp(db).listen(Number(process.env.PORT ?? 3000), process.en
   // No replica count here: DATABASE_REPLICA_URLS goes to createDb whole (`npx prisma-split doctor` lists what it finds).
   log(`listening on http://${address}:${port}`);
 });
-
-let inFlight = 0;
-server.on("request", (_request, response) => {
-  inFlight += 1;
-  response.once("close", () => {
-    inFlight -= 1;
-  });
-});
-
-db.$events.on("shutdown:start", ({ trigger }) => {
-  log(`${trigger}: readiness off; no new connections; ${inFlight} request(s) in flight`);
-  server.close(() => log("HTTP server closed: every accepted request was answered"));
-});
-db.$events.on("shutdown:done", ({ drained, cancelled, durationMs }) => {
-  log(
-    `database: ${drained ? "every in-flight query finished" : `${cancelled} query(ies) cancelled after the drain timeout`}; ` +
-      `clients and pools closed in ${Math.round(durationMs)} ms`,
-  );
-  // Only the throwaway cluster; a real database stays up, of course. The process then ends by the signal.
-  void database.embedded?.stop().then(() => log("embedded cluster stopped"));
-});
+drainOnShutdown(db, server);
+logShutdown(db.$events, database, log);

@@ -51,7 +51,9 @@ export async function buildApp(db: Db, options: FastifyServerOptions = {}): Prom
     return unavailable(error, request, reply);
   });
   app.addHook("onClose", async () => {
-    // Joins a shutdown prisma-split already began on SIGTERM; starts one on a plain app.close().
+    // On a plain app.close() (the tests), the app's end is the client's. On SIGTERM, server.ts's
+    // drainOnShutdown() calls app.close() once the server has drained: this disconnects the
+    // pools a little early, and prisma-split's shutdown then finishes the close.
     await db.$disconnect();
   });
 

@@ -15,7 +15,8 @@ until Ctrl-C (or SIGTERM). Stopping deletes the cluster and its data.
 
 stop|start|kill <node>: from another terminal, stops (fast), starts or kills (immediate
 shutdown, like a crash) one node of the running \`cluster up\`: primary, replica-0, replica-1, ...
-status: prints each node's port, PID and data directory.
+status: prints each node's port, PID and data directory. Both find the \`cluster up\` running on
+this machine by themselves; --port picks one when several run.
 
 Options:
   --replicas N       number of streaming replicas (default 1)
@@ -25,7 +26,11 @@ Options:
                      (default: $TEST_CLUSTER if set, else embedded)
   --migrations DIR   apply the Prisma migrations in DIR (default ./prisma/migrations, if present)
   --no-migrate       apply no migrations
+  --env-file PATH    load environment variables from PATH (default: ./.env if present)
   -h, --help         show this help
+
+Options go before or after the subcommand. Exit codes: 0 stopped cleanly or done, 1 the cluster
+or the command failed, 2 a usage error.
 `;
 
 export interface ClusterUpArgs {
@@ -42,7 +47,8 @@ export interface ClusterUpArgs {
 export type ParsedClusterCommand =
   | { kind: "help" }
   | { kind: "up"; args: ClusterUpArgs }
-  | { kind: "control"; action: ControlAction; node: string | undefined; port: number }
+  /** `port` undefined: the one `cluster up` running on this machine, whatever its port. */
+  | { kind: "control"; action: ControlAction; node: string | undefined; port: number | undefined }
   | { kind: "usage-error"; message: string };
 
 function nonNegativeInteger(name: string, value: string | undefined, fallback: number): number {
@@ -58,21 +64,29 @@ function backendOf(value: string | undefined): ClusterBackend | undefined {
   throw new Error(`--backend must be one of ${clusterBackends.join(", ")}, got ${JSON.stringify(value)}.`);
 }
 
-/** Parses the arguments after `cluster`, e.g. `["up", "--replicas", "2"]`. */
+/** The options of `cluster` commands, and the CLI's own (`--env-file`, `--version`: main handles them). */
+export const clusterOptions = {
+  replicas: { type: "string" },
+  port: { type: "string" },
+  backend: { type: "string" },
+  migrations: { type: "string" },
+  "no-migrate": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  "env-file": { type: "string" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+/**
+ * Parses the arguments of `cluster` without the word itself, options anywhere, e.g.
+ * `["up", "--replicas", "2"]` or `["--port", "6000", "status"]`.
+ */
 export function parseClusterArgs(argv: readonly string[]): ParsedClusterCommand {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: {
-        replicas: { type: "string" },
-        port: { type: "string" },
-        backend: { type: "string" },
-        migrations: { type: "string" },
-        "no-migrate": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: clusterOptions,
     });
     if (values.help) return { kind: "help" };
     const [subcommand, ...extra] = positionals;
@@ -119,5 +133,6 @@ function controlCommand(
   if (values.replicas !== undefined || values.backend !== undefined) {
     throw new Error(`--replicas and --backend belong to \`cluster up\`, not \`cluster ${action}\`.`);
   }
-  return { kind: "control", action, node: names[0], port: nonNegativeInteger("port", values.port, defaultClusterPort) };
+  const port = values.port === undefined ? undefined : nonNegativeInteger("port", values.port, defaultClusterPort);
+  return { kind: "control", action, node: names[0], port };
 }

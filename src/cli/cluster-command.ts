@@ -7,6 +7,7 @@ import {
   describeNode,
   processLines,
   requestClusterControl,
+  runningClusterPort,
   serveClusterControl,
 } from "./cluster-control.js";
 import { type ClusterReport, envLines, readyLine, statusLines } from "./cluster-report.js";
@@ -100,9 +101,9 @@ async function up(args: ClusterUpArgs): Promise<number> {
   }
 }
 
-async function controlNode(action: ControlAction, node: string | undefined, port: number): Promise<number> {
+async function controlNode(action: ControlAction, node: string | undefined, port: number | undefined): Promise<number> {
   try {
-    const answer = await requestClusterControl(port, action, node);
+    const answer = await requestClusterControl(port ?? (await runningClusterPort()), action, node);
     (answer.ok ? process.stdout : process.stderr).write(`${answer.message}\n`);
     process.stdout.write(`${processLines(answer.nodes).join("\n")}\n`);
     return answer.ok ? 0 : 1;
@@ -113,11 +114,12 @@ async function controlNode(action: ControlAction, node: string | undefined, port
 }
 
 /**
- * `prisma-split cluster ...`: `argv` is what follows `cluster`. Resolves with the exit code:
- * 0 after a clean stop (or --help), 1 when the cluster failed, 2 on a usage error.
+ * `prisma-split cluster ...`: `argv` is the command line without the word `cluster`. Resolves with
+ * the exit code: 0 after a clean stop (or --help), 1 when the cluster or the command failed, 2 on
+ * a usage error.
  *
  * @example
- * // npx prisma-split cluster up --replicas 2  (src/cli/main.ts hands over everything after "cluster")
+ * // npx prisma-split cluster up --replicas 2  (src/cli/main.ts hands over the command line without "cluster")
  * process.exitCode = await runClusterCommand(["up", "--replicas", "2"]);
  */
 export async function runClusterCommand(argv: readonly string[]): Promise<number> {

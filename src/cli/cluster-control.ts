@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -26,12 +26,48 @@ interface ControlReply {
   readonly nodes: readonly NodeProcess[];
 }
 
+const SOCKET_NAME = /^prisma-split-cluster-(\d+)\.sock$/;
+
 /**
  * `cluster up` listens on this socket, named after its primary's port, so a second terminal can
- * stop, start or kill one node of it (`--port` picks the cluster, as for `up`).
+ * stop, start or kill one node of it (`--port` picks the cluster when several run).
  */
 export function controlSocketPath(primaryPort: number): string {
   return path.join(os.tmpdir(), `prisma-split-cluster-${primaryPort}.sock`);
+}
+
+/**
+ * The primary port of the one `cluster up` running on this machine (its control socket answers),
+ * so that `--port`, given to `up`, need not be given again. Rejects, saying what to do, when none
+ * or several run.
+ */
+export async function runningClusterPort(): Promise<number> {
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    names = [];
+  }
+  const ports = names.flatMap((name) => {
+    const match = SOCKET_NAME.exec(name);
+    return match === null ? [] : [Number(match[1])];
+  });
+  // A socket file outlives a `cluster up` that was killed: only one that answers counts.
+  const answers = await Promise.all(
+    ports.map((port) =>
+      requestClusterControl(port, "status", undefined).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  const live = ports.filter((_, index) => answers[index]);
+  if (live.length === 1) return live[0] as number;
+  throw new Error(
+    live.length === 0
+      ? "no `prisma-split cluster up` is running on this machine."
+      : `several \`prisma-split cluster up\` are running (primary ports ${live.join(", ")}): pass --port to pick one.`,
+  );
 }
 
 export function describeNode(node: DevNode): NodeProcess {

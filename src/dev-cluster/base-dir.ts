@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, mkdir, mkdtemp, readdir, statfs, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, rename, statfs, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chownToServerUser } from "./server-user.js";
@@ -32,7 +32,13 @@ async function defaultParentDir(): Promise<string> {
   return os.tmpdir();
 }
 
-/** Creates the directory holding a whole cluster, owned by the server user. */
+/**
+ * Creates the directory holding a whole cluster, owned by the server user, with its owner file.
+ *
+ * The owner file appears whole or not at all (written aside, then renamed): a sweep running at
+ * the same moment in another process (another `startCluster()`, a test run's global setup) that
+ * read it half-written, empty, would take the new cluster for an orphan and delete it.
+ */
 export async function createBaseDir(requested?: string): Promise<string> {
   let baseDir: string;
   if (requested) {
@@ -42,7 +48,9 @@ export async function createBaseDir(requested?: string): Promise<string> {
   } else {
     baseDir = await mkdtemp(path.join(await defaultParentDir(), baseDirPrefix));
   }
-  await writeFile(path.join(baseDir, ownerFileName), `${process.pid}\n`);
+  const ownerFile = path.join(baseDir, ownerFileName);
+  await writeFile(`${ownerFile}.${process.pid}.tmp`, `${process.pid}\n`);
+  await rename(`${ownerFile}.${process.pid}.tmp`, ownerFile);
   await chownToServerUser(baseDir);
   return baseDir;
 }

@@ -4,16 +4,30 @@ import { baseDirPrefix, candidateParentDirs, ownerFileName } from "./base-dir.js
 import { killPostmastersSync } from "./cleanup.js";
 import { isProcessAlive } from "./postmaster.js";
 
-// A dir without an owner file may be one another process is creating right now.
+// A dir without an owner file, or with one that holds no PID (written by a version that did not
+// write it atomically), may be one another process is creating right now.
 const ownerlessGraceMs = 60_000;
 
 function isOrphan(baseDir: string): boolean {
+  const ownerPid = readOwnerPid(baseDir);
+  if (ownerPid !== undefined) return !isProcessAlive(ownerPid);
   try {
-    const ownerPid = Number.parseInt(readFileSync(path.join(baseDir, ownerFileName), "utf8"), 10);
-    return !isProcessAlive(ownerPid);
-  } catch {
     return Date.now() - statSync(baseDir).mtimeMs > ownerlessGraceMs;
+  } catch {
+    // Gone already: its owner stopped it, or another sweeper got there first.
+    return false;
   }
+}
+
+function readOwnerPid(baseDir: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path.join(baseDir, ownerFileName), "utf8");
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 function orphanedBaseDirs(): string[] {

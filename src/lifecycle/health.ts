@@ -8,8 +8,8 @@ import type { ConnectionPlan } from "./pool-sizing.js";
 
 /** What the health checks read of one createDb() (its SplitState). */
 export interface HealthSubject {
-  /** The final shutdown has begun. */
-  readonly closed: boolean;
+  /** The final shutdown has begun (its servers may still be answering what they took). */
+  readonly shuttingDown: boolean;
   /** Every node, primary first. */
   readonly nodes: readonly DbNode[];
   readonly lifecycle: LifecycleSettings;
@@ -84,7 +84,7 @@ const PROBE_SQL = "SELECT pg_is_in_recovery() AS in_recovery";
  * proves nothing) and reports what it saw. During shutdown it probes nothing: pools are closing.
  */
 export async function checkHealth(context: HealthSubject): Promise<HealthReport> {
-  const shuttingDown = context.closed;
+  const shuttingDown = context.shuttingDown;
   const timeoutMs = context.lifecycle.health.timeoutMs;
   const probes = shuttingDown
     ? context.nodes.map(() => SHUTTING_DOWN)
@@ -107,11 +107,11 @@ export async function checkHealth(context: HealthSubject): Promise<HealthReport>
  * `"primary"`, the primary answers.
  */
 export async function checkReady(context: HealthSubject): Promise<boolean> {
-  if (context.closed) return false;
+  if (context.shuttingDown) return false;
   const { timeoutMs, readiness } = context.lifecycle.health;
   const nodes = readiness === "primary" ? context.nodes.slice(0, 1) : context.nodes;
   const answered = await anyReachable(nodes.map((node) => probeNode(node, timeoutMs)));
-  return answered && !context.closed;
+  return answered && !context.shuttingDown;
 }
 
 /**

@@ -34,6 +34,21 @@ const FORMATTERS: Formatters = {
     line("warn", { server: e.server, nodes: e.nodes, planned: e.planned, budget: e.budget }, scrub(e.message)),
   "shutdown:start": (e) =>
     e.trigger === "disconnect" ? undefined : line("info", { trigger: e.trigger }, `shutting down (${e.trigger})`),
+  "shutdown:servers": (e) =>
+    line(
+      e.destroyed === 0 ? "info" : "warn",
+      {
+        trigger: e.trigger,
+        inFlight: e.inFlight,
+        idleClosed: e.idleClosed,
+        refused: e.refused,
+        destroyed: e.destroyed,
+        durationMs: Math.round(e.durationMs),
+      },
+      e.destroyed === 0
+        ? "HTTP servers closed: every request they had taken was answered"
+        : `HTTP servers closed: ${e.destroyed} connection(s) still open at the drain timeout were destroyed`,
+    ),
   "shutdown:done": (e) =>
     line(
       e.drained && e.error === undefined ? "info" : "warn",
@@ -72,6 +87,33 @@ export function attachLogger(events: SplitEvents, logger: SplitLogger): () => vo
   return () => {
     for (const remove of removers) remove();
   };
+}
+
+/** What a logger may offer to write out what it buffered (pino's `logger.flush(cb)`). */
+export interface FlushableLogger {
+  flush?(callback?: (error?: Error) => void): void;
+}
+
+/**
+ * Asks `logger` to write out what it buffered, if it can (pino: `flush(cb)`), and resolves when
+ * it says it has, or after `timeoutMs`: a logger must not keep a shutdown from ending.
+ * (pino's `pino.destination({ sync: false })` writes its last bytes on the process's `exit`
+ * event, which the signal handling lets run before the process ends.)
+ */
+export function flushLogger(logger: FlushableLogger | undefined, timeoutMs: number): Promise<void> {
+  if (typeof logger?.flush !== "function") return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      logger.flush?.(done);
+    } catch {
+      done();
+    }
+  });
 }
 
 /** Name, code and message only (under `error`, not pino's `err`, whose serializer wants an Error): a driver error may carry a connection's parameters. */

@@ -14,20 +14,20 @@ export interface ShutdownPlan {
   readonly trigger: string;
   /** How long in-flight queries may take to finish. */
   readonly timeoutMs: number;
+  /** When the shutdown began (`performance.now()`), servers' drain included: `shutdown:done` reports the time since. */
+  readonly started: number;
   /** Stop functions of breakers, monitors, metrics, signal listeners; run after the drain, before pools end. */
   readonly closers: ReadonlyArray<() => unknown>;
 }
 
 /**
- * The graceful shutdown sequence, after the caller has stopped taking new calls and aborted its
- * closing signal: drain in-flight queries (bounded by `timeoutMs`), cancel on the server what is
- * still running, stop every background task, then disconnect every client and end every pool.
- * Never rejects before everything has been tried; rejects with the first failure afterwards.
+ * The graceful shutdown sequence, after the caller has stopped taking new calls, aborted its
+ * closing signal and announced `shutdown:start`: drain in-flight queries (bounded by
+ * `timeoutMs`), cancel on the server what is still running, stop every background task, then
+ * disconnect every client and end every pool. Never rejects before everything has been tried;
+ * rejects with the first failure afterwards.
  */
 export async function shutDown(plan: ShutdownPlan): Promise<void> {
-  const started = performance.now();
-  safely(() => plan.events.emit("shutdown:start", { trigger: plan.trigger }));
-
   const drained = await drain(plan.nodes, plan.timeoutMs);
   const cancelled = drained ? 0 : await cancelStragglers(plan.nodes);
 
@@ -42,7 +42,7 @@ export async function shutDown(plan: ShutdownPlan): Promise<void> {
       trigger: plan.trigger,
       drained,
       cancelled,
-      durationMs: performance.now() - started,
+      durationMs: performance.now() - plan.started,
       error: failures[0],
     }),
   );
@@ -95,7 +95,7 @@ function raceTimeout<T, F>(promise: Promise<T>, timeoutMs: number, onTimeout: F)
 }
 
 /** A throwing event listener must not stop the shutdown half-way. */
-function safely(emit: () => void): void {
+export function safely(emit: () => void): void {
   try {
     emit();
   } catch {

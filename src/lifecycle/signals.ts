@@ -1,11 +1,23 @@
+import { constants } from "node:os";
+
 /** The part of `process` signal handling needs; tests pass a fake. */
 export interface SignalProcess {
   readonly pid: number;
+  exitCode?: number | string | null | undefined;
   on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  once(event: "exit", listener: () => void): unknown;
   removeListener(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  removeListener(event: "exit", listener: () => void): unknown;
   listenerCount(signal: NodeJS.Signals): number;
   kill(pid: number, signal: NodeJS.Signals): unknown;
 }
+
+/**
+ * How long, after the shutdown, the event loop may take to empty (log lines being written,
+ * sockets closing) before the signal is raised anyway. An app's own timer or server can keep
+ * the loop busy for ever; nothing of ours does by then.
+ */
+export const EXIT_GRACE_MS = 250;
 
 /** Shuts one createDb() down; resolves (or rejects) when it is done. */
 export type SignalTarget = (signal: NodeJS.Signals) => Promise<void>;
@@ -14,8 +26,8 @@ export type SignalTarget = (signal: NodeJS.Signals) => Promise<void>;
  * One process listener per signal for every createDb() of this process (no MaxListeners warning
  * with many clients). On a signal it shuts every registered client down, once, however many
  * times the signal comes; then it removes its listener and, if nothing else listens for that
- * signal, raises it again, so the process ends exactly as it would have without us (exit by
- * signal, status 128 + n). It never calls `process.exit`.
+ * signal, lets the process end as the signal would have ended it without us (exit by signal,
+ * status 128 + n): see {@link endBySignal}. It never calls `process.exit`.
  */
 export class SignalHub {
   readonly #process: SignalProcess;
@@ -65,7 +77,7 @@ export class SignalHub {
       this.#handling.delete(signal);
       this.#targets.get(signal)?.clear();
       this.#unlisten(signal);
-      if (this.#process.listenerCount(signal) === 0) this.#process.kill(this.#process.pid, signal);
+      if (this.#process.listenerCount(signal) === 0) endBySignal(this.#process, signal);
     });
   }
 
@@ -76,6 +88,27 @@ export class SignalHub {
     this.#targets.delete(signal);
     this.#process.removeListener(signal, listener);
   }
+}
+
+/**
+ * Ends the process as `signal` would have, once the rest of the process has had its say: the
+ * exit code becomes the signal's (128 + n) and the signal is raised again from the `exit` event,
+ * that is when the event loop has nothing left to do and after the `exit` handlers registered
+ * before (pino writes the last lines of a `pino.destination({ sync: false })` in one; raised at
+ * once, the signal would cut them off). If the loop is still busy after {@link EXIT_GRACE_MS},
+ * the signal is raised then. Under `tsx`, whose own hidden listener takes the signal, the
+ * process ends with the exit code instead.
+ */
+export function endBySignal(proc: SignalProcess, signal: NodeJS.Signals): void {
+  proc.exitCode ??= 128 + (constants.signals[signal] ?? 0);
+  const raise = () => proc.kill(proc.pid, signal);
+  proc.once("exit", raise);
+  const timer = setTimeout(() => {
+    proc.removeListener("exit", raise);
+    raise();
+  }, EXIT_GRACE_MS);
+  // Waiting must not be what keeps the loop busy.
+  timer.unref();
 }
 
 /** The hub on the real `process`. */

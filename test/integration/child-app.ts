@@ -9,7 +9,11 @@ export interface ChildLine {
   [key: string]: unknown;
 }
 
-/** A fixture script running in its own Node process (`node --import tsx`), reporting JSON lines on stdout. */
+/**
+ * A fixture script running in its own Node process (`node --import tsx`, or with `runner: "tsx"`
+ * under the `tsx` command: a parent process that relays signals to the script's), reporting JSON
+ * lines on stdout.
+ */
 export class ChildApp {
   readonly process: ChildProcess;
   readonly lines: ChildLine[] = [];
@@ -17,8 +21,12 @@ export class ChildApp {
   stderr = "";
   #waiters: Array<() => void> = [];
 
-  constructor(script: string, env: Record<string, string>) {
-    this.process = spawn(process.execPath, ["--import", "tsx", path.join(root, script)], {
+  constructor(script: string, env: Record<string, string>, runner: "node" | "tsx" = "node") {
+    const [command, ...args] =
+      runner === "tsx"
+        ? [path.join(root, "node_modules/.bin/tsx"), path.join(root, script)]
+        : [process.execPath, "--import", "tsx", path.join(root, script)];
+    this.process = spawn(command as string, args, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -42,10 +43,10 @@ afterEach(async () => {
   started.clear();
 });
 
-function runCli(args: string[]): CliRun {
+function runCli(args: string[], env: Record<string, string> = {}): CliRun {
   const child = spawn(process.execPath, ["--import", "tsx", entry, "cluster", ...args], {
     cwd: repoRoot,
-    env: { ...process.env, TEST_CLUSTER: "" },
+    env: { ...process.env, TEST_CLUSTER: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -168,38 +169,52 @@ describe("prisma-split cluster up", () => {
   );
 
   it(
-    "prints each node's PID and data directory; `cluster kill|start|stop <node>` from another process acts on that node",
+    "prints each node's PID and data directory; `cluster kill|start|stop <node>` from another process acts on that node, found without --port",
     async () => {
-      const cli = runCli(["up", "--replicas", "1", "--port", "0", "--no-migrate"]);
-      await cli.ready();
-      const env = envFrom(cli.stdout());
-      const port = new URL(env.DATABASE_URL as string).port;
-      const replicaUrl = env.DATABASE_REPLICA_URLS as string;
-      const baseDir = await baseDirOf(env.DATABASE_URL as string);
-      const replicaLine = new RegExp(`^ +replica-0 +port \\d+ +pid (\\d+) +${baseDir}/replica-0$`, "m");
-      expect(cli.stderr()).toMatch(new RegExp(`^ +primary +port ${port} +pid \\d+ +${baseDir}/primary$`, "m"));
-      expect(cli.stderr()).toMatch(replicaLine);
+      // Its own TMPDIR (the control socket lives there): other runs on this machine may have a cluster up too.
+      const tmp = mkdtempSync(path.join(os.tmpdir(), "prisma-split-cli-"));
+      // The cluster's directory goes there too: the server user (postgres, when run as root) must get in.
+      chmodSync(tmp, 0o755);
+      const isolated = { TMPDIR: tmp };
+      try {
+        const cli = runCli(["up", "--replicas", "1", "--port", "0", "--no-migrate"], isolated);
+        await cli.ready();
+        const env = envFrom(cli.stdout());
+        const port = new URL(env.DATABASE_URL as string).port;
+        const replicaUrl = env.DATABASE_REPLICA_URLS as string;
+        const baseDir = await baseDirOf(env.DATABASE_URL as string);
+        const replicaLine = new RegExp(`^ +replica-0 +port \\d+ +pid (\\d+) +${baseDir}/replica-0$`, "m");
+        expect(cli.stderr()).toMatch(new RegExp(`^ +primary +port ${port} +pid \\d+ +${baseDir}/primary$`, "m"));
+        expect(cli.stderr()).toMatch(replicaLine);
 
-      const kill = runCli(["kill", "replica-0", "--port", port]);
-      expect(await kill.exited).toEqual({ code: 0, signal: null });
-      expect(kill.stdout()).toMatch(/^replica-0: killed/);
-      expect(kill.stdout()).toMatch(new RegExp(`^ +replica-0 +port \\d+ +stopped +${baseDir}/replica-0$`, "m"));
-      await expect(queryOnce(replicaUrl, "SELECT 1")).rejects.toThrow();
+        // --port was given once, to `up`: the others find the cluster running on this machine.
+        const kill = runCli(["kill", "replica-0"], isolated);
+        expect(await kill.exited).toEqual({ code: 0, signal: null });
+        expect(kill.stdout()).toMatch(/^replica-0: killed/);
+        expect(kill.stdout()).toMatch(new RegExp(`^ +replica-0 +port \\d+ +stopped +${baseDir}/replica-0$`, "m"));
+        await expect(queryOnce(replicaUrl, "SELECT 1")).rejects.toThrow();
 
-      const start = runCli(["start", "replica-0", "--port", port]);
-      expect(await start.exited).toEqual({ code: 0, signal: null });
-      expect(start.stdout()).toMatch(replicaLine);
-      expect(await queryOnce(replicaUrl, "SELECT pg_is_in_recovery() AS standby")).toEqual([{ standby: true }]);
+        // An option before the subcommand, as after it.
+        const start = runCli(["--port", port, "start", "replica-0"], isolated);
+        expect(await start.exited).toEqual({ code: 0, signal: null });
+        expect(start.stdout()).toMatch(replicaLine);
+        expect(await queryOnce(replicaUrl, "SELECT pg_is_in_recovery() AS standby")).toEqual([{ standby: true }]);
 
-      const unknown = runCli(["stop", "replica1", "--port", port]);
-      expect(await unknown.exited).toEqual({ code: 1, signal: null });
-      expect(unknown.stderr()).toContain('no node named "replica1": primary, replica-0');
+        const unknown = runCli(["stop", "replica1"], isolated);
+        expect(await unknown.exited).toEqual({ code: 1, signal: null });
+        expect(unknown.stderr()).toContain('no node named "replica1": primary, replica-0');
 
-      cli.child.kill("SIGINT");
-      expect(await cli.exited).toEqual({ code: 0, signal: null });
-      const gone = runCli(["status", "--port", port]);
-      expect(await gone.exited).toEqual({ code: 1, signal: null });
-      expect(gone.stderr()).toContain(`no \`prisma-split cluster up\` is running with its primary on port ${port}`);
+        cli.child.kill("SIGINT");
+        expect(await cli.exited).toEqual({ code: 0, signal: null });
+        const gone = runCli(["status", "--port", port], isolated);
+        expect(await gone.exited).toEqual({ code: 1, signal: null });
+        expect(gone.stderr()).toContain(`no \`prisma-split cluster up\` is running with its primary on port ${port}`);
+        const none = runCli(["status"], isolated);
+        expect(await none.exited).toEqual({ code: 1, signal: null });
+        expect(none.stderr()).toContain("no `prisma-split cluster up` is running on this machine.");
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
     },
     slow,
   );

@@ -40,12 +40,12 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
   const { cluster, db } = useCluster(1);
   const nodes = () => cluster().nodes;
   const children: ChildApp[] = [];
-  const start = (env: Record<string, string>) => {
-    const child = new ChildApp("test/fixtures/shutdown-app.ts", {
-      PRIMARY_URL: cluster().primaryUrl,
-      REPLICA_URLS: cluster().replicaUrls.join(","),
-      ...env,
-    });
+  const start = (env: Record<string, string>, runner: "node" | "tsx" = "node") => {
+    const child = new ChildApp(
+      "test/fixtures/shutdown-app.ts",
+      { PRIMARY_URL: cluster().primaryUrl, REPLICA_URLS: cluster().replicaUrls.join(","), ...env },
+      runner,
+    );
     children.push(child);
     return child;
   };
@@ -118,6 +118,23 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     expect(child.events("disconnect-resolved")).toHaveLength(1);
     expect(child.events("slow-done")).toHaveLength(2);
     expect(await waitForNoBackends(nodes())).toBe(0);
+  });
+
+  it("under the tsx command (its own hidden SIGTERM listener in the app's process): the signal raised again still ends it, with status 143", async () => {
+    const child = start({ SLOW_QUERIES: "2", SLOW_SECONDS: "1" }, "tsx");
+    const [started] = await child.waitFor("started");
+    await waitForSleepers(nodes(), 2);
+    // To the app's own process, as a terminal's Ctrl-C does (the tsx parent relays a signal sent
+    // to it, and kills the app if it has not acknowledged within 30 ms: not ours to test).
+    process.kill(Number(started?.pid), "SIGTERM");
+    const exit = await child.exited;
+
+    // tsx's parent reports its child's end as an exit code.
+    expect(exit, child.stderr).toEqual({ code: 143, signal: null });
+    expect(child.events("slow-done")).toHaveLength(2);
+    expect(child.events("shutdown:done")).toEqual([
+      { event: "shutdown:done", trigger: "SIGTERM", drained: true, cancelled: 0 },
+    ]);
   });
 
   it("leaves the signal to the app when the app listens too: no re-raise, the process ends by itself (code 0)", async () => {

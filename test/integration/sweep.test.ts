@@ -1,11 +1,32 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { startCluster } from "../../src/dev-cluster/index.ts";
+import { baseDirPrefix, ownerFileName } from "../../src/dev-cluster/base-dir.ts";
+import { startCluster, sweepOrphanedClusters } from "../../src/dev-cluster/index.ts";
 
 /** A cluster whose owner was SIGKILLed (no handler ran) is swept by the next start. */
 const fixture = fileURLToPath(new URL("./fixtures/orphan-cluster.ts", import.meta.url));
+const raceFixture = fileURLToPath(new URL("./fixtures/base-dir-race.ts", import.meta.url));
+
+/** Runs one side of the race in its own process; resolves with what it printed. */
+function raceSide(role: "create" | "sweep", durationMs: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", raceFixture, role], {
+      env: { ...process.env, DURATION_MS: String(durationMs) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    child.once("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Record<string, unknown>) : reject(new Error(`${role}: ${code}\n${err}`)),
+    );
+  });
+}
 
 function postmastersUnder(dir: string): string[] {
   return execFileSync("ps", ["-eo", "stat=,args="], { encoding: "utf8" })
@@ -38,4 +59,24 @@ describe("dev cluster sweep", () => {
       await next.stop();
     }
   }, 60_000);
+
+  it("a directory whose owner file is still empty (being written) is not taken for an orphan", () => {
+    // The state the race left: a new cluster's directory, its owner file opened but not yet written.
+    const dir = mkdtempSync(path.join(os.tmpdir(), baseDirPrefix));
+    try {
+      writeFileSync(path.join(dir, ownerFileName), "");
+      expect(sweepOrphanedClusters()).not.toContain(dir);
+      expect(existsSync(dir)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("two processes, one creating cluster directories and one sweeping, for 2 s: no directory is lost", async () => {
+    // Before the owner file was written atomically, about 3 % of them were (ENOENT at their chown).
+    const [created, swept] = await Promise.all([raceSide("create", 2_000), raceSide("sweep", 2_000)]);
+    expect(created.created as number).toBeGreaterThan(100);
+    expect(swept.sweeps as number).toBeGreaterThan(100);
+    expect(created.lost).toEqual([]);
+  }, 30_000);
 });

@@ -22,14 +22,14 @@ describe("cluster command arguments", () => {
     });
   });
 
-  it("stop|start|kill <node> and status address the cluster on --port (default the stable one)", () => {
+  it("stop|start|kill <node> and status address the cluster on --port (default: the one running, found later)", () => {
     expect(parseClusterArgs(["kill", "replica-0"])).toEqual({
       kind: "control",
       action: "kill",
       node: "replica-0",
-      port: defaultClusterPort,
+      port: undefined,
     });
-    expect(parseClusterArgs(["status", "--port", "6000"])).toEqual({
+    expect(parseClusterArgs(["--port", "6000", "status"])).toEqual({
       kind: "control",
       action: "status",
       node: undefined,

@@ -124,6 +124,16 @@ describe("NodeBreaker", () => {
     expect(changes).toEqual(["open", "halfOpen", "closed"]);
   });
 
+  it("reset() forgets the streak: failures of the old server do not add up with the new one's", async () => {
+    const { breaker, calls } = setup({ volumeThreshold: 1_000, consecutiveFailures: 3 });
+    await calls(2, "refused");
+    breaker.reset();
+    await calls(2, "refused");
+    expect(breaker.state).toBe("closed");
+    await calls(1, "refused");
+    expect(breaker.state).toBe("open");
+  });
+
   it("trip() opens a closed breaker at once (a node found hung); its calls are refused without reaching it", async () => {
     const { node, breaker, changes, call } = setup({ volumeThreshold: 1_000 });
     breaker.trip();

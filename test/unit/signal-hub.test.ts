@@ -1,10 +1,11 @@
 import { EventEmitter } from "node:events";
-import { describe, expect, it } from "vitest";
-import { SignalHub, type SignalProcess } from "../../src/lifecycle/signals.ts";
+import { describe, expect, it, vi } from "vitest";
+import { EXIT_GRACE_MS, SignalHub, type SignalProcess } from "../../src/lifecycle/signals.ts";
 
 /** A process whose signals are plain events, and whose kill() is recorded instead of done. */
 class FakeProcess extends EventEmitter implements SignalProcess {
   readonly pid = 4242;
+  exitCode: number | undefined;
   readonly killed: Array<[number, NodeJS.Signals]> = [];
   kill(pid: number, signal: NodeJS.Signals): boolean {
     this.killed.push([pid, signal]);
@@ -69,7 +70,38 @@ describe("SignalHub", () => {
     b.finish();
     await settle();
     expect(proc.listenerCount("SIGTERM")).toBe(0);
+    // The exit code is the signal's; the signal itself comes once the loop has emptied (exit).
+    expect(proc.exitCode).toBe(143);
+    expect(proc.killed).toEqual([]);
+    proc.emit("exit");
     expect(proc.killed).toEqual([[4242, "SIGTERM"]]);
+  });
+
+  it("raises the signal after EXIT_GRACE_MS when the event loop does not empty, and only once", async () => {
+    vi.useFakeTimers();
+    try {
+      const proc = new FakeProcess();
+      const hub = new SignalHub(proc);
+      hub.register(["SIGTERM"], async () => {});
+      proc.signal("SIGTERM");
+      await vi.advanceTimersByTimeAsync(EXIT_GRACE_MS - 1);
+      expect(proc.killed).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(proc.killed).toEqual([[4242, "SIGTERM"]]);
+      proc.emit("exit");
+      expect(proc.killed).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("keeps an exit code the app set", async () => {
+    const proc = new FakeProcess();
+    proc.exitCode = 3;
+    new SignalHub(proc).register(["SIGTERM"], async () => {});
+    proc.signal("SIGTERM");
+    await settle();
+    expect(proc.exitCode).toBe(3);
   });
 
   it("does not re-raise when another listener remains: that one owns the signal", async () => {
@@ -89,6 +121,8 @@ describe("SignalHub", () => {
     hub.register(["SIGINT"], () => Promise.reject(new Error("pool.end failed")));
     proc.signal("SIGINT");
     await settle();
+    proc.emit("exit");
+    expect(proc.exitCode).toBe(130);
     expect(proc.killed).toEqual([[4242, "SIGINT"]]);
   });
 

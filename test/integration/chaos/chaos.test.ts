@@ -144,14 +144,24 @@ describe("chaos: node failures under load", () => {
 
   it("2. the primary killed mid-load and restarted: writes fail fast with 503 only, reads go on, writes resume", async () => {
     const primary = cluster().primary;
-    const { result, marks, events } = await scenario("primary killed", { breaker: BREAKER }, 6_000, async (marks) => {
-      await sleep(1_000);
-      await primary.kill();
-      marks.killed = performance.now();
-      await sleep(2_000);
-      await primary.start();
-      marks.restarted = performance.now();
-    });
+    const writeAfter = (samples: readonly Sample[], at: number | undefined) =>
+      at !== undefined && samples.some((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > at);
+    const { result, marks, events } = await scenario(
+      "primary killed",
+      { breaker: BREAKER },
+      6_000,
+      async (marks) => {
+        await sleep(1_000);
+        await primary.kill();
+        marks.killed = performance.now();
+        await sleep(2_000);
+        await primary.start();
+        marks.restarted = performance.now();
+      },
+      // Writes resume after crash recovery and the breaker's trial call; on a busy machine the
+      // restart alone outlasted a fixed 6 s load, and the count below was 0. The load goes on until then.
+      (samples, marks) => writeAfter(samples, marks.restarted),
+    );
     const { samples } = result;
     expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
     expect(where(samples, (s) => s.kind === "read" && s.outcome !== "ok")).toEqual([]);
@@ -164,9 +174,7 @@ describe("chaos: node failures under load", () => {
     // No hang: every call came back within the time bounds (generous: this asserts no hang, not speed).
     expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(15_000);
     // Writes resumed after the restart, with the same client.
-    expect(
-      where(samples, (s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > marks.restarted!).length,
-    ).toBeGreaterThan(0);
+    expect(writeAfter(samples, marks.restarted)).toBe(true);
     expectAcknowledgedWritesExactlyOnce();
   }, 90_000);
 
