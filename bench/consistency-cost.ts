@@ -9,7 +9,7 @@
  */
 
 import { createDb, type ReadYourWrites } from "../src/index.ts";
-import { loadDriver } from "../src/nodes/driver.ts";
+import { loadDriver } from "../src/pool/driver.ts";
 import { splitStateOf } from "../src/split-state.ts";
 import { startCluster } from "../test/cluster/index.ts";
 import { PrismaClient } from "../test/generated/prisma/client.ts";

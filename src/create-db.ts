@@ -8,10 +8,9 @@ import { attachLogger, flushLogger } from "./lifecycle/logger.js";
 import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { FORCE_GRACE_MS } from "./lifecycle/shutdown.js";
 import { startLifecycle } from "./lifecycle/start.js";
+import { ReplicaMonitor } from "./monitor/replica-monitor.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
-import { PrimaryFollower } from "./nodes/primary-follower.js";
-import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { AttemptTracer } from "./resilience/attempt-tracer.js";
 import { CallPipeline, type PipelineCall } from "./resilience/call-pipeline.js";
 import type { BreakerState } from "./resilience/circuit-breaker.js";
@@ -19,13 +18,14 @@ import { classifyFault } from "./resilience/classify-fault.js";
 import { Hedge } from "./resilience/hedge.js";
 import { NodeGuard } from "./resilience/node-guard.js";
 import { Retries } from "./resilience/retries.js";
-import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
+import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn-mode.js";
 import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { catalogReader } from "./routing/raw-sql/catalog-reader.js";
 import { RawQueryClassifier } from "./routing/raw-sql/raw-query-classifier.js";
 import { Router } from "./routing/router.js";
 import { resolveSelector } from "./routing/selectors/index.js";
 import { SplitState } from "./split-state.js";
+import { PrimaryFollower } from "./topology/primary-follower.js";
 
 /**
  * A drop-in for `new PrismaClient()` on a PostgreSQL primary and its read replicas: one

@@ -1,5 +1,5 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
-import { loadDriver } from "../nodes/driver.js";
+import { loadDriver } from "../pool/driver.js";
 
 /** What `doctor` learns from one server over a plain pg connection. */
 export interface ServerFacts {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { loadDriver } from "../nodes/driver.js";
+import { loadDriver } from "../pool/driver.js";
 
 /**
  * A connected client on `url`. The `pg` is @prisma/adapter-pg's own copy (a peer dependency of

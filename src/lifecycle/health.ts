@@ -1,7 +1,7 @@
 import type { LifecycleSettings, Readiness } from "../config/lifecycle-options.js";
 import type { NodeRole } from "../errors.js";
+import { ROTATION_FLAGS } from "../monitor/replica-monitor.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { ROTATION_FLAGS } from "../nodes/replica-monitor.js";
 import type { BreakerState } from "../resilience/circuit-breaker.js";
 import type { PoolBudgetCheck } from "./pool-budget-check.js";
 import type { ConnectionPlan } from "./pool-sizing.js";

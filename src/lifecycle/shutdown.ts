@@ -1,7 +1,7 @@
 import type { SplitEvents } from "../events.js";
-import { busyConnections, destroyConnection } from "../nodes/busy-connections.js";
-import { sendCancelRequest } from "../nodes/cancel-request.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { busyConnections, destroyConnection } from "../pool/busy-connections.js";
+import { sendCancelRequest } from "../pool/cancel-request.js";
 
 /** How long cancelled queries get to come back, and closing clients and pools gets, before sockets are cut. */
 export const FORCE_GRACE_MS = 1_000;

@@ -1,8 +1,8 @@
 import type { Pool } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
 import type { NodeRole } from "../errors.js";
-import { type AbandonablePool, createPool } from "./create-pool.js";
-import { loadDriver } from "./driver.js";
+import { type AbandonablePool, createPool } from "../pool/create-pool.js";
+import { loadDriver } from "../pool/driver.js";
 import { LatencyEwma } from "./latency-ewma.js";
 import { Rotation } from "./rotation.js";
 

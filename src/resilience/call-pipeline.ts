@@ -1,7 +1,7 @@
 import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode, NodeTask } from "../nodes/db-node.js";
-import type { StatementTicket } from "../nodes/statement-ticket.js";
+import type { StatementTicket } from "../pool/statement-ticket.js";
 import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import type { Placement, QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";

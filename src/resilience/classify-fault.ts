@@ -1,5 +1,5 @@
 import { type DatabaseConfigurationProblem, isDatabaseUnavailable } from "../errors.js";
-import { isUnansweredCommit } from "../nodes/connection-reuse.js";
+import { isUnansweredCommit } from "../pool/connection-reuse.js";
 
 /**
  * What a failure says, decided once per error: the pipeline, the breaker and the 503 mapping all

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { StatementTicket, statementTickets } from "../nodes/statement-ticket.js";
+import { StatementTicket, statementTickets } from "../pool/statement-ticket.js";
 
 /** A bound on the calls of one scope: a time (ms, `performance.now()`), an abort signal, or both. */
 export interface Deadline {

@@ -1,6 +1,6 @@
 import type { HedgeSettings } from "../config/resolve-config.js";
 import type { SplitEvents } from "../events.js";
-import { StatementTicket, statementTickets } from "../nodes/statement-ticket.js";
+import { StatementTicket, statementTickets } from "../pool/statement-ticket.js";
 import type { RouteDecision } from "../routing/router.js";
 import { HedgeBudget } from "./hedge-budget.js";
 import { LatencyWindow } from "./latency-window.js";

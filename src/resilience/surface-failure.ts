@@ -20,7 +20,7 @@ export interface FailureContext {
  */
 export function attemptMayHaveApplied(fault: Fault, kind: QueryKind): boolean {
   // Statements of a transaction take effect only with its COMMIT: one that failed before it was
-  // rolled back (its connection is closed, never reused: nodes/connection-reuse.ts).
+  // rolled back (its connection is closed, never reused: pool/connection-reuse.ts).
   if (kind === "transaction") return fault.label === UNANSWERED_COMMIT;
   return kind === "write" && fault.maybeSent && fault.kind !== "read-only" && fault.kind !== "refusal";
 }

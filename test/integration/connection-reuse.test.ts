@@ -4,7 +4,7 @@ import { describe, type ExpectStatic, expect, it } from "vitest";
 import { parseConnectionUrl } from "../../src/config/connection-url.ts";
 import { withTimeBounds } from "../../src/config/time-bounds.ts";
 import { type DatabaseUnavailableError, isDatabaseUnavailable } from "../../src/index.ts";
-import { createPool } from "../../src/nodes/create-pool.ts";
+import { createPool } from "../../src/pool/create-pool.ts";
 import type { PgNode } from "../cluster/index.ts";
 import {
   countPresent,

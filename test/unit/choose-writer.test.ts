@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ConnectionSettings } from "../../src/config/connection-url.ts";
-import { chooseWriter } from "../../src/nodes/choose-writer.ts";
-import type { CandidateAnswer, CandidateRole } from "../../src/nodes/writer-probe.ts";
+import { chooseWriter } from "../../src/topology/choose-writer.ts";
+import type { CandidateAnswer, CandidateRole } from "../../src/topology/writer-probe.ts";
 
 function answer(identity: string, role: CandidateRole): CandidateAnswer {
   return { settings: { identity } as ConnectionSettings, role };

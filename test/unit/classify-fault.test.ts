@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DatabaseUnavailableError } from "../../src/errors.ts";
-import { markUnansweredCommit } from "../../src/nodes/connection-reuse.ts";
+import { markUnansweredCommit } from "../../src/pool/connection-reuse.ts";
 import { classifyFault, type FaultKind, UNANSWERED_COMMIT } from "../../src/resilience/classify-fault.ts";
 import { capturedError, capturedFaults } from "../fixtures/faults/index.ts";
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SplitEvents } from "../../src/events.ts";
-import { StatementTicket, statementTickets } from "../../src/nodes/statement-ticket.ts";
+import { StatementTicket, statementTickets } from "../../src/pool/statement-ticket.ts";
 import { Hedge, LOSER_GRACE_MS } from "../../src/resilience/hedge.ts";
 import { HedgeBudget } from "../../src/resilience/hedge-budget.ts";
 import { LatencyWindow } from "../../src/resilience/latency-window.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clientOptionsFor, poolConfigFor, readOverrideOption } from "../../src/config/node-overrides.ts";
-import { mergeOverUrl } from "../../src/nodes/pool-config.ts";
+import { mergeOverUrl } from "../../src/pool/pool-config.ts";
 
 const url = "postgresql://app@db.example:6432/shop?sslmode=require&application_name=shop";
 const node = { name: "replica-0", role: "replica" as const, index: 0, url };

@@ -6,9 +6,9 @@ import {
   nextReplicaHealth,
   type ProbeOutcome,
   type ReplicaHealth,
-} from "../../src/nodes/replica-health.ts";
-import { measureLag } from "../../src/nodes/replica-lag.ts";
-import { WalTimeline } from "../../src/nodes/wal-timeline.ts";
+} from "../../src/monitor/replica-health.ts";
+import { measureLag } from "../../src/monitor/replica-lag.ts";
+import { WalTimeline } from "../../src/monitor/wal-timeline.ts";
 
 const bounds: LagBounds = { maxLagMs: 1000, maxLagBytes: undefined };
 const lagging = (lagMs: number): ProbeOutcome => ({ reachable: true, inRecovery: true, lagMs, lagBytes: 0 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { measureLag } from "../../src/nodes/replica-lag.ts";
-import { WalTimeline } from "../../src/nodes/wal-timeline.ts";
+import { measureLag } from "../../src/monitor/replica-lag.ts";
+import { WalTimeline } from "../../src/monitor/wal-timeline.ts";
 
 const HOUR = 3_600_000;
 

@@ -1,7 +1,7 @@
 import type { ConsistencySettings } from "../../config/resolve-config.js";
 import type { RoutingScope } from "../scope.js";
 import { routingScope } from "../scope.js";
-import { lsnMode, type ReadPrimaryLsn } from "./lsn.js";
+import { lsnMode, type ReadPrimaryLsn } from "./lsn-mode.js";
 import { offMode } from "./off.js";
 import type { SessionState } from "./session-state.js";
 import { stickyMode } from "./sticky.js";

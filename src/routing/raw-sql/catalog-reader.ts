@@ -1,6 +1,5 @@
 import type { QueryConfig } from "pg";
-import type { DbNode } from "../../nodes/db-node.js";
-import type { NodeGuard } from "../../resilience/node-guard.js";
+import type { DbNode, NodeTask } from "../../nodes/db-node.js";
 import type { CatalogQuery } from "./raw-query-classifier.js";
 import type { RoutineRow } from "./routine-catalog.js";
 
@@ -20,7 +19,7 @@ const CATALOG_QUERY_TIMEOUT_MS = 2000;
  */
 export function catalogReader(
   router: CatalogNodes,
-  guards: ReadonlyMap<DbNode, Pick<NodeGuard, "run">>,
+  guards: ReadonlyMap<DbNode, { run(task: NodeTask): Promise<unknown> }>,
   closed: () => boolean,
 ): CatalogQuery {
   return async (text, values) => {

@@ -1,4 +1,4 @@
-import { type Lsn, lsnDistance } from "./lsn.js";
+import { type Lsn, lsnDistance } from "../nodes/lsn.js";
 import type { WalTimeline } from "./wal-timeline.js";
 
 /** What one probe read off a standby. */

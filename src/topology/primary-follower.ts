@@ -1,8 +1,8 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { DatabaseUnavailableError } from "../errors.js";
 import type { SplitEvents, TopologyTrigger } from "../events.js";
+import type { DbNode } from "../nodes/db-node.js";
 import { chooseWriter } from "./choose-writer.js";
-import type { DbNode } from "./db-node.js";
 import { askCandidates } from "./writer-probe.js";
 
 export interface PrimaryFollowerOptions {

@@ -1,8 +1,8 @@
 import type { Client } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
-import { loadDriver } from "./driver.js";
-import { type Lsn, parseOptionalLsn } from "./lsn.js";
-import { mergeOverUrl } from "./pool-config.js";
+import { type Lsn, parseOptionalLsn } from "../nodes/lsn.js";
+import { loadDriver } from "../pool/driver.js";
+import { mergeOverUrl } from "../pool/pool-config.js";
 
 /** What one probe reads off a server, in one round trip. */
 export interface ProbeSample {

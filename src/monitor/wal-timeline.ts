@@ -1,4 +1,4 @@
-import type { Lsn } from "./lsn.js";
+import type { Lsn } from "../nodes/lsn.js";
 
 interface Mark {
   /** When the monitor first saw the primary at `lsn` (monitor clock, ms). */

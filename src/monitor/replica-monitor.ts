@@ -1,5 +1,5 @@
 import type { SplitEvents } from "../events.js";
-import type { DbNode } from "./db-node.js";
+import type { DbNode } from "../nodes/db-node.js";
 import { NodeProbe, type ProbeSample } from "./node-probe.js";
 import {
   type HealthEvent,

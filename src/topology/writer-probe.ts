@@ -1,5 +1,5 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
-import { loadDriver } from "./driver.js";
+import { loadDriver } from "../pool/driver.js";
 
 /** What one candidate said when asked whether it takes writes. */
 export type CandidateRole = "primary" | "replica" | "unreachable";
