@@ -3,6 +3,7 @@ import path from "node:path";
 import { baseDirPrefix, candidateParentDirs, ownerFileName } from "./base-dir.js";
 import { killPostmastersSync } from "./cleanup.js";
 import { isProcessAlive } from "./postmaster.js";
+import { stopRecordedProcessesSync } from "./recorded-processes.js";
 
 // A dir without an owner file may be one another process is creating right now.
 const ownerlessGraceMs = 60_000;
@@ -40,6 +41,7 @@ export function sweepOrphanedClusters(): string[] {
       const dataDirs = readdirSync(baseDir, { withFileTypes: true })
         .filter((entry) => entry.isDirectory())
         .map((entry) => path.join(baseDir, entry.name));
+      stopRecordedProcessesSync(baseDir);
       killPostmastersSync(dataDirs);
       rmSync(baseDir, { recursive: true, force: true, maxRetries: 5 });
       removed.push(baseDir);
