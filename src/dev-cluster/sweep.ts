@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { baseDirPrefix, candidateParentDirs, ownerFileName } from "./base-dir.js";
+import { candidateParentDirs, ownerFileName, sweptDirPrefixes } from "./base-dir.js";
 import { killPostmastersSync } from "./cleanup.js";
 import { isProcessAlive } from "./postmaster.js";
 import { stopRecordedProcessesSync } from "./recorded-processes.js";
@@ -21,7 +21,7 @@ function orphanedBaseDirs(): string[] {
   return candidateParentDirs().flatMap((parent) => {
     let names: string[];
     try {
-      names = readdirSync(parent).filter((name) => name.startsWith(baseDirPrefix));
+      names = readdirSync(parent).filter((name) => sweptDirPrefixes.some((prefix) => name.startsWith(prefix)));
     } catch {
       return [];
     }

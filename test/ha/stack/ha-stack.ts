@@ -1,4 +1,4 @@
-import { createBaseDir } from "../../../src/dev-cluster/base-dir.ts";
+import { createBaseDir, stackDirPrefix } from "../../../src/dev-cluster/base-dir.ts";
 import { destroyClusterSync, type TrackedCluster, trackCluster } from "../../../src/dev-cluster/cleanup.ts";
 import { applyMigrations } from "../../../src/dev-cluster/migrate.ts";
 import { queryOnce } from "../../../src/dev-cluster/sql.ts";
@@ -23,7 +23,7 @@ const DATABASE = "app";
 
 /**
  * etcd, three Patroni members on the system's PostgreSQL and HAProxy in front of them, all on
- * 127.0.0.1 in one directory of the dev cluster's kind (`prisma-split-cluster-*`), every process
+ * 127.0.0.1 in one directory the dev cluster's sweep knows (`prisma-split-ha-*`), every process
  * recorded by pid: `stop()`, the process's exit and signal handlers (see dev-cluster/cleanup.ts)
  * and the sweep of a later run (a killed runner) stop them by pid, HAProxy first, then Patroni,
  * then any postmaster a killed Patroni left, then etcd.
@@ -48,7 +48,7 @@ export class HaStack implements TrackedCluster {
 
   /** Starts the whole stack (~20–40 s) and waits until it is healthy; on failure stops what started. */
   static async start(tools: HaTools): Promise<HaStack> {
-    const stack = new HaStack(await createBaseDir(), await chooseHaPorts(), tools);
+    const stack = new HaStack(await createBaseDir(undefined, stackDirPrefix), await chooseHaPorts(), tools);
     trackCluster(stack);
     try {
       const { endpoint } = await startEtcd(stack.baseDir, tools, stack.ports);
@@ -95,9 +95,12 @@ export class HaStack implements TrackedCluster {
     return found;
   }
 
-  /** `patronictl -c <m0.yml> <args>`. */
-  patronictl(args: readonly string[]): Promise<string> {
-    return runTool(this.tools.patronictl, ["-c", this.members[0].configFile, ...args], this.baseDir);
+  /** `patronictl -c <m0.yml> <args>`; rejects when it says it failed (it exits 0 on a refused switchover). */
+  async patronictl(args: readonly string[]): Promise<string> {
+    const output = await runTool(this.tools.patronictl, ["-c", this.members[0].configFile, ...args], this.baseDir);
+    const failure = /^(?!.*\bSuccessfully\b).*\bfailed\b.*$/im.exec(output);
+    if (failure) throw new Error(`patronictl ${args.join(" ")}: ${failure[0]}`);
+    return output;
   }
 
   async list(): Promise<MemberStatus[]> {

@@ -13,6 +13,10 @@ export interface Sample {
   /** For a read, the port of the server that answered. */
   readonly port?: number;
   readonly message?: string;
+  /** For a write, the unique title of its post. */
+  readonly title?: string;
+  /** For a 503, what it says of the statement (`DatabaseUnavailableError.outcome`). */
+  readonly applied?: string;
 }
 
 export interface LoadResult {
@@ -71,13 +75,17 @@ export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadRes
         } else {
           await db.post.create({ data: { title, authorId: options.authorId } });
           acknowledged.push(title);
-          samples.push({ kind, startedAt, ms: performance.now() - startedAt, outcome: "ok" });
+          samples.push({ kind, startedAt, ms: performance.now() - startedAt, outcome: "ok", title });
         }
       } catch (error) {
         const ms = performance.now() - startedAt;
+        const written = kind === "write" ? { title } : {};
         if (isDatabaseUnavailable(error)) {
-          samples.push({ kind, startedAt, ms, outcome: "503", detail: error.reason, message: error.message });
-        } else samples.push({ kind, startedAt, ms, outcome: "other", detail: String((error as Error).message) });
+          const { reason, message } = error;
+          const applied = (error as { outcome?: string }).outcome;
+          samples.push({ kind, startedAt, ms, outcome: "503", detail: reason, message, applied, ...written });
+        } else
+          samples.push({ kind, startedAt, ms, outcome: "other", detail: String((error as Error).message), ...written });
       }
       await sleep(options.pauseMs);
     }
