@@ -72,7 +72,7 @@ export function findHaTools(): { tools: HaTools; missing: [] } | { tools: undefi
 export function haMissingMessage(missing: readonly string[]): string {
   return (
     `The HA stack cannot run here, missing: ${missing.join(", ")}. The Patroni + etcd + HAProxy suite is SKIPPED. ` +
-    "Install it with `apt-get update && apt-get install -y patroni etcd-server etcd-client haproxy postgresql-15` " +
-    "(.ci/run does), then stop the services the packages start."
+    "Install it with `apt-get update && apt-get install -y patroni etcd-server etcd-client haproxy` (.ci/run does) " +
+    "and stop the services the packages start; the members run the system's PostgreSQL 15 (postgresql-15)."
   );
 }
