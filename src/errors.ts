@@ -54,9 +54,21 @@ export type UnavailableReason =
   | "deadline"
   | "primary-moving";
 
+/**
+ * What became of the call's writes when it failed with a 503:
+ * - `not-applied`: nothing of it took effect on any server: it was refused before it was sent
+ *   (`breaker-open`, `overloaded`, `primary-moving`, `shutting-down` before it started, a refused
+ *   connection), it only read, or its transaction ended without a COMMIT (rolled back). Safe to send again.
+ * - `unknown`: a write (or a transaction's COMMIT) was sent and no answer came: it may have taken
+ *   effect. Send it again only with an idempotency key, or check first.
+ */
+export type CallOutcome = "not-applied" | "unknown";
+
 export interface DatabaseUnavailableErrorOptions {
   role: NodeRole;
   reason: UnavailableReason;
+  /** What became of the call's writes (see CallOutcome). */
+  outcome: CallOutcome;
   /** When a retry can be expected to succeed; defaults to 1 s. */
   retryAfterSeconds?: number;
   cause?: unknown;
@@ -82,6 +94,11 @@ export class DatabaseUnavailableError extends Error {
   readonly [DATABASE_UNAVAILABLE] = true;
   readonly role: NodeRole;
   readonly reason: UnavailableReason;
+  /**
+   * `not-applied`: nothing of the call took effect, it is safe to send again; `unknown`: a write
+   * or COMMIT was sent and not answered, it may have taken effect (see CallOutcome).
+   */
+  readonly outcome: CallOutcome;
   readonly retryAfterSeconds: number;
   readonly node: string | undefined;
 
@@ -89,6 +106,7 @@ export class DatabaseUnavailableError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.role = options.role;
     this.reason = options.reason;
+    this.outcome = options.outcome;
     this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds ?? 1));
     this.node = options.node;
   }

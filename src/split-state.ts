@@ -103,6 +103,7 @@ export class SplitState implements CallGate {
     return new DatabaseUnavailableError(`prisma-split: shut down ${why}: no new queries are accepted`, {
       role: "primary",
       reason: "shutting-down",
+      outcome: "not-applied",
     });
   }
 

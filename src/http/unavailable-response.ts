@@ -11,6 +11,8 @@ export interface UnavailableResponse {
 export interface UnavailableBody {
   readonly error: "DATABASE_UNAVAILABLE";
   readonly reason: DatabaseUnavailableError["reason"];
+  /** Whether the request's writes may have taken effect: a client deciding to resend needs it. */
+  readonly outcome: DatabaseUnavailableError["outcome"];
   readonly retryAfterSeconds: number;
 }
 
@@ -27,6 +29,11 @@ export function unavailableResponse(error: unknown): UnavailableResponse | undef
   return {
     status: 503,
     headers: { "Retry-After": String(error.retryAfterSeconds), "Content-Type": "application/json; charset=utf-8" },
-    body: { error: "DATABASE_UNAVAILABLE", reason: error.reason, retryAfterSeconds: error.retryAfterSeconds },
+    body: {
+      error: "DATABASE_UNAVAILABLE",
+      reason: error.reason,
+      outcome: error.outcome,
+      retryAfterSeconds: error.retryAfterSeconds,
+    },
   };
 }

@@ -9,33 +9,41 @@ interface CancelConnection {
 }
 
 /**
+ * What became of a cancel request: `unsent` (no connection to the server, or no backend key:
+ * nothing will ever arrive), `confirmed` (the server read it and closed the connection), or
+ * `unconfirmed` (written, but no goodbye came within the timeout: it may still arrive and cancel
+ * whatever the connection runs next).
+ */
+export type CancelOutcome = "unsent" | "confirmed" | "unconfirmed";
+
+/**
  * Asks the server to cancel whatever `client` is running, the way psql's Ctrl-C does: a
  * CancelRequest on a new connection, naming the backend by pid and secret key. It needs no
  * privilege and passes PgBouncer. Resolves (never rejects) when the server has taken the request
- * or after `timeoutMs`; false when it could not be sent.
+ * or after `timeoutMs`.
  */
-export function sendCancelRequest(client: BusyConnection, timeoutMs: number): Promise<boolean> {
+export function sendCancelRequest(client: BusyConnection, timeoutMs: number): Promise<CancelOutcome> {
   const { processID, secretKey } = client;
-  if (typeof processID !== "number" || typeof secretKey !== "number") return Promise.resolve(false);
+  if (typeof processID !== "number" || typeof secretKey !== "number") return Promise.resolve("unsent");
   const { pg } = loadDriver();
   const Connection = (pg as unknown as { Connection: new () => CancelConnection }).Connection;
   return new Promise((resolve) => {
     const connection = new Connection();
     let sent = false;
-    const finish = () => {
+    const finish = (confirmed: boolean) => {
       clearTimeout(timer);
       connection.stream.destroy();
-      resolve(sent);
+      resolve(!sent ? "unsent" : confirmed ? "confirmed" : "unconfirmed");
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const timer = setTimeout(() => finish(false), timeoutMs);
     timer.unref();
     connection.on("connect", () => {
       connection.cancel(processID, secretKey);
       sent = true;
     });
     // The server closes the connection once it has read the request.
-    connection.on("end", finish);
-    connection.on("error", finish);
+    connection.on("end", () => finish(true));
+    connection.on("error", () => finish(false));
     if (client.host.startsWith("/")) connection.connect(`${client.host}/.s.PGSQL.${client.port}`);
     else connection.connect(client.port, client.host);
   });

@@ -1,6 +1,7 @@
 import type { Pool, QueryConfig } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { type BusyConnection, trackBusyConnections } from "./busy-connections.js";
+import { closeUnknownSessions, isServerAnswer, markUnansweredCommit, type SessionAware } from "./connection-reuse.js";
 import { loadDriver } from "./driver.js";
 import { mergeOverUrl } from "./pool-config.js";
 import { type StatementTicket, statementTickets } from "./statement-ticket.js";
@@ -20,6 +21,9 @@ type Callback = (error: Error | null, result?: unknown) => void;
  * carries `connect_timeout`.
  *
  * Its connections also:
+ * - close instead of going back to the pool when their session state is not known: inside a
+ *   transaction whose COMMIT or ROLLBACK did not succeed, after a statement that was not answered,
+ *   after a cancel request the server did not confirm (connection-reuse.ts);
  * - lift the `statement_timeout` prisma-split set (`settings.statementBoundMs`) inside a
  *   transaction, in the same round trip as `BEGIN`, and pg's read timeout with it: a
  *   transaction is bounded by Prisma's own transaction options (`timeout`, `maxWait`);
@@ -33,12 +37,22 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
   // Behind PgBouncer no server bound is ours to lift, but pg's read timeout still is.
   const tracksTransactions = liftsBound || settings.pgbouncer;
 
-  class NodeClient extends pg.Client {
+  class NodeClient extends pg.Client implements SessionAware {
+    /** From BEGIN until a COMMIT or ROLLBACK the server answered with success. */
     #inTransaction = false;
+    /** Something happened to the session that the client cannot know the effect of. */
+    #stateUnknown = false;
 
     constructor(config: PgClientConfig) {
       // pg-pool hides `password` (non-enumerable): a spread would drop a password function.
       super({ ...config, password: config.password, connectionTimeoutMillis: connectTimeoutMs });
+    }
+
+    get reusable(): boolean {
+      if (this.#inTransaction || this.#stateUnknown) return false;
+      // pg ≥ 8.21 keeps the server's own transaction status (from ReadyForQuery): a raw BEGIN too.
+      const status = (this as { getTransactionStatus?: () => string | null }).getTransactionStatus?.();
+      return status === undefined || status === null || status === "I";
     }
 
     override query(config: any, values?: any, callback?: any): any {
@@ -46,9 +60,54 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
         return super.query(config, values, callback);
       }
       const query = config as TicketedQuery;
-      if (tracksTransactions) this.#trackTransaction(query);
+      const text = query.text;
+      if (text === "COMMIT" || text === "ROLLBACK") return this.#endTransaction(query, values, callback);
+      if (text === "BEGIN") {
+        this.#inTransaction = true;
+        // A simple-protocol query (no parameters) may carry two statements: no extra round trip.
+        // SET LOCAL ends with the transaction: PgBouncer's transaction mode is fine with it.
+        if (liftsBound) query.text = "BEGIN; SET LOCAL statement_timeout = 0";
+      }
+      if (this.#inTransaction && tracksTransactions) query.query_timeout = NO_READ_TIMEOUT;
+      return this.#send(query, values, callback);
+    }
+
+    /**
+     * A COMMIT or ROLLBACK keeps the node's read timeout: one the server does not answer must end,
+     * never hang. Only a successful answer makes the connection reusable; an unanswered COMMIT is
+     * marked, so the caller learns that its transaction's outcome is unknown.
+     */
+    #endTransaction(query: TicketedQuery, values: unknown, callback: unknown): unknown {
+      const commit = query.text === "COMMIT";
+      const settled = (error: unknown) => {
+        if (error === null || error === undefined) {
+          this.#inTransaction = false;
+        } else if (!isServerAnswer(error)) {
+          this.#stateUnknown = true;
+          if (commit) markUnansweredCommit(error);
+        }
+      };
+      const done = typeof values === "function" ? values : callback;
+      if (typeof done === "function") {
+        const observed: Callback = (error, result) => {
+          settled(error);
+          (done as Callback)(error, result);
+        };
+        return typeof values === "function"
+          ? this.#send(query, observed, undefined)
+          : this.#send(query, values, observed);
+      }
+      const result = this.#send(query, values, undefined) as Promise<unknown> | undefined;
+      result?.then(
+        () => settled(undefined),
+        (error: unknown) => settled(error),
+      );
+      return result;
+    }
+
+    #send(query: TicketedQuery, values: unknown, callback: unknown): unknown {
       const ticket = query[TICKET];
-      if (ticket === undefined) return super.query(query as never, values, callback);
+      if (ticket === undefined) return super.query(query as never, values as never, callback as never);
       const done = typeof values === "function" ? values : callback;
       if (ticket.expired) {
         // The call gave up while this statement waited for a connection: it is never sent.
@@ -60,26 +119,20 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
       const finish: Callback = (error, result) => {
         ticket.done(connection);
         const cancelling = ticket.cancelling;
-        if (cancelling === undefined) (done as Callback)(error, result);
-        // The connection goes back to the pool only once the server has read the cancel request.
-        else void cancelling.then(() => (done as Callback)(error, result));
+        if (cancelling === undefined) {
+          (done as Callback)(error, result);
+          return;
+        }
+        // The connection goes back to the pool only once the server has read the cancel request;
+        // one that may still arrive would cancel this connection's next statement.
+        void cancelling.then((outcome) => {
+          if (outcome === "unconfirmed") this.#stateUnknown = true;
+          (done as Callback)(error, result);
+        });
       };
       return typeof values === "function"
         ? super.query(query as never, finish)
-        : super.query(query as never, values, finish);
-    }
-
-    #trackTransaction(query: TicketedQuery): void {
-      const text = query.text;
-      if (text === "BEGIN") {
-        this.#inTransaction = true;
-        // A simple-protocol query (no parameters) may carry two statements: no extra round trip.
-        // SET LOCAL ends with the transaction: PgBouncer's transaction mode is fine with it.
-        if (liftsBound) query.text = "BEGIN; SET LOCAL statement_timeout = 0";
-      } else if (text === "COMMIT" || text === "ROLLBACK") {
-        this.#inTransaction = false;
-      }
-      if (this.#inTransaction) query.query_timeout = NO_READ_TIMEOUT;
+        : super.query(query as never, values as never, finish);
     }
   }
 
@@ -111,6 +164,7 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
   // listener Node would crash the process.
   pool.on("error", onIdleError);
   trackBusyConnections(pool);
+  closeUnknownSessions(pool);
   return pool;
 }
 

@@ -188,6 +188,6 @@ export class PrimaryFollower {
 function movingError(primary: DbNode, next: ConnectionSettings): Error {
   return new DatabaseUnavailableError(
     `prisma-split: the primary is moving to ${next.redactedUrl}; the write was not sent`,
-    { role: "primary", node: primary.name, reason: "primary-moving", retryAfterSeconds: 1 },
+    { role: "primary", node: primary.name, reason: "primary-moving", outcome: "not-applied", retryAfterSeconds: 1 },
   );
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { BusyConnection } from "./busy-connections.js";
-import { sendCancelRequest } from "./cancel-request.js";
+import { type CancelOutcome, sendCancelRequest } from "./cancel-request.js";
 
 /** How long a cancel request may take to be delivered. */
 const CANCEL_TIMEOUT_MS = 1_000;
@@ -15,24 +15,32 @@ export class StatementTicket {
   #connection: BusyConnection | undefined;
   #expired = false;
   #branches: StatementTicket[] | undefined;
-  #cancelling: Promise<boolean> | undefined;
+  #cancelling: Promise<CancelOutcome> | undefined;
+  #sent = false;
 
   get expired(): boolean {
     return this.#expired;
   }
 
+  /** A statement of this ticket was handed to a connection: it may have reached the server. */
+  get sent(): boolean {
+    return this.#sent || (this.#branches?.some((branch) => branch.sent) ?? false);
+  }
+
   /** The pool runs the ticket's statement on `connection` now. */
   running(connection: BusyConnection): void {
     this.#connection = connection;
+    this.#sent = true;
   }
 
   /**
    * The cancel request sent for this ticket's statement, until the server has read it. The pool
    * hands the connection back only after that: a cancel that arrived after the connection's next
    * statement started would cancel that one instead (the statement being cancelled may already
-   * have ended on the server while its result was on the way).
+   * have ended on the server while its result was on the way). An `unconfirmed` cancel may still
+   * arrive: that connection is not reused.
    */
-  get cancelling(): Promise<boolean> | undefined {
+  get cancelling(): Promise<CancelOutcome> | undefined {
     return this.#cancelling;
   }
 

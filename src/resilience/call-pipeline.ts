@@ -6,12 +6,13 @@ import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js"
 import type { QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
 import type { AttemptTracer } from "./attempt-tracer.js";
+import { UNANSWERED_COMMIT } from "./classify-fault.js";
 import { bounded, currentDeadline } from "./deadline.js";
 import { decide } from "./decide.js";
 import type { Hedge } from "./hedge.js";
 import type { NodeGuard } from "./node-guard.js";
 import { RetryLater, type RetryPolicy } from "./retry-policy.js";
-import { surfaceFailure } from "./surface-failure.js";
+import { attemptMayHaveApplied, surfaceFailure } from "./surface-failure.js";
 
 /** One call as the pipeline sees it. */
 export interface PipelineCall {
@@ -117,12 +118,17 @@ export class CallPipeline {
     return bounded(
       deadline,
       (ticket) => this.#run(call, view, ticket),
-      () =>
+      (ticket) =>
         new DatabaseUnavailableError(
           shared
             ? "prisma-split: the call's deadline expired; its statement, which Prisma may share with other calls, runs on for them"
             : "prisma-split: the call's deadline expired; its statement was cancelled",
-          { role: call.kind === "write" || view.forced === "primary" ? "primary" : "replica", reason: "deadline" },
+          {
+            role: call.kind === "write" || view.forced === "primary" ? "primary" : "replica",
+            reason: "deadline",
+            // A cancel may come too late for a write that reached a connection.
+            outcome: call.kind === "write" && ticket?.sent === true ? "unknown" : "not-applied",
+          },
         ),
       shared,
     );
@@ -140,6 +146,9 @@ export class CallPipeline {
       const { fault, error } = toAttemptFailure(thrown);
       throw surfaceFailure(fault, error, node, {
         attempts: 1,
+        // Statements of a transaction take effect only with its COMMIT: one that failed before it
+        // was rolled back (its connection is closed, never reused: nodes/connection-reuse.ts).
+        mayHaveApplied: fault.label === UNANSWERED_COMMIT,
         closing: this.#gate.closed,
         retryAfterSeconds: guard.retryAfterSeconds(),
       });
@@ -206,6 +215,7 @@ export class CallPipeline {
     let decision = firstDecision;
     let failure: AttemptFailure | undefined = firstFailure;
     let misrouted = false;
+    let mayHaveApplied = false;
     const failed = new Set<DbNode>();
     let surfaced: unknown;
     return this.#retry.execute(async (bail, attemptNumber) => {
@@ -233,6 +243,7 @@ export class CallPipeline {
         const { fault, error } = failure;
         failure = undefined;
         const node = decision.node;
+        mayHaveApplied ||= attemptMayHaveApplied(fault, kind);
         const action = decide(fault, {
           kind,
           role: node.role,
@@ -259,6 +270,7 @@ export class CallPipeline {
         }
         surfaced = surfaceFailure(fault, error, node, {
           attempts: attemptNumber,
+          mayHaveApplied,
           closing: this.#gate.closed,
           retryAfterSeconds: this.#guards.get(node)?.retryAfterSeconds() ?? 1,
         });

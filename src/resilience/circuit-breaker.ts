@@ -180,6 +180,7 @@ export class NodeBreaker implements Policy {
         role: this.#who.role,
         node: this.#who.node,
         reason: "breaker-open",
+        outcome: "not-applied",
         retryAfterSeconds: this.retryAfterSeconds(),
       },
     );
@@ -190,6 +191,7 @@ export class NodeBreaker implements Policy {
       role: this.#who.role,
       node: this.#who.node,
       reason: "shutting-down",
+      outcome: "not-applied",
     });
   }
 }

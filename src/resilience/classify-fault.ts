@@ -1,4 +1,5 @@
 import { type DatabaseConfigurationProblem, isDatabaseUnavailable } from "../errors.js";
+import { isUnansweredCommit } from "../nodes/connection-reuse.js";
 
 /**
  * What a failure says, decided once per error: the pipeline, the breaker and the 503 mapping all
@@ -144,6 +145,9 @@ function byErrno(code: string, syscall: unknown): Fault | undefined {
 /** The label of a call that waited `pool_timeout` for a connection and got none. */
 export const POOL_ACQUIRE_TIMEOUT = "pool-acquire-timeout";
 
+/** The label of a transaction whose COMMIT was sent and not answered: it may have committed. */
+export const UNANSWERED_COMMIT = "COMMIT not answered";
+
 /**
  * Messages of plain Errors without a code: pg-pool's acquisition timeout, pg's connect timeout,
  * a socket closed under a query, pg's client-side read timeout. Most specific first.
@@ -158,6 +162,16 @@ const MESSAGES: ReadonlyArray<readonly [RegExp, Fault]> = [
   // pg's query_timeout, set past statement_timeout: the server did not answer at all (black hole).
   [/Query read timeout/i, node("no answer (query read timeout)")],
   [/Can't reach database server/i, notSent("unreachable")],
+  // Prisma's P2028 when `maxWait` passed before the transaction began: no connection came free,
+  // or the server did not answer BEGIN. Nothing of the transaction ran.
+  [
+    /Unable to start a transaction in the given time/i,
+    fault(
+      "overloaded",
+      "no transaction could begin within maxWait (no connection came free, or BEGIN went unanswered)",
+      false,
+    ),
+  ],
 ];
 
 type Shape = Record<string, unknown>;
@@ -203,6 +217,7 @@ function messageOf(chain: readonly Shape[]): string {
 export function classifyFault(error: unknown): Fault {
   if (isDatabaseUnavailable(error)) return fault("refusal", error.reason, false);
   const chain = chainOf(error);
+  if (chain.some(isUnansweredCommit)) return node(UNANSWERED_COMMIT);
   for (const shape of chain) {
     const state = sqlStateOf(shape);
     if (state !== undefined) return bySqlState(state, messageOf(chain));

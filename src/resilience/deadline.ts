@@ -42,7 +42,7 @@ export function currentDeadline(defaultMs: number | false): Deadline | undefined
 
 /**
  * Runs `work` bounded by `deadline`. When it expires first (or its signal aborts) the caller gets
- * `expired()` at once, the statement the work is running is cancelled on the server, and one
+ * `expired(ticket)` at once, the statement the work is running is cancelled on the server, and one
  * still waiting for a connection is never sent (StatementTicket). The work's late outcome is
  * dropped without an unhandled rejection. With `shared` (a statement Prisma may run for other
  * callers too, as it batches the `findUnique`s of one tick), the caller still gets `expired()`
@@ -52,10 +52,10 @@ export function currentDeadline(defaultMs: number | false): Deadline | undefined
 export function bounded<T>(
   deadline: Deadline,
   work: (ticket: StatementTicket) => Promise<T>,
-  expired: () => Error,
+  expired: (ticket: StatementTicket | undefined) => Error,
   shared = false,
 ): Promise<T> {
-  if (deadline.signal?.aborted || deadline.at <= performance.now()) return Promise.reject(expired());
+  if (deadline.signal?.aborted || deadline.at <= performance.now()) return Promise.reject(expired(undefined));
   const ticket = new StatementTicket();
   // A shared statement's pool never sees the ticket, so expiring it cancels nothing; the work
   // still sees that the call gave up (no retry after the caller's 503).
@@ -66,7 +66,7 @@ export function bounded<T>(
   const expiry = new Promise<never>((_, reject) => {
     const expire = () => {
       ticket.expire();
-      reject(expired());
+      reject(expired(ticket));
     };
     if (deadline.at !== Number.POSITIVE_INFINITY) {
       timer = setTimeout(expire, Math.max(0, deadline.at - performance.now()));

@@ -154,6 +154,7 @@ export class NodeGuard implements Policy {
         role: node.role,
         node: node.name,
         reason: "shutting-down",
+        outcome: "not-applied",
       });
     }
     if (this.#events.has("shed")) this.#events.emit("shed", { role: node.role, node: node.name });
@@ -163,7 +164,7 @@ export class NodeGuard implements Policy {
         : "none would free up within pool_timeout at the pace they have been freeing up";
     return new DatabaseUnavailableError(
       `prisma-split: ${node.name} (${node.role}) is overloaded: all ${node.settings.poolMax} connections are busy and ${why}`,
-      { role: node.role, node: node.name, reason: "overloaded" },
+      { role: node.role, node: node.name, reason: "overloaded", outcome: "not-applied" },
     );
   }
 }

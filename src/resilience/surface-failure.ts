@@ -1,13 +1,24 @@
 import { DatabaseConfigurationError, DatabaseUnavailableError } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { type Fault, POOL_ACQUIRE_TIMEOUT } from "./classify-fault.js";
+import { type Fault, POOL_ACQUIRE_TIMEOUT, UNANSWERED_COMMIT } from "./classify-fault.js";
 
 export interface FailureContext {
   /** Attempts made. */
   readonly attempts: number;
+  /** A write of the call (or its transaction's COMMIT) may have reached the server unanswered. */
+  readonly mayHaveApplied: boolean;
   /** Shutdown has begun (the call may have been cut short by it). */
   readonly closing: boolean;
   readonly retryAfterSeconds: number;
+}
+
+/**
+ * Whether a failed attempt of a call of `kind` may have applied something: a write (raw SQL
+ * included) whose statement may have reached the server. A standby's 25006 and prisma-split's own
+ * refusals ran nothing.
+ */
+export function attemptMayHaveApplied(fault: Fault, kind: "read" | "write"): boolean {
+  return kind === "write" && fault.maybeSent && fault.kind !== "read-only" && fault.kind !== "refusal";
 }
 
 /**
@@ -35,10 +46,19 @@ export function surfaceFailure(fault: Fault, error: unknown, node: DbNode, conte
         `prisma-split: the primary (${node.name}) is read-only: it is in recovery (demoted, or a failover is under way); the primary is moving`,
         node,
         "primary-moving",
-        context,
+        { ...context, mayHaveApplied: false },
         error,
       );
     default: {
+      if (fault.label === UNANSWERED_COMMIT) {
+        return unavailable(
+          `prisma-split: ${node.name} (${node.role}) did not answer the transaction's COMMIT: it may or may not have committed (outcome unknown)`,
+          node,
+          context.closing ? "shutting-down" : "unreachable",
+          context,
+          error,
+        );
+      }
       const tries = context.attempts > 1 ? ` after ${context.attempts} attempts` : "";
       const during = context.closing ? " during shutdown" : "";
       const reason = context.closing
@@ -70,6 +90,7 @@ function unavailable(
     role: node.role,
     node: node.name,
     reason,
+    outcome: context.mayHaveApplied ? "unknown" : "not-applied",
     retryAfterSeconds: context.retryAfterSeconds,
     cause,
   });

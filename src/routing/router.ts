@@ -104,6 +104,7 @@ export class Router {
       throw new DatabaseUnavailableError("No replica can serve this read and replicas.fallbackToPrimary is off", {
         role: "replica",
         reason: "unreachable",
+        outcome: "not-applied",
       });
     }
     if (candidates.length === 1) return this.#decision(candidates[0] as DbNode, reason);

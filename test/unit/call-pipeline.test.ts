@@ -62,7 +62,8 @@ function setup(
   for (const guard of guards.values()) closers.push(() => guard.close());
   const router = new Router(primary, replicas, roundRobin(), true);
   const closing = new AbortController();
-  const closedError = () => new DatabaseUnavailableError("closed", { role: "primary", reason: "shutting-down" });
+  const closedError = () =>
+    new DatabaseUnavailableError("closed", { role: "primary", reason: "shutting-down", outcome: "not-applied" });
   const gate = {
     open: true,
     closed: false,
@@ -230,7 +231,8 @@ describe("CallPipeline with breakers", () => {
 
 describe("refusals and the event loop", () => {
   it("a caller looping on refused calls (every node shedding) still lets timers run", async () => {
-    const shed = () => new DatabaseUnavailableError("full", { role: "primary", reason: "overloaded" });
+    const shed = () =>
+      new DatabaseUnavailableError("full", { role: "primary", reason: "overloaded", outcome: "not-applied" });
     const { run } = setup({ primary: [shed()], "replica-0": [shed()] });
     let timerFired = false;
     setTimeout(() => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DatabaseUnavailableError } from "../../src/errors.ts";
-import { classifyFault, type FaultKind } from "../../src/resilience/classify-fault.ts";
+import { markUnansweredCommit } from "../../src/nodes/connection-reuse.ts";
+import { classifyFault, type FaultKind, UNANSWERED_COMMIT } from "../../src/resilience/classify-fault.ts";
 import { capturedError, capturedFaults } from "../fixtures/faults/index.ts";
 
 // Every row is an error Prisma 7.10 + adapter-pg (or pg, or opossum) really threw on a real
@@ -21,6 +22,8 @@ const table: ReadonlyArray<[id: string, kind: FaultKind, maybeSent: boolean]> = 
   ["crash-restart-bystander", "node", true],
   // no connection freed up within pool_timeout: load, not sickness; never sent
   ["pool-acquire-timeout", "overloaded", false],
+  // a transaction that could not begin within maxWait: nothing of it ran
+  ["transaction-start-timeout-P2028", "overloaded", false],
   // a write on a standby: a misroute on a replica, a demoted primary on the primary
   ["read-only-standby-25006", "read-only", true],
   ["read-only-standby-raw-25006", "read-only", true],
@@ -69,11 +72,26 @@ describe("classifyFault on errors captured from a real cluster", () => {
   });
 
   it("treats prisma-split's own 503 errors as refusals, and unknown values as query errors", () => {
-    const refusal = new DatabaseUnavailableError("open", { role: "primary", reason: "breaker-open" });
+    const refusal = new DatabaseUnavailableError("open", {
+      role: "primary",
+      reason: "breaker-open",
+      outcome: "not-applied",
+    });
     expect(classifyFault(refusal)).toMatchObject({ kind: "refusal", label: "breaker-open" });
     expect(classifyFault(new Error("something else"))).toMatchObject({ kind: "query" });
     expect(classifyFault("a string")).toMatchObject({ kind: "query" });
     expect(classifyFault(undefined)).toMatchObject({ kind: "query" });
+  });
+});
+
+describe("classifyFault on a COMMIT that was sent and not answered", () => {
+  it("is a node fault that may have been applied, wherever the marked error sits in the chain", () => {
+    const timeout = new Error("Query read timeout");
+    markUnansweredCommit(timeout);
+    const wrapped = Object.assign(new Error("Transaction API error"), { cause: timeout });
+    expect(classifyFault(wrapped)).toEqual({ kind: "node", maybeSent: true, label: UNANSWERED_COMMIT });
+    // The same read timeout on another statement is no more than silence.
+    expect(classifyFault(new Error("Query read timeout")).label).not.toBe(UNANSWERED_COMMIT);
   });
 });
 

@@ -14,6 +14,7 @@ const unavailable = () =>
   new DatabaseUnavailableError("prisma-split: primary is down (postgresql://app:***@db)", {
     role: "primary",
     reason: "breaker-open",
+    outcome: "not-applied",
     retryAfterSeconds: 4.2,
     cause: new Error("connect ECONNREFUSED 10.0.0.5:5432"),
   });
@@ -35,7 +36,12 @@ async function expect503(response: Response): Promise<void> {
   expect(response.headers.get("retry-after")).toBe("5");
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
   const body = await response.json();
-  expect(body).toEqual({ error: "DATABASE_UNAVAILABLE", reason: "breaker-open", retryAfterSeconds: 5 });
+  expect(body).toEqual({
+    error: "DATABASE_UNAVAILABLE",
+    reason: "breaker-open",
+    outcome: "not-applied",
+    retryAfterSeconds: 5,
+  });
   expect(JSON.stringify(body)).not.toMatch(/10\.0\.0\.5|postgresql/);
 }
 

@@ -5,7 +5,15 @@ import { createDb } from "../../../src/index.ts";
 import { PrismaClient } from "../../generated/prisma/client.ts";
 import { type TestDb, useCluster } from "../harness.ts";
 import { type EventName, outcomeOf } from "../observe.ts";
-import { countExactlyOnce, resourceCounts, scenarioRow, seedAuthor } from "./checks.ts";
+import {
+  countExactlyOnce,
+  expectNothingLost,
+  type LiveDurability,
+  liveDurability,
+  resourceCounts,
+  scenarioRow,
+  seedAuthor,
+} from "./checks.ts";
 import { type LoadResult, runLoad, type Sample } from "./load.ts";
 import { describeFailures, formatTable, type ScenarioRow } from "./report.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
@@ -60,6 +68,7 @@ describe("chaos: node failures under load", () => {
     }
     const marks: Record<string, number> = {};
     let result: LoadResult;
+    let live: LiveDurability;
     try {
       // The fault's first steps run before the load's first requests (scenario 4 takes the slots first).
       const faulted = fault(marks, db);
@@ -73,12 +82,14 @@ describe("chaos: node failures under load", () => {
         }),
         faulted,
       ]);
+      for (const node of cluster().nodes) await node.start();
+      live = await liveDurability(cluster(), result);
     } finally {
       await db.$disconnect();
     }
     for (const node of cluster().nodes) await node.start();
     await cluster().waitForReplicas(30_000);
-    rows.push(await scenarioRow(cluster(), name, result, before));
+    rows.push(await scenarioRow(cluster(), name, result, before, live));
     notes.push(`${name}: failures: ${describeFailures(result.samples)}; breaker: ${summarize(events)}`);
     return { result, events, marks };
   }
@@ -86,9 +97,7 @@ describe("chaos: node failures under load", () => {
   const last = () => rows.at(-1)!;
   const where = (samples: readonly Sample[], test: (sample: Sample) => boolean) => samples.filter(test);
   function expectAcknowledgedWritesExactlyOnce(): void {
-    expect(last().acknowledged).toBeGreaterThan(0);
-    expect(last().exactlyOnce).toBe(last().acknowledged);
-    expect(last().leftovers).toBe("none");
+    expectNothingLost(last());
   }
 
   it("1. a replica killed (immediate) mid-load and restarted: no read fails", async () => {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CallOutcome } from "../../../src/errors.ts";
 import { isDatabaseUnavailable } from "../../../src/index.ts";
 import type { TestDb } from "../harness.ts";
 
@@ -16,13 +17,15 @@ export interface Sample {
   /** For a write, the unique title of its post. */
   readonly title?: string;
   /** For a 503, what it says of the statement (`DatabaseUnavailableError.outcome`). */
-  readonly applied?: string;
+  readonly applied?: CallOutcome;
 }
 
 export interface LoadResult {
   readonly samples: readonly Sample[];
   /** Titles of posts whose create() was acknowledged. */
   readonly acknowledged: readonly string[];
+  /** Titles of posts whose create() was answered by a 503 that says it took no effect (`not-applied`). */
+  readonly notApplied: readonly string[];
 }
 
 export interface LoadOptions {
@@ -52,6 +55,7 @@ export interface LoadOptions {
 export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadResult> {
   const samples: Sample[] = [];
   const acknowledged: string[] = [];
+  const notApplied: string[] = [];
   const began = performance.now();
   const stopAt = began + options.durationMs;
   const hardStopAt = began + Math.max(options.durationMs, options.maxDurationMs ?? 30_000);
@@ -81,8 +85,8 @@ export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadRes
         const ms = performance.now() - startedAt;
         const written = kind === "write" ? { title } : {};
         if (isDatabaseUnavailable(error)) {
-          const { reason, message } = error;
-          const applied = (error as { outcome?: string }).outcome;
+          const { reason, message, outcome: applied } = error;
+          if (kind === "write" && applied === "not-applied") notApplied.push(title);
           samples.push({ kind, startedAt, ms, outcome: "503", detail: reason, message, applied, ...written });
         } else
           samples.push({ kind, startedAt, ms, outcome: "other", detail: String((error as Error).message), ...written });
@@ -91,5 +95,5 @@ export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadRes
     }
   };
   await Promise.all(Array.from({ length: options.workers }, (_, id) => worker(id)));
-  return { samples, acknowledged };
+  return { samples, acknowledged, notApplied };
 }

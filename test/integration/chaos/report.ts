@@ -1,9 +1,10 @@
+import type { LiveDurability } from "./checks.ts";
 import type { Sample } from "./load.ts";
 
-export interface ScenarioRow {
+export interface ScenarioRow extends LiveDurability {
   readonly scenario: string;
   readonly samples: readonly Sample[];
-  /** Acknowledged writes found exactly once on the primary, of those acknowledged. */
+  /** Acknowledged writes found exactly once on the primary after `$disconnect()`, of those acknowledged. */
   readonly exactlyOnce: number;
   readonly acknowledged: number;
   readonly leftovers: string;
@@ -31,6 +32,7 @@ export function formatTable(rows: readonly ScenarioRow[]): string {
     "max ms",
     "503 p50 ms",
     "acked writes once",
+    "open tx",
     "leftovers",
   ];
   const lines = rows.map((row) => {
@@ -49,6 +51,7 @@ export function formatTable(rows: readonly ScenarioRow[]): string {
       Math.max(...all).toFixed(0),
       unavailable.length === 0 ? "-" : percentile(unavailable, 50).toFixed(1),
       `${row.exactlyOnce}/${row.acknowledged}`,
+      String(row.openTransactions),
       row.leftovers,
     ];
   });
