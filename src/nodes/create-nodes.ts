@@ -7,8 +7,10 @@ import { DbNode } from "./db-node.js";
 
 /**
  * One node per configured server: the primary and `replica-0`, `replica-1`, ...; and the servers
- * the primary may move to (`candidates`: the primary URL's hosts, then the replicas'), each with
- * the same time bounds.
+ * the primary may move to (`candidates`: the primary URL's hosts only), each with the same time
+ * bounds. A replica URL is never a candidate: it is often a fixed-role endpoint (HAProxy's replica
+ * port, a reader DNS name) that reaches the new leader for a few seconds during a switchover. To
+ * have writes follow a promoted replica, list it among the primary URL's hosts.
  */
 export function createNodes(
   config: ResolvedConfig,
@@ -39,14 +41,12 @@ export function createNodes(
     });
   const primary = node("primary", "primary", -1, config.primary);
   const replicas = config.replicas.map((settings, index) => node(`replica-${index}`, "replica", index, settings));
-  // Where the primary may move: its URL's hosts (the same node: its driver settings), then the replicas.
+  // Where the primary may move: its URL's hosts (the same node: its driver settings).
   const candidates = new Map<string, ConnectionSettings>();
-  const primaryHosts = config.primaryCandidates.map((settings) => ({
-    ...bounded(settings),
-    driver: primary.settings.driver,
-  }));
-  for (const settings of [...primaryHosts, ...replicas.map((replica) => replica.settings)]) {
-    if (!candidates.has(settings.identity)) candidates.set(settings.identity, settings);
+  for (const settings of config.primaryCandidates) {
+    if (!candidates.has(settings.identity)) {
+      candidates.set(settings.identity, { ...bounded(settings), driver: primary.settings.driver });
+    }
   }
   // The primary node starts as the first candidate itself, so "where it points" compares by identity.
   candidates.set(primary.settings.identity, primary.settings);

@@ -10,7 +10,15 @@ import {
   type ReplicaHealth,
 } from "./replica-health.js";
 import { type Lag, measureLag } from "./replica-lag.js";
+import { isRoleMismatch, mismatchMessage, type ReplicaRole, replicaRole } from "./replica-role.js";
 import { WalTimeline } from "./wal-timeline.js";
+
+/**
+ * How often the monitor polls while some node's breaker waits for it to answer again
+ * (`DbNode.awaitingAnswer`), if `pollIntervalMs` is longer: writes resume within about this long
+ * of the server taking them, instead of a whole poll interval or the breaker's `resetTimeout`.
+ */
+export const QUICK_POLL_MS = 200;
 
 /** The rotation flags the monitor writes (DbNode.rotation). */
 export const ROTATION_FLAGS = Object.freeze({
@@ -70,12 +78,16 @@ export class ReplicaMonitor {
   readonly #health = new Map<DbNode, ReplicaHealth>();
   readonly #timeline: WalTimeline;
   readonly #setFlags: Map<DbNode, Record<keyof typeof ROTATION_FLAGS, (on: boolean) => void>>;
+  /** Replicas seen in recovery at least once: a replica endpoint, not the primary's address in disguise. */
+  readonly #seenAsStandby = new WeakSet<DbNode>();
   /** Polls in a row that found the primary in recovery (reported from the second, once a round of the follower's found no writer). */
   #primaryInRecovery = 0;
   /** `roundsWithoutWriter()` when this streak of in-recovery polls began. */
   #fruitlessRoundsBefore = 0;
   #primaryMismatchReported = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending timer fires (`now()`). */
+  #dueAt = 0;
   #round: Promise<void> | undefined;
   #stopped = false;
 
@@ -94,6 +106,7 @@ export class ReplicaMonitor {
         new NodeProbe(node.settings, node.name, timeoutMs, options.isPermanent, this.#now),
       ]),
     );
+    for (const node of [primary, ...replicas]) node.watchAwaiting(() => this.#hurry());
     // The monitor is the one writer of these flags.
     this.#setFlags = new Map(
       replicas.map((node) => [
@@ -139,20 +152,36 @@ export class ReplicaMonitor {
     return Object.fromEntries([...this.#probes].map(([node, probe]) => [node.name, probe.queries]));
   }
 
+  /** A node's breaker started waiting for it to answer: the next round comes within QUICK_POLL_MS. */
+  #hurry(): void {
+    if (this.#stopped || this.#timer === undefined || this.#dueAt - this.#now() <= QUICK_POLL_MS) return;
+    clearTimeout(this.#timer);
+    this.#schedule(QUICK_POLL_MS);
+  }
+
   #schedule(delayMs: number): void {
+    this.#dueAt = this.#now() + delayMs;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       const started = this.#now();
       const next = () => {
-        if (!this.#stopped) this.#schedule(Math.max(0, this.#options.pollIntervalMs - (this.#now() - started)));
+        if (this.#stopped) return;
+        const interval = this.#nodes().some((node) => node.awaitingAnswer)
+          ? Math.min(this.#options.pollIntervalMs, QUICK_POLL_MS)
+          : this.#options.pollIntervalMs;
+        this.#schedule(Math.max(0, interval - (this.#now() - started)));
       };
       this.pollOnce().then(next, next);
     }, delayMs);
     this.#timer.unref();
   }
 
+  #nodes(): DbNode[] {
+    return [this.#primary, ...this.#replicas];
+  }
+
   async #poll(): Promise<void> {
-    const nodes = [this.#primary, ...this.#replicas];
+    const nodes = this.#nodes();
     const primaryTarget = this.#primary.targets;
     const results = await Promise.allSettled(nodes.map((node) => this.#probeOf(node).probe()));
     if (this.#stopped) return;
@@ -162,9 +191,16 @@ export class ReplicaMonitor {
       // The primary was pointed elsewhere while this round ran: what it found is about the old server.
       if (this.#primary.targets !== primaryTarget) return;
       const primaryLsn = this.#observePrimary(primaryResult as PromiseSettledResult<ProbeSample>, now);
-      const primaryWrites = this.#primary.observed?.actualRole === "primary";
+      // The server the primary reaches, when it takes writes.
+      const primaryWriter =
+        primaryResult?.status === "fulfilled" && !primaryResult.value.inRecovery
+          ? primaryResult.value.server
+          : undefined;
       replicaResults.forEach((result, index) => {
-        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWrites, now);
+        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWriter, now);
+      });
+      results.forEach((result, index) => {
+        if (result.status === "fulfilled") nodes[index]?.probeAnswered(result.value.inRecovery ? "replica" : "primary");
       });
     } catch (error) {
       // Only an event listener can throw here; the monitor must keep running regardless.
@@ -223,18 +259,14 @@ export class ReplicaMonitor {
     node: DbNode,
     result: PromiseSettledResult<ProbeSample>,
     primaryLsn: bigint | undefined,
-    primaryWrites: boolean,
+    primaryWriter: string | undefined,
     now: number,
   ): void {
     let outcome: ProbeOutcome;
     let lag: Lag = { lagMs: undefined, lagBytes: undefined };
     let replayLsn: bigint | undefined;
-    const isWriter = this.#options.isPrimaryServer?.(node) === true;
-    // A standby that writes while the primary does not: a promotion under way, the follower's
-    // business (a candidate), not split brain. It has every commit the primary acknowledged and
-    // nothing else writes: its reads stay consistent, so it keeps them until the move. Reported
-    // (and, under strict, out of rotation) only if it still writes once the primary does too.
-    let candidate = false;
+    const reachesPrimary = this.#options.isPrimaryServer?.(node) === true;
+    let role: ReplicaRole = "standby";
     if (result.status === "rejected") {
       outcome = { reachable: false };
     } else {
@@ -243,9 +275,15 @@ export class ReplicaMonitor {
       if (sample.inRecovery && replayLsn !== undefined) {
         lag = measureLag({ ...sample, replayLsn }, primaryLsn, this.#timeline, now);
       }
-      // The primary's own server, reached as a replica node, is no split brain: it is the writer.
-      candidate = !sample.inRecovery && !isWriter && !primaryWrites;
-      outcome = { reachable: true, inRecovery: sample.inRecovery || isWriter || candidate, ...lag };
+      role = replicaRole({
+        inRecovery: sample.inRecovery,
+        reachesPrimary,
+        server: sample.server,
+        primaryWriter,
+        seenAsStandby: this.#seenAsStandby.has(node),
+      });
+      if (sample.inRecovery) this.#seenAsStandby.add(node);
+      outcome = { reachable: true, inRecovery: !isRoleMismatch(role), ...lag };
     }
 
     const previous = this.#health.get(node) ?? INITIAL_HEALTH;
@@ -255,25 +293,20 @@ export class ReplicaMonitor {
     setFlag.down(health.status === "down");
     setFlag.lagging(health.status === "lagging");
     setFlag.roleMismatch(this.#options.strict && health.roleMismatch);
-    setFlag.writer(isWriter);
+    setFlag.writer(reachesPrimary);
     node.observed =
       result.status === "rejected"
         ? observation(false, node.observed?.actualRole, undefined, lag, result.reason)
         : observation(true, result.value.inRecovery ? "replica" : "primary", replayLsn, lag);
-    for (const event of events) this.#emit(node, event, lag, result.status === "rejected" ? result.reason : undefined);
+    const error = result.status === "rejected" ? result.reason : undefined;
+    for (const event of events) this.#emit(node, event, lag, error, role);
   }
 
-  #emit(node: DbNode, event: HealthEvent, lag: Lag, error: unknown): void {
+  #emit(node: DbNode, event: HealthEvent, lag: Lag, error: unknown, role: ReplicaRole): void {
     if (event === "role:mismatch") {
-      const strict = this.#options.strict
-        ? "replicas.strict is on: it takes no reads."
-        : "It keeps serving reads (set replicas.strict to refuse it).";
-      this.#reportMismatch(
-        node,
-        "primary",
-        `prisma-split: ${node.name} (${node.settings.redactedUrl}) is not in recovery: it is a primary, not a ` +
-          `streaming replica, so it has no replication lag to watch. Check replicaUrls / DATABASE_REPLICA_URLS. ${strict}`,
-      );
+      const replica = { name: node.name, url: node.settings.redactedUrl };
+      const message = mismatchMessage(role, replica, this.#primary.settings.redactedUrl, this.#options.strict);
+      this.#reportMismatch(node, "primary", message);
       return;
     }
     if (!this.#events.has(event)) return;

@@ -163,7 +163,12 @@ export class NodeBreaker implements Policy {
     return Math.max(1, Math.ceil(remainingMs / 1000));
   }
 
-  /** Closes an open breaker at once: the node it guarded now reaches another server (a primary that moved). */
+  /**
+   * Closes an open (or half-open) breaker at once: the node it guarded now reaches another server
+   * (a primary that moved), or a probe found its server answering again. opossum offers no public
+   * way into half-open; closing is what a successful trial call does, and the failures still in
+   * its window (or the consecutive-failures rule) open it again if the node keeps failing.
+   */
   reset(): void {
     if (!this.#breaker.isShutdown && !this.#breaker.closed) this.#breaker.close();
   }

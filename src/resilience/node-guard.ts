@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from "../errors.js";
+import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
@@ -84,6 +84,7 @@ export class NodeGuard implements Policy {
   readonly #bulkhead: Bulkhead | undefined;
   readonly #budget: RetryBudget | undefined;
   readonly #setBreakerFlag: (on: boolean) => void;
+  readonly #onProbeAnswer = (role: NodeRole): void => this.#probeAnswered(role);
 
   constructor(node: DbNode, settings: NodeGuardSettings, events: SplitEvents, now: () => number = Date.now) {
     this.node = node;
@@ -137,10 +138,23 @@ export class NodeGuard implements Policy {
   close(): void {
     this.#breaker?.shutdown();
     this.#bulkhead?.close();
+    this.node.awaitAnswer(undefined);
+  }
+
+  /**
+   * A probe of the monitor's or the follower's found the server answering while the breaker is
+   * open: it closes at once, as after a successful half-open trial, instead of waiting out
+   * `resetTimeout` (writes resume as soon as the database takes them). The primary's breaker only
+   * when the server takes writes: a standby there is the follower's business.
+   */
+  #probeAnswered(role: NodeRole): void {
+    if (this.node.role === "primary" && role !== "primary") return;
+    this.#breaker?.reset();
   }
 
   #onBreakerChange(state: BreakerState): void {
     const node = this.node;
+    node.awaitAnswer(state === "open" ? this.#onProbeAnswer : undefined);
     // Open: out of read rotation. Half-open: back in, so a read can be the trial call.
     this.#setBreakerFlag(state === "open");
     const event = state === "open" ? "breaker:open" : state === "halfOpen" ? "breaker:halfOpen" : "breaker:close";
