@@ -1,6 +1,7 @@
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "./db-node.js";
 import { NodeProbe, type ProbeSample } from "./node-probe.js";
+import { PollSchedule } from "./poll-schedule.js";
 import {
   type HealthEvent,
   INITIAL_HEALTH,
@@ -85,9 +86,7 @@ export class ReplicaMonitor {
   /** `roundsWithoutWriter()` when this streak of in-recovery polls began. */
   #fruitlessRoundsBefore = 0;
   #primaryMismatchReported = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the pending timer fires (`now()`). */
-  #dueAt = 0;
+  readonly #schedule: PollSchedule;
   #round: Promise<void> | undefined;
   #stopped = false;
 
@@ -106,7 +105,13 @@ export class ReplicaMonitor {
         new NodeProbe(node.settings, node.name, timeoutMs, options.isPermanent, this.#now),
       ]),
     );
-    for (const node of [primary, ...replicas]) node.watchAwaiting(() => this.#hurry());
+    this.#schedule = new PollSchedule(() => this.pollOnce(), {
+      intervalMs: options.pollIntervalMs,
+      quickMs: QUICK_POLL_MS,
+      hurried: () => this.#nodes().some((node) => node.awaitingAnswer),
+      now: this.#now,
+    });
+    for (const node of this.#nodes()) node.watchAwaiting(() => this.#schedule.hurry());
     // The monitor is the one writer of these flags.
     this.#setFlags = new Map(
       replicas.map((node) => [
@@ -126,15 +131,13 @@ export class ReplicaMonitor {
   /** Starts polling (the first round at once), also again after `stop()`; idempotent. */
   start(): void {
     this.#stopped = false;
-    if (this.#timer !== undefined || this.#round !== undefined) return;
-    this.#schedule(0);
+    this.#schedule.start();
   }
 
   /** Stops polling and closes the probe connections until `start()`; idempotent. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#schedule.stop();
     for (const probe of this.#probes.values()) probe.close();
   }
 
@@ -150,30 +153,6 @@ export class ReplicaMonitor {
   /** Probe queries sent so far, per node name. */
   queriesSent(): Record<string, number> {
     return Object.fromEntries([...this.#probes].map(([node, probe]) => [node.name, probe.queries]));
-  }
-
-  /** A node's breaker started waiting for it to answer: the next round comes within QUICK_POLL_MS. */
-  #hurry(): void {
-    if (this.#stopped || this.#timer === undefined || this.#dueAt - this.#now() <= QUICK_POLL_MS) return;
-    clearTimeout(this.#timer);
-    this.#schedule(QUICK_POLL_MS);
-  }
-
-  #schedule(delayMs: number): void {
-    this.#dueAt = this.#now() + delayMs;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const started = this.#now();
-      const next = () => {
-        if (this.#stopped) return;
-        const interval = this.#nodes().some((node) => node.awaitingAnswer)
-          ? Math.min(this.#options.pollIntervalMs, QUICK_POLL_MS)
-          : this.#options.pollIntervalMs;
-        this.#schedule(Math.max(0, interval - (this.#now() - started)));
-      };
-      this.pollOnce().then(next, next);
-    }, delayMs);
-    this.#timer.unref();
   }
 
   #nodes(): DbNode[] {
@@ -200,7 +179,11 @@ export class ReplicaMonitor {
         this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWriter, now);
       });
       results.forEach((result, index) => {
-        if (result.status === "fulfilled") nodes[index]?.probeAnswered(result.value.inRecovery ? "replica" : "primary");
+        const node = nodes[index] as DbNode;
+        if (result.status === "fulfilled") node.probeAnswered(result.value.inRecovery ? "replica" : "primary");
+        // Still waited for: look next time on a new connection, as the pool would connect. An old
+        // one through HAProxy stays on the server it reached (a standby now) until HAProxy cuts it.
+        if (node.awaitingAnswer) this.#probes.get(node)?.close();
       });
     } catch (error) {
       // Only an event listener can throw here; the monitor must keep running regardless.

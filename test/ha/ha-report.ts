@@ -10,8 +10,12 @@ export interface SetupRun {
   readonly counts: ReadonlyMap<string, number>;
   /** ms from the database taking writes again (a member, directly) to the first acknowledged write. */
   readonly afterDatabaseMs: number | undefined;
-  /** ms from the set-up's endpoint taking writes again (HAProxy's primary port; the members) to the first acknowledged write. */
+  /**
+   * ms from the set-up's endpoint (HAProxy's primary port; the members) first taking writes again,
+   * and from it taking them steadily (see WriterWatch.resumedAt), to the first acknowledged write.
+   */
   readonly afterEndpointMs: number | undefined;
+  readonly afterSteadyEndpointMs: number | undefined;
   /** prisma-split's events during the run, ms after the fault. */
   readonly timeline: readonly string[];
 }
@@ -56,8 +60,9 @@ export function formatHaTable(runs: readonly SetupRun[]): string {
     "503s (kind reason/outcome ×n)",
     "other errors",
     "failed reads",
-    "first write after db (ms)",
-    "after endpoint (ms)",
+    "first write after: db (ms)",
+    "endpoint (ms)",
+    "endpoint steady (ms)",
   ];
   const lines = runs.map((run) => [
     run.event,
@@ -70,6 +75,7 @@ export function formatHaTable(runs: readonly SetupRun[]): string {
     String(failedReads(run).length),
     ms(run.afterDatabaseMs),
     ms(run.afterEndpointMs),
+    ms(run.afterSteadyEndpointMs),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const format = (cells: readonly string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;

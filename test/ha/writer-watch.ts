@@ -5,6 +5,13 @@ import type { HaStack } from "./stack/ha-stack.ts";
 /** What one look at a target found. */
 export type TargetState = "writer" | "standby" | "down";
 
+/** When writes stopped, came back, and stayed (ms, `performance.now()`); see `WriterWatch.resumedAt`. */
+export interface WriteWindow {
+  readonly outageAt: number;
+  readonly resumedAt: number;
+  readonly steadyAt: number;
+}
+
 export interface WatchSample {
   readonly at: number;
   readonly target: string;
@@ -13,6 +20,8 @@ export interface WatchSample {
 
 const PERIOD_MS = 100;
 const TIMEOUT_MS = 1_000;
+/** Writes count as back steadily from the first look after which every look for this long found a writer. */
+const STEADY_MS = 2_000;
 
 /** A target looked at on one connection kept open (a member) or on a new connection each time (an HAProxy port). */
 class Target {
@@ -99,27 +108,42 @@ export class WriterWatch {
   }
 
   /**
-   * After `since`, the first moment writes were possible again on `where` ("members": any member
-   * directly; "haproxy": through HAProxy's primary port) after they were not, or after they moved
-   * to another member. Undefined when writes were possible throughout (as far as 100 ms looks see).
+   * After `since`: when writes stopped being possible on `where` ("members": any member directly;
+   * "haproxy": a new connection to HAProxy's primary port), or moved to another member
+   * (`outageAt`); when they were possible again (`resumedAt`); and from when on they always were
+   * (`steadyAt`: every look for the next 2 s found a writer; through HAProxy, new connections
+   * alternate for a while between the new leader and a standby it has not yet marked down). Undefined when writes were possible throughout, as far as looks
+   * 100 ms apart see.
    */
-  resumedAt(where: "members" | "haproxy", since: number): { outageAt: number; resumedAt: number } | undefined {
+  resumedAt(where: "members" | "haproxy", since: number): WriteWindow | undefined {
     const test =
       where === "members" ? (name: string) => /^m\d$/.test(name) : (name: string) => name === "haproxy-primary";
     const all = this.#writerTimeline(test);
     const before = all.filter((point) => point.at < since).at(-1)?.writer;
+    const after = all.filter((point) => point.at >= since);
     let outageAt: number | undefined;
-    for (const point of all.filter((p) => p.at >= since)) {
+    let resumedAt: number | undefined;
+    for (const point of after) {
       if (outageAt === undefined) {
         if (point.writer === undefined) outageAt = point.at;
         else if (where === "members" && before !== undefined && point.writer !== before) {
-          return { outageAt: point.at, resumedAt: point.at };
+          outageAt = resumedAt = point.at;
+          break;
         }
       } else if (point.writer !== undefined) {
-        return { outageAt, resumedAt: point.at };
+        resumedAt = point.at;
+        break;
       }
     }
-    return undefined;
+    if (outageAt === undefined || resumedAt === undefined) return undefined;
+    const from = resumedAt;
+    const steady = after.find(
+      (point) =>
+        point.at >= from &&
+        point.writer !== undefined &&
+        after.every((later) => later.at < point.at || later.at > point.at + STEADY_MS || later.writer !== undefined),
+    );
+    return { outageAt, resumedAt, steadyAt: steady?.at ?? resumedAt };
   }
 
   /** Spans (ms after `since`) in which a new connection to HAProxy's replica port reached a writer. */
