@@ -89,6 +89,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
             onPrimary: (seen) => {
               if (seen !== "writer") void follower.suspect(seen);
             },
+            onCandidateWriter: () => void follower.suspect("promoted"),
             roundsWithoutWriter: () => follower.roundsWithoutWriter,
           },
           events,

@@ -96,7 +96,9 @@ export class PrimaryFollower {
     if (trigger === "read-only" || trigger === "in-recovery" || trigger === "breaker-open") this.#suspected = true;
     if (trigger === "breaker-open") this.#breakerOpened = true;
     if (this.#round !== undefined) return this.#round;
-    if (trigger !== "start" && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
+    // A writer seen among the replicas is news: no cooldown (the monitor says so once a round).
+    const fresh = trigger === "start" || trigger === "promoted";
+    if (!fresh && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
     this.#round = this.#follow(trigger).finally(() => {
       this.#round = undefined;
       this.#lastEnded = performance.now();

@@ -49,6 +49,11 @@ export interface ReplicaMonitorOptions extends LagBounds {
   /** Told after each probe of the primary what it found (the primary follower acts on it). */
   readonly onPrimary?: (state: "writer" | "in-recovery" | "unreachable") => void;
   /**
+   * Told after a round in which a replica took writes and the primary did not: a promotion under
+   * way, seen on the monitor's open connections (the primary follower asks its candidates at once).
+   */
+  readonly onCandidateWriter?: () => void;
+  /**
    * How many of the follower's rounds have found no writer among the candidates: a primary in
    * recovery is reported only once a round that started after it was first seen so has ended
    * that way (a round that moves the primary must not be overtaken by a report; a busy machine
@@ -175,9 +180,10 @@ export class ReplicaMonitor {
         primaryResult?.status === "fulfilled" && !primaryResult.value.inRecovery
           ? primaryResult.value.server
           : undefined;
-      replicaResults.forEach((result, index) => {
-        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWriter, now);
-      });
+      const roles = replicaResults.map((result, index) =>
+        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWriter, now),
+      );
+      if (roles.includes("candidate")) this.#options.onCandidateWriter?.();
       results.forEach((result, index) => {
         const node = nodes[index] as DbNode;
         if (result.status === "fulfilled") node.probeAnswered(result.value.inRecovery ? "replica" : "primary");
@@ -244,7 +250,7 @@ export class ReplicaMonitor {
     primaryLsn: bigint | undefined,
     primaryWriter: string | undefined,
     now: number,
-  ): void {
+  ): ReplicaRole {
     let outcome: ProbeOutcome;
     let lag: Lag = { lagMs: undefined, lagBytes: undefined };
     let replayLsn: bigint | undefined;
@@ -283,6 +289,7 @@ export class ReplicaMonitor {
         : observation(true, result.value.inRecovery ? "replica" : "primary", replayLsn, lag);
     const error = result.status === "rejected" ? result.reason : undefined;
     for (const event of events) this.#emit(node, event, lag, error, role);
+    return role;
   }
 
   #emit(node: DbNode, event: HealthEvent, lag: Lag, error: unknown, role: ReplicaRole): void {

@@ -220,6 +220,8 @@ async function underLoad(stack: HaStack, event: HaEvent, authorId: number): Prom
           `(outage ${span(endpoint, eventAt)}); ` +
           `events: ${run.timeline.join(", ") || "none"}`,
       );
+      if (process.env.HA_VERBOSE && endpoint !== undefined)
+        console.log(writesAround(result.samples, endpoint, eventAt));
     }
     const replicaPortWriter = watch.replicaPortWriterSpans(eventAt);
     if (replicaPortWriter.length > 0)
@@ -245,6 +247,15 @@ function firstAckAfter(
     .filter((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt + s.ms > window.outageAt)
     .map((s) => s.startedAt + s.ms);
   return ends.length === 0 ? undefined : Math.min(...ends) - window[from];
+}
+
+/** HA_VERBOSE: the writes that ended from 300 ms before the endpoint took writes steadily to the first acknowledged one. */
+function writesAround(samples: readonly Sample[], window: WriteWindow, since: number): string {
+  const firstAck = window.steadyAt + (firstAckAfter(samples, window, "steadyAt") ?? 0);
+  return samples
+    .filter((s) => s.kind === "write" && s.startedAt + s.ms >= window.steadyAt - 300 && s.startedAt + s.ms <= firstAck)
+    .map((s) => `  ${Math.round(s.startedAt - since)}+${Math.round(s.ms)} ${s.outcome} ${s.detail ?? ""}`)
+    .join("\n");
 }
 
 const fmt = (value: number | undefined) => (value === undefined ? "-" : `${Math.round(value)} ms`);
