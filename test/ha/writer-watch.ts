@@ -2,8 +2,12 @@ import type pg from "pg";
 import { connect } from "../../src/dev-cluster/sql.ts";
 import type { HaStack } from "./stack/ha-stack.ts";
 
-/** What one look at a target found. */
-export type TargetState = "writer" | "standby" | "down";
+/**
+ * What one look at a target found: `writer`, a commit went through; `stalled`, not in recovery
+ * but a commit did not come back in time (synchronous replication waiting for its standby);
+ * `standby`; `down`.
+ */
+export type TargetState = "writer" | "stalled" | "standby" | "down";
 
 /** When writes stopped, came back, and stayed (ms, `performance.now()`); see `WriterWatch.resumedAt`. */
 export interface WriteWindow {
@@ -23,7 +27,12 @@ const TIMEOUT_MS = 1_000;
 /** Writes count as back steadily from the first look after which every look for this long found a writer. */
 const STEADY_MS = 2_000;
 
-/** A target looked at on one connection kept open (a member) or on a new connection each time (an HAProxy port). */
+/**
+ * A target looked at on one connection kept open (a member) or on a new connection each time (an
+ * HAProxy port). "Takes writes" means a commit comes back: under synchronous_mode a restarted
+ * leader accepts connections and is out of recovery seconds before its standby reconnects and
+ * commits complete.
+ */
 class Target {
   #client: pg.Client | undefined;
 
@@ -31,16 +40,24 @@ class Target {
     readonly name: string,
     readonly url: string,
     readonly fresh: boolean,
+    readonly commits: boolean,
   ) {}
 
   async look(): Promise<TargetState> {
+    const query = async <Row>(text: string) =>
+      (await this.#client!.query({ text, query_timeout: TIMEOUT_MS } as pg.QueryConfig)).rows[0] as Row;
     try {
       this.#client ??= await connect(this.url, TIMEOUT_MS);
-      const { rows } = await this.#client.query<{ r: boolean }>({
-        text: "SELECT pg_is_in_recovery() AS r",
-        query_timeout: TIMEOUT_MS,
-      } as pg.QueryConfig);
-      return rows[0]?.r === false ? "writer" : "standby";
+      const { r: inRecovery } = await query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r");
+      if (inRecovery) return "standby";
+      if (!this.commits) return "writer";
+      try {
+        await query("SELECT pg_current_xact_id()::text AS x");
+        return "writer";
+      } catch {
+        this.close();
+        return "stalled";
+      }
     } catch {
       this.close();
       return "down";
@@ -56,8 +73,8 @@ class Target {
 }
 
 /**
- * Looks every 100 ms at which server takes writes: each member directly, and what a new connection
- * to HAProxy's primary and replica ports reaches, each target on a loop of its own (one slow to
+ * Looks every 100 ms at which server takes writes (a commit comes back): each member directly, and
+ * what a new connection to HAProxy's primary and replica ports reaches, each target on a loop of its own (one slow to
  * answer delays no other). The suite measures from it when writes were possible again after an
  * event, at the database and at the endpoint an app is given.
  */
@@ -69,9 +86,9 @@ export class WriterWatch {
 
   constructor(stack: HaStack) {
     this.#targets = [
-      ...stack.members.map((member) => new Target(member.name, member.url(), false)),
-      new Target("haproxy-primary", stack.haproxyUrls.primary, true),
-      new Target("haproxy-replicas", stack.haproxyUrls.replicas, true),
+      ...stack.members.map((member) => new Target(member.name, member.url(), false, true)),
+      new Target("haproxy-primary", stack.haproxyUrls.primary, true, true),
+      new Target("haproxy-replicas", stack.haproxyUrls.replicas, true, false),
     ];
   }
 
