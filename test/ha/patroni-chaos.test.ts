@@ -150,6 +150,15 @@ async function underLoad(stack: HaStack, event: HaEvent, authorId: number): Prom
     db.$events.on("topology:change", (e) =>
       timeline.push([`${e.action}(${e.trigger}) → ${e.current.replace(/^.*@/, "")}`, performance.now()]),
     );
+    if (process.env.HA_VERBOSE) {
+      db.$events.on("retry", (e) =>
+        timeline.push([`retry#${e.attempt} ${String((e.error as Error)?.message).split("\n")[0]}`, performance.now()]),
+      );
+      db.$events.on("query", (e) => {
+        if (e.reason === "write")
+          timeline.push([`write ${Math.round(e.durationMs)} ms ${e.error ? "failed" : "ok"}`, performance.now()]);
+      });
+    }
     return { setup, db, live: [], timeline };
   });
   let done = false;
@@ -236,7 +245,11 @@ async function underLoad(stack: HaStack, event: HaEvent, authorId: number): Prom
   }
 }
 
-/** ms from `window[from]` to the first write acknowledged after the outage began. */
+/**
+ * ms from `window[from]` to the first write acknowledged at or after it. One acknowledged earlier,
+ * during what the watch saw as the outage, is a write that began before it (or a look that came
+ * late): counting it would make the client look faster than the database.
+ */
 function firstAckAfter(
   samples: readonly Sample[],
   window: WriteWindow | undefined,
@@ -244,7 +257,7 @@ function firstAckAfter(
 ): number | undefined {
   if (window === undefined) return undefined;
   const ends = samples
-    .filter((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt + s.ms > window.outageAt)
+    .filter((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt + s.ms >= window[from])
     .map((s) => s.startedAt + s.ms);
   return ends.length === 0 ? undefined : Math.min(...ends) - window[from];
 }

@@ -23,7 +23,8 @@ export interface WatchSample {
 }
 
 const PERIOD_MS = 100;
-const TIMEOUT_MS = 1_000;
+/** A look's connect and statement bound: on 2 busy cores a new connection can take over a second. */
+const TIMEOUT_MS = 2_000;
 /** Writes count as back steadily from the first look after which every look for this long found a writer. */
 const STEADY_MS = 2_000;
 
@@ -140,9 +141,10 @@ export class WriterWatch {
     const after = all.filter((point) => point.at >= since);
     let outageAt: number | undefined;
     let resumedAt: number | undefined;
-    for (const point of after) {
+    for (const [i, point] of after.entries()) {
       if (outageAt === undefined) {
-        if (point.writer === undefined) outageAt = point.at;
+        // Two looks in a row without a writer: one alone may be a look that came too late.
+        if (point.writer === undefined && after[i + 1]?.writer === undefined) outageAt = point.at;
         else if (where === "members" && before !== undefined && point.writer !== before) {
           outageAt = resumedAt = point.at;
           break;
