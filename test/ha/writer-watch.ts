@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { connect } from "../../src/dev-cluster/sql.ts";
-import type { HaStack } from "./stack/ha-stack.ts";
+import { type HaStack, WATCH_TABLE } from "./stack/ha-stack.ts";
 
 /**
  * What one look at a target found: `writer`, a commit went through; `stalled`, not in recovery
@@ -53,7 +53,8 @@ class Target {
       if (inRecovery) return "standby";
       if (!this.commits) return "writer";
       try {
-        await query("SELECT pg_current_xact_id()::text AS x");
+        // A row, not only an xid: a commit that wrote no WAL does not wait for the standby.
+        await query(`INSERT INTO ${WATCH_TABLE} DEFAULT VALUES`);
         return "writer";
       } catch {
         this.close();

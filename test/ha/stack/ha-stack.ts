@@ -20,6 +20,8 @@ export interface MemberStatus {
 }
 
 const DATABASE = "app";
+/** A table of the app's database the suite's watcher commits rows to, to see when commits go through. */
+export const WATCH_TABLE = "ha_watch";
 
 /**
  * etcd, three Patroni members on the system's PostgreSQL and HAProxy in front of them, all on
@@ -67,6 +69,10 @@ export class HaStack implements TrackedCluster {
       );
       await queryOnce(first.url("postgres"), `CREATE DATABASE ${DATABASE}`);
       await applyMigrations(first.url(DATABASE));
+      await queryOnce(
+        first.url(DATABASE),
+        `CREATE TABLE ${WATCH_TABLE} (at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+      );
       for (const member of others) member.start();
       await stack.haproxy.start(stack.members);
       await stack.waitHealthy(120_000);
