@@ -14,6 +14,12 @@ export interface PrismaClientLike {
   $transaction(...args: unknown[]): Promise<unknown>;
 }
 
+/** What runs on a node: one attempt of a routed call, a transaction, an internal query. */
+export interface NodeTask {
+  /** Starts it on `node` (its client or its pool); the promise settles with the attempt. */
+  startOn(node: DbNode): PromiseLike<unknown>;
+}
+
 /** Told of every query's start and end on a node, whichever way it came (the node's bulkhead). */
 export interface LoadObserver {
   /** `inFlightAfter` counts the query that started. */
@@ -243,22 +249,18 @@ export class DbNode {
   }
 
   /**
-   * Runs one query on this node, counting it while it is in flight. `action(context)` starts it;
-   * `mapError` turns a failure into what the caller is to see (resilience/ classifies it there, once).
+   * Runs one task on this node, counting it while it is in flight. `mapError` turns a failure into
+   * what the caller is to see (resilience/ classifies it there, once).
    */
-  run<C, T>(
-    action: (context: C) => PromiseLike<T>,
-    context: C,
-    mapError: (error: unknown) => unknown = same,
-  ): Promise<T> {
+  run(task: NodeTask, mapError: (error: unknown) => unknown = same): Promise<unknown> {
     if (this.#refusal !== undefined) return Promise.reject(mapError(this.#refusal()));
-    if (this.#hold !== undefined) return this.#hold.then(() => this.run(action, context, mapError));
+    if (this.#hold !== undefined) return this.#hold.then(() => this.run(task, mapError));
     this.#load?.started(++this.inFlight);
     const timed = this.#timesQueries;
     const startedAt = timed ? performance.now() : 0;
-    let started: PromiseLike<T>;
+    let started: PromiseLike<unknown>;
     try {
-      started = action(context);
+      started = task.startOn(this);
     } catch (error) {
       this.#settle();
       return Promise.reject(mapError(error));

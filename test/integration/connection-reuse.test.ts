@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { describe, type ExpectStatic, expect, it } from "vitest";
 import { parseConnectionUrl } from "../../src/config/connection-url.ts";
 import { withTimeBounds } from "../../src/config/time-bounds.ts";
 import { type DatabaseUnavailableError, isDatabaseUnavailable } from "../../src/index.ts";
@@ -71,14 +71,52 @@ const settle = (promise: Promise<unknown>) =>
 describe("a connection in an unknown state is closed, never reused", () => {
   const { cluster, db } = useCluster(2);
 
+  /**
+   * Runs `body` with a client whose primary is reached through a TCP proxy, its backends named
+   * `app`; closes both afterwards, also when the test fails.
+   */
+  async function throughProxy(
+    app: string,
+    options: Parameters<typeof db>[0],
+    body: (split: TestDb, proxy: TcpProxy, primary: PgNode) => Promise<void>,
+    extra = "",
+  ): Promise<void> {
+    const primary = cluster().primary;
+    const proxy = await new TcpProxy(primary.port).listen();
+    const split = db({ primaryUrl: viaProxy(primary, proxy, app, extra), shutdown: false, ...options });
+    try {
+      await body(split, proxy, primary);
+    } finally {
+      await split.$disconnect();
+      await proxy.close();
+    }
+  }
+
+  /**
+   * `count` writes after the fault are acknowledged and there, and no backend of `app` sits in a
+   * transaction. `check`: the test's own `expect` in concurrent tests.
+   */
+  async function expectLaterWritesKept(
+    split: TestDb,
+    primary: PgNode,
+    app: string,
+    count: number,
+    check: ExpectStatic = expect,
+  ): Promise<string[]> {
+    const acknowledged = await writeSequentially(split, count, `after-${app}`);
+    check(acknowledged).toHaveLength(count);
+    check(await emailsPresent(primary, acknowledged)).toBe(count);
+    await check.poll(() => backends(primary, app, "idle in transaction%"), { timeout: 10_000 }).toBe(0);
+    return acknowledged;
+  }
+
   describe.concurrent("an interactive transaction caught by a partition of the primary, every default", () => {
     for (const partitionMs of [12_000, 20_000, 40_000]) {
-      it(`${partitionMs / 1000} s: the transaction does not commit; 80 writes after it are acknowledged, visible from another session and still there after $disconnect()`, async () => {
-        const primary = cluster().primary;
-        const proxy = await new TcpProxy(primary.port).listen();
+      it(`${partitionMs / 1000} s: the transaction does not commit; 80 writes after it are acknowledged, visible from another session and still there after $disconnect()`, async ({
+        expect,
+      }) => {
         const app = `partition-${partitionMs}`;
-        const split = db({ primaryUrl: viaProxy(primary, proxy, app), shutdown: false });
-        try {
+        await throughProxy(app, {}, async (split, proxy, primary) => {
           const inside = [uniqueEmail("tx-before"), uniqueEmail("tx-during")];
           const started = performance.now();
           let endedAfterMs = 0;
@@ -104,28 +142,18 @@ describe("a connection in an unknown state is closed, never reused", () => {
           expect(failure).toBeDefined();
           if (isDatabaseUnavailable(failure)) expect(failure.outcome).toBe("not-applied");
 
-          const acknowledged = await writeSequentially(split, 80, `after-${partitionMs}`);
-          expect(acknowledged).toHaveLength(80);
-          expect(await emailsPresent(primary, acknowledged)).toBe(80);
-          expect(await backends(primary, app, "idle in transaction%")).toBe(0);
+          const acknowledged = await expectLaterWritesKept(split, primary, app, 80, expect);
           expect(await emailsPresent(primary, inside)).toBe(0);
           await split.$disconnect();
           expect(await emailsPresent(primary, acknowledged)).toBe(80);
-        } finally {
-          await split.$disconnect();
-          await proxy.close();
-        }
+        });
       }, 120_000);
     }
   });
 
   it("a COMMIT that is sent and never answered: a 503 that says the outcome is unknown; the connection is closed", async () => {
-    const primary = cluster().primary;
-    const proxy = await new TcpProxy(primary.port).listen();
-    const app = "unanswered-commit";
     // breaker.timeout 1 s: the COMMIT's client-side read timeout is 1.5 s.
-    const split = db({ primaryUrl: viaProxy(primary, proxy, app), breaker: { timeout: 1_000 }, shutdown: false });
-    try {
+    await throughProxy("unanswered-commit", { breaker: { timeout: 1_000 } }, async (split, proxy, primary) => {
       const failure = await settle(
         split.$transaction(async (tx) => {
           await tx.user.create({ data: { email: uniqueEmail("commit") } });
@@ -136,23 +164,12 @@ describe("a connection in an unknown state is closed, never reused", () => {
       expect(failure).toMatchObject({ reason: "unreachable", outcome: "unknown" });
       expect((failure as Error).message).toMatch(/COMMIT/);
       proxy.restore();
-      const acknowledged = await writeSequentially(split, 20, "after-commit");
-      expect(acknowledged).toHaveLength(20);
-      expect(await emailsPresent(primary, acknowledged)).toBe(20);
-      expect(await backends(primary, app, "idle in transaction%")).toBe(0);
-    } finally {
-      await split.$disconnect();
-      await proxy.close();
-    }
+      await expectLaterWritesKept(split, primary, "unanswered-commit", 20);
+    });
   }, 60_000);
 
   it("a transaction whose BEGIN gets no answer within maxWait: a 503 that says nothing was applied, not Prisma's P2028", async () => {
-    const primary = cluster().primary;
-    const proxy = await new TcpProxy(primary.port).listen();
-    const app = "unanswered-begin";
-    const split = db({ primaryUrl: viaProxy(primary, proxy, app), shutdown: false });
-    try {
-      await split.user.count();
+    await throughProxy("unanswered-begin", {}, async (split, proxy, primary) => {
       await split.user.create({ data: { email: uniqueEmail("warm") } });
       proxy.blackHole();
       const email = uniqueEmail("begin");
@@ -160,92 +177,76 @@ describe("a connection in an unknown state is closed, never reused", () => {
       expect(isDatabaseUnavailable(failure)).toBe(true);
       expect((failure as DatabaseUnavailableError).outcome).toBe("not-applied");
       proxy.restore();
-      const acknowledged = await writeSequentially(split, 20, "after-begin");
-      expect(await emailsPresent(primary, acknowledged)).toBe(acknowledged.length);
-      expect(acknowledged.length).toBeGreaterThan(0);
-      await expect.poll(() => backends(primary, app, "idle in transaction%"), { timeout: 10_000 }).toBe(0);
+      await expectLaterWritesKept(split, primary, "unanswered-begin", 20);
       expect(await emailsPresent(primary, [email])).toBe(0);
-    } finally {
-      await split.$disconnect();
-      await proxy.close();
-    }
+    });
   }, 60_000);
 
   it("an autocommit write that gets no answer: a 503 that says its outcome is unknown; the next writes persist", async () => {
-    const primary = cluster().primary;
-    const proxy = await new TcpProxy(primary.port).listen();
-    const app = "unanswered-write";
-    const split = db({ primaryUrl: viaProxy(primary, proxy, app), breaker: { timeout: 1_000 }, shutdown: false });
-    try {
+    await throughProxy("unanswered-write", { breaker: { timeout: 1_000 } }, async (split, proxy, primary) => {
       await split.user.create({ data: { email: uniqueEmail("warm") } });
       proxy.blackHole();
       const failure = await settle(split.user.create({ data: { email: uniqueEmail("unanswered") } }));
       expect(failure).toMatchObject({ reason: "unreachable", outcome: "unknown" });
       proxy.restore();
-      const acknowledged = await writeSequentially(split, 20, "after-unanswered");
-      expect(acknowledged).toHaveLength(20);
-      expect(await emailsPresent(primary, acknowledged)).toBe(20);
-      expect(await backends(primary, app, "idle in transaction%")).toBe(0);
-    } finally {
-      await split.$disconnect();
-      await proxy.close();
-    }
+      await expectLaterWritesKept(split, primary, "unanswered-write", 20);
+    });
   }, 60_000);
 
   it("a deadline's cancel request that never reaches the server: the statement's connection is closed once it finishes, not reused", async () => {
-    const primary = cluster().primary;
-    const proxy = await new TcpProxy(primary.port).listen();
     const app = "unconfirmed-cancel";
-    // No monitor: the only new connection while they are held is the cancel request's.
-    const split = db({
-      primaryUrl: viaProxy(primary, proxy, app, "&connection_limit=1"),
-      replicas: { pollIntervalMs: false },
-      shutdown: false,
-    });
-    const locker = new pg.Client({ connectionString: primary.url });
+    const locker = new pg.Client({ connectionString: cluster().primary.url });
     await locker.connect();
     try {
-      // A connection to the primary is open before new ones are held.
-      await split.$primary().user.count();
-      await locker.query("BEGIN");
-      await locker.query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
-      // Cancel requests travel on a new connection: the proxy holds new ones, so none arrives.
-      proxy.holdNewConnections();
-      const before = proxy.abandoned;
-      const read = settle(split.$withDeadline(300, () => split.$primary().user.findFirst()));
-      let pid: number | undefined;
-      await expect
-        .poll(
-          async () => {
-            const rows = await primary.query<{ pid: number }>(
-              "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'",
-              [app],
-            );
-            pid = rows[0]?.pid;
-            return pid;
-          },
-          { timeout: 10_000 },
-        )
-        .toBeTypeOf("number");
-      expect(await read).toMatchObject({ reason: "deadline", outcome: "not-applied" });
-      // The cancel request went nowhere, and the client gave up waiting for the server's goodbye.
-      await expect.poll(() => proxy.abandoned, { timeout: 10_000 }).toBeGreaterThan(before);
-      await locker.query("COMMIT");
-      proxy.restore();
-      // The statement ran to its end on the server; its connection must not go back to the pool,
-      // where the cancel, if it still arrived, would cancel someone else's statement. The pool has
-      // one connection: the next statement waits for it, and must get a new one.
-      const next = (await split.$primary().$queryRaw`select pg_backend_pid() as pid`) as Array<{ pid: number }>;
-      expect(next[0]?.pid).toBeTypeOf("number");
-      expect(next[0]?.pid).not.toBe(pid);
-      await expect
-        .poll(async () => (await primary.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid])).length)
-        .toBe(0);
-      expect(await writeSequentially(split, 5, "after-cancel")).toHaveLength(5);
+      // No monitor: the only new connection while they are held is the cancel request's.
+      const options = { replicas: { pollIntervalMs: false } } as const;
+      await throughProxy(
+        app,
+        options,
+        async (split, proxy, primary) => {
+          // A connection to the primary is open before new ones are held.
+          await split.$primary().user.count();
+          await locker.query("BEGIN");
+          await locker.query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+          // Cancel requests travel on a new connection: the proxy holds new ones, so none arrives.
+          proxy.holdNewConnections();
+          const before = proxy.abandoned;
+          const read = settle(split.$withDeadline(300, () => split.$primary().user.findFirst()));
+          let pid: number | undefined;
+          await expect
+            .poll(
+              async () => {
+                const rows = await primary.query<{ pid: number }>(
+                  "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'",
+                  [app],
+                );
+                pid = rows[0]?.pid;
+                return pid;
+              },
+              { timeout: 10_000 },
+            )
+            .toBeTypeOf("number");
+          expect(await read).toMatchObject({ reason: "deadline", outcome: "not-applied" });
+          // The cancel request went nowhere, and the client gave up waiting for the server's goodbye.
+          await expect.poll(() => proxy.abandoned, { timeout: 10_000 }).toBeGreaterThan(before);
+          await locker.query("COMMIT");
+          proxy.restore();
+          // The statement ran to its end on the server; its connection must not go back to the
+          // pool, where the cancel, if it still arrived, would cancel someone else's statement (and
+          // where, reused, it answered the next statement with []). The pool has one connection:
+          // the next statement waits for it, and must get a new one.
+          const next = (await split.$primary().$queryRaw`select pg_backend_pid() as pid`) as Array<{ pid: number }>;
+          expect(next[0]?.pid).toBeTypeOf("number");
+          expect(next[0]?.pid).not.toBe(pid);
+          await expect
+            .poll(async () => (await primary.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid])).length)
+            .toBe(0);
+          await expectLaterWritesKept(split, primary, app, 5);
+        },
+        "&connection_limit=1",
+      );
     } finally {
       await locker.end().catch(() => {});
-      await split.$disconnect();
-      await proxy.close();
     }
   }, 60_000);
 

@@ -24,7 +24,7 @@ function record(db: TestDb): Recorded[] {
 }
 
 function replicaNode(db: TestDb, index = 0): DbNode {
-  return splitStateOf(db)!.router.replicas[index]!;
+  return splitStateOf(db)!.nodes[index + 1]!;
 }
 
 async function servedBy(db: TestDb): Promise<{ port: number; reason: RouteReason }> {
@@ -164,7 +164,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
       });
     }
     expect(changes).toEqual([]);
-    expect(splitStateOf(client)!.router.primary.settings.identity).toContain(`:${cluster().replicas[0]!.port}/`);
+    expect(splitStateOf(client)!.nodes[0]!.settings.identity).toContain(`:${cluster().replicas[0]!.port}/`);
     // The replica URL's server takes writes while the primary does not: no split brain, it serves reads.
     expect(replicaNode(client).rotation.flags()).toEqual([]);
     expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "read" });

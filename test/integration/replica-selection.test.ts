@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ReplicaCandidate } from "../../src/index.ts";
+import type { PgNode } from "../cluster/index.ts";
 import { useCluster } from "./harness.ts";
 
 describe("replica selection across two real replicas", () => {
@@ -43,12 +44,24 @@ describe("replica selection across two real replicas", () => {
     client.$events.on("query", (event) => events.push(event.node));
     const slow = client.$queryRaw`SELECT 1 AS done FROM pg_sleep(0.4)`;
     const slowDone = slow.then(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const busyNode = cluster().replicas[0]!.port; // round-robin tie-break sends the first read to replica 0
+    // Wait until it runs (a raw query's first call is classified before it is sent): which replica is busy.
+    const running = (replica: PgNode) =>
+      replica.query("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(0.4)%'");
+    let busy = -1;
+    await expect
+      .poll(
+        async () => {
+          const counts = await Promise.all(cluster().replicas.map(async (replica) => (await running(replica)).length));
+          busy = counts.indexOf(1);
+          return busy;
+        },
+        { timeout: 10_000, interval: 10 },
+      )
+      .not.toBe(-1);
     const next = await servedBy(client, 3);
-    expect(next.every((port) => port !== busyNode)).toBe(true);
+    expect(next.every((port) => port !== ports()[busy])).toBe(true);
     await slowDone;
-    expect(events[events.length - 1]).toBe("replica-0");
+    expect(events[events.length - 1]).toBe(`replica-${busy}`);
   });
 
   it("a user function chooses, among the healthy candidates", async () => {

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { healthHandlers } from "../../src/index.ts";
+import { splitStateOf } from "../../src/split-state.ts";
 import type { PgNode } from "../cluster/index.ts";
 import { ChildApp } from "./child-app.ts";
 import { useCluster } from "./harness.ts";
@@ -186,7 +187,7 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     await waitForSleepers([cluster().primary], 1);
     // The only connection is taken: this one waits in the pool's queue.
     const waiter = client.$primary().$queryRaw`SELECT 1 AS one`.then(() => "served");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => splitStateOf(client)?.nodes[0]?.currentPool?.waitingCount).toBe(1);
     await client.$shutdown();
     expect(await Promise.all([holder, waiter])).toEqual(["held", "served"]);
   });

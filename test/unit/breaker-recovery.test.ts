@@ -46,8 +46,8 @@ function setup(role: NodeRole) {
   };
   const guard = new NodeGuard(node, { breaker, bulkhead: false, budget: false }, events);
   guards.push(guard);
-  const refused = () => guard.execute(() => Promise.reject(capturedError("connection-refused")), undefined);
-  const ok = () => guard.execute(() => Promise.resolve("row"), undefined);
+  const refused = () => guard.run({ startOn: () => Promise.reject(capturedError("connection-refused")) });
+  const ok = () => guard.run({ startOn: () => Promise.resolve("row") });
   const open = async () => {
     for (let i = 0; i < 3; i++) await refused().catch(() => undefined);
     expect(guard.breakerState).toBe("open");
