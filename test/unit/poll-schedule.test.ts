@@ -4,7 +4,9 @@ import { PollSchedule } from "../../src/nodes/poll-schedule.ts";
 // The replica monitor's spacing of rounds, with fake timers: a round every intervalMs, every
 // quickMs while something waits for an answer, and hurry() bringing a far-off round forward.
 
+const schedules: PollSchedule[] = [];
 afterEach(() => {
+  for (const schedule of schedules.splice(0)) schedule.stop();
   vi.useRealTimers();
 });
 
@@ -19,6 +21,7 @@ function setup(roundMs = 0) {
     },
     { intervalMs: 1_000, quickMs: 200, hurried: () => hurried, now: () => Date.now() },
   );
+  schedules.push(schedule);
   const t0 = Date.now();
   const at = () => starts.map((start) => start - t0);
   return {
@@ -36,7 +39,6 @@ describe("PollSchedule", () => {
     schedule.start();
     await vi.advanceTimersByTimeAsync(3_100);
     expect(at()).toEqual([0, 1_000, 2_000, 3_000]);
-    schedule.stop();
   });
 
   it("hurry() brings the next round to within quickMs, and rounds stay quickMs apart while hurried", async () => {
@@ -51,7 +53,6 @@ describe("PollSchedule", () => {
     setHurried(false);
     await vi.advanceTimersByTimeAsync(2_000);
     expect(at()).toEqual([0, 300, 500, 700, 900, 1_900]);
-    schedule.stop();
   });
 
   it("hurry() never delays a round that is already due sooner", async () => {
@@ -61,7 +62,6 @@ describe("PollSchedule", () => {
     schedule.hurry();
     await vi.advanceTimersByTimeAsync(100);
     expect(at()).toEqual([0, 1_000]);
-    schedule.stop();
   });
 
   it("stop() ends the rounds; start() again begins at once", async () => {
