@@ -1,9 +1,7 @@
 import { readDataModel } from "./client/prisma-internals.js";
 import { createRoutedClient } from "./client/routed-client.js";
 import type { SplitClient } from "./client/types.js";
-import type { ConnectionSettings } from "./config/connection-url.js";
 import type { CreateDbOptions } from "./config/options.js";
-import { RESILIENCE_DEFAULTS } from "./config/options.js";
 import { resolveConfig } from "./config/resolve-config.js";
 import { SplitEvents } from "./events.js";
 import { attachLogger } from "./lifecycle/logger.js";
@@ -11,7 +9,7 @@ import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { startLifecycle } from "./lifecycle/start.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
-import { PrimaryFollower, type PrimaryFollowerOptions } from "./nodes/primary-follower.js";
+import { PrimaryFollower } from "./nodes/primary-follower.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { AttemptTracer } from "./resilience/attempt-tracer.js";
 import { CallPipeline, type PipelineCall } from "./resilience/call-pipeline.js";
@@ -45,21 +43,10 @@ import { SplitState } from "./split-state.js";
 export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<Client> {
   const config = resolveConfig(options as CreateDbOptions<unknown>);
   const { resilience } = config;
-  const { primary, replicas, candidates } = createNodes(
-    config,
-    options.PrismaClient as new (
-      options: never,
-    ) => unknown,
-  );
+  const { primary, replicas } = createNodes(config, options.PrismaClient as new (options: never) => unknown);
   const events = new SplitEvents();
   if (config.logger) attachLogger(events, config.logger);
-  const guardSettings = {
-    breaker: resilience.breaker,
-    bulkhead: resilience.bulkhead && {
-      maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
-    },
-    budget: resilience.budget,
-  };
+  const guardSettings = { breaker: resilience.breaker, bulkhead: resilience.bulkhead, budget: resilience.budget };
   // The follower learns of an open primary breaker here; after it moves the primary, the old
   // server's breaker state says nothing about the new one.
   const onBreakerChange = (node: DbNode, breaker: BreakerState) => {
@@ -70,17 +57,11 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   );
   const follower = new PrimaryFollower(
     primary,
-    {
-      ...followerOptions(candidates, config.primaryCandidates.length > 1, config.monitor?.pollIntervalMs),
-      onRetarget: () => guards.get(primary)?.resetBreaker(),
-    },
+    { ...config.follower, onRetarget: () => guards.get(primary)?.resetBreaker() },
     events,
   );
-  // Without replicas every read is on the primary already: no context needs recording.
-  const consistency =
-    replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
   // The write's position, read through the pipeline as any call: gate, deadline, guard, span.
-  const readYourWrites = new ReadYourWrites(consistency, () =>
+  const readYourWrites = new ReadYourWrites(config.consistency, () =>
     pipeline.execute(PRIMARY_LSN_CALL).then((result) => lsnOfRow((result as { rows: Array<{ lsn?: unknown }> }).rows)),
   );
   const router = new Router(
@@ -98,6 +79,14 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
           replicas,
           {
             ...config.monitor,
+            // A node that answers nothing: the primary's writes fail fast from now on, and no call
+            // waits on it (reads waiting or running there move to another node).
+            onSilent: (node) => {
+              if (node === primary) guards.get(primary)?.tripBreaker();
+              node.abandon();
+            },
+            // Recovery as fast as the database: an answering node's open breaker closes now.
+            onAnswered: (node) => guards.get(node)?.resetBreaker(),
             isPermanent: isConfigurationFault,
             isPrimaryServer: (node) => follower.isPrimaryServer(node),
             onPrimary: (seen) => {
@@ -150,25 +139,6 @@ const PRIMARY_LSN_CALL: PipelineCall = Object.freeze({
   internal: true,
   startOn: (node: DbNode) => node.pool.query(PRIMARY_LSN_SQL),
 });
-
-/**
- * Questions to the candidates are bounded like the monitor's probes (1–5 s); after a round, the
- * next waits half a poll interval (at most 1 s), so a burst of 25006 asks once.
- */
-function followerOptions(
-  candidates: ConnectionSettings[],
-  discoverAtStart: boolean,
-  pollIntervalMs: number | undefined,
-): PrimaryFollowerOptions {
-  const poll = pollIntervalMs ?? 1000;
-  return {
-    candidates,
-    discoverAtStart,
-    probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * poll)),
-    cooldownMs: Math.min(1000, poll / 2),
-    retryMs: poll,
-  };
-}
 
 function isConfigurationFault(error: unknown): boolean {
   return classifyFault(error).kind === "configuration";

@@ -1,4 +1,5 @@
 export type { SplitClient, SplitMethods } from "./client/types.js";
+export { DEFAULTS } from "./config/defaults.js";
 export type {
   HealthOptions,
   MetricsOptions,
@@ -8,17 +9,18 @@ export type {
 } from "./config/lifecycle-options.js";
 export type { SplitLogger } from "./config/logger-option.js";
 export type { ClientOptionsOption, NodeDescriptor, NodePoolConfig, PoolOption } from "./config/node-overrides.js";
-export type { ReplicaCandidate, ReplicaSelector, SelectionStrategy } from "./config/options.js";
-export {
-  type BreakerOptions,
-  type BulkheadOptions,
-  type ConsistencyOptions,
-  type CreateDbOptions,
-  RESILIENCE_DEFAULTS,
-  type ReadYourWrites,
-  type ReplicaOptions,
-  type RetryBudgetOptions,
-  type RetryOptions,
+export type {
+  BreakerOptions,
+  BulkheadOptions,
+  ConsistencyOptions,
+  CreateDbOptions,
+  ReadYourWrites,
+  ReplicaCandidate,
+  ReplicaOptions,
+  ReplicaSelector,
+  RetryBudgetOptions,
+  RetryOptions,
+  SelectionStrategy,
 } from "./config/options.js";
 export { redactUrl } from "./config/redact.js";
 export { createDb } from "./create-db.js";

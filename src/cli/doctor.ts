@@ -1,8 +1,7 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
-import { DEFAULT_REPLICA_OPTIONS } from "../config/options.js";
 import { resolveConfig } from "../config/resolve-config.js";
 import type { NodeRole } from "../errors.js";
-import { type ConnectionPlan, planConnections } from "../lifecycle/pool-sizing.js";
+import { type ConnectionPlan, describeOversubscription, planConnections } from "../lifecycle/pool-sizing.js";
 import { lsnToBytes, probeServer, type ServerFacts } from "./probe-server.js";
 
 export interface DoctorOptions {
@@ -13,7 +12,7 @@ export interface DoctorOptions {
   /** Default: PRISMA_SPLIT_INSTANCES, else 1 (as createDb's `poolCheck.instances`). */
   instances?: number;
   reserved?: number;
-  /** A replica further behind than this is a problem. Default: createDb()'s `replicas.maxLagMs` (10 000 ms). */
+  /** A replica further behind than this is a problem. Default: createDb()'s `replicas.maxLagMs`. */
   maxLagMs?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -46,9 +45,6 @@ export interface DoctorReport {
   readonly problems: readonly string[];
 }
 
-/** createDb()'s own `replicas.maxLagMs`: doctor calls a replica lagging when createDb() would stop reading from it. */
-export const DEFAULT_MAX_LAG_MS: number = DEFAULT_REPLICA_OPTIONS.maxLagMs || 10_000;
-
 /** Checks every node createDb() would use, the way createDb() would read its settings. */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const env = options.env ?? process.env;
@@ -67,7 +63,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     env,
   );
   const poolCheck = config.lifecycle.poolCheck as { instances: number; reserved: number | undefined };
-  const maxLagMs = options.maxLagMs ?? DEFAULT_MAX_LAG_MS;
+  // By default doctor calls a replica lagging when createDb() would stop reading from it.
+  const maxLagMs = options.maxLagMs ?? config.monitor?.maxLagMs ?? Number.POSITIVE_INFINITY;
   // A multi-host URL: the primary is the host that takes writes (as createDb() finds it), and
   // that host is no replica.
   const primary = await findWriter(config.primaryCandidates);
@@ -184,11 +181,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   for (const [server, plan] of plans) {
     if (plan.fits) continue;
     const names = nodes.filter((node) => node.server === server).map((node) => node.name);
-    problems.push(
-      `${names.join(", ")}: ${plan.instances} instance(s) x ${plan.perInstance} connections = ${plan.planned} ` +
-        `exceeds max_connections ${plan.maxConnections} - ${plan.reserved} reserved = ${plan.budget} on ${server}; ` +
-        `use connection_limit=${plan.recommendedConnectionLimit}, fewer instances, or PgBouncer`,
-    );
+    problems.push(describeOversubscription(server, names, plan));
   }
   return { ok: problems.length === 0, instances: poolCheck.instances, nodes, problems };
 }

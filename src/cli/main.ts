@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
+import { DEFAULTS } from "../config/defaults.js";
 import { isConfigurationError } from "../errors.js";
 import { runClusterCommand } from "./cluster-command.js";
-import { DEFAULT_MAX_LAG_MS, runDoctor } from "./doctor.js";
+import { runDoctor } from "./doctor.js";
 import { formatReport } from "./format-report.js";
 
 const COMMANDS = `Usage: prisma-split <command> [options]
@@ -26,7 +27,7 @@ Options:
   --replica-urls <urls>   comma-separated; default: $DATABASE_REPLICA_URLS
   --instances <n>         processes running the app (pods x workers); default: $PRISMA_SPLIT_INSTANCES or 1
   --reserved <n>          connections to keep free per server; default: 10% of max_connections
-  --max-lag-ms <ms>       replay lag that counts as a problem; default: ${DEFAULT_MAX_LAG_MS}
+  --max-lag-ms <ms>       replay lag that counts as a problem; default: ${DEFAULTS.replicas.maxLagMs}
   --env-file <path>       load environment variables from a file first
   --json                  print the report as JSON
   -h, --help              show this help`;

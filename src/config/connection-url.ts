@@ -1,9 +1,10 @@
-import { availableParallelism } from "node:os";
 import { ConfigurationError } from "../errors.js";
+import { DEFAULTS } from "./defaults.js";
 import { serverIdentity } from "./host-list.js";
 import type { NodePoolConfig } from "./node-overrides.js";
 import { redactUrl } from "./redact.js";
-import { show } from "./validate.js";
+import { URL_PARAMETER_RULES } from "./schema.js";
+import { fitsRule, show } from "./validate.js";
 
 /** What one node's connection string means once Prisma's own parameters are given back their meaning. */
 export interface ConnectionSettings {
@@ -34,14 +35,6 @@ export interface ConnectionSettings {
   /** The user's `pg` settings for this node (the `pool` option), merged over the URL by every connection we open. */
   readonly driver?: NodePoolConfig | undefined;
 }
-
-/** Prisma 6's defaults, which Prisma 7's adapters silently dropped. */
-export const URL_DEFAULTS = Object.freeze({
-  /** 2 × CPUs + 1, Prisma's default `connection_limit`. */
-  connectionLimit: () => availableParallelism() * 2 + 1,
-  poolTimeoutSeconds: 10,
-  connectTimeoutSeconds: 5,
-});
 
 /** Parameters Prisma documents but `pg` does not understand: removed from the driver's URL. */
 const PRISMA_ONLY_PARAMETERS = ["connection_limit", "pool_timeout", "connect_timeout", "schema", "pgbouncer"];
@@ -83,21 +76,9 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   }
 
   const params = parsed.searchParams;
-  const poolMax = readParameter(params, "connection_limit", setting, redactedUrl, {
-    integer: true,
-    min: 1,
-    fallback: URL_DEFAULTS.connectionLimit(),
-  });
-  const poolTimeoutSeconds = readParameter(params, "pool_timeout", setting, redactedUrl, {
-    integer: false,
-    min: 0,
-    fallback: URL_DEFAULTS.poolTimeoutSeconds,
-  });
-  const connectTimeoutSeconds = readParameter(params, "connect_timeout", setting, redactedUrl, {
-    integer: false,
-    min: 0,
-    fallback: URL_DEFAULTS.connectTimeoutSeconds,
-  });
+  const poolMax = readParameter(params, "connection_limit", setting, redactedUrl);
+  const poolTimeoutSeconds = readParameter(params, "pool_timeout", setting, redactedUrl);
+  const connectTimeoutSeconds = readParameter(params, "connect_timeout", setting, redactedUrl);
   const schema = params.get("schema") ?? undefined;
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(schema)) {
     throw new ConfigurationError(
@@ -123,31 +104,24 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   };
 }
 
-interface ParameterRule {
-  integer: boolean;
-  min: number;
-  fallback: number;
-}
-
+/** A Prisma URL parameter, within its bounds (schema.ts), or its default when the URL does not set it. */
 function readParameter(
   params: URLSearchParams,
-  name: string,
+  name: keyof typeof DEFAULTS.url,
   setting: string,
   redactedUrl: string,
-  rule: ParameterRule,
 ): number {
   const raw = params.get(name);
-  if (raw === null) return rule.fallback;
+  if (raw === null) return DEFAULTS.url[name];
+  const rule = URL_PARAMETER_RULES[name];
   const value = raw.trim() === "" ? Number.NaN : Number(raw);
-  const valid = Number.isFinite(value) && value >= rule.min && (!rule.integer || Number.isInteger(value));
-  if (!valid) {
-    const expected = rule.integer ? "a positive integer" : "a non-negative number of seconds";
-    throw new ConfigurationError(
-      `${setting}?${name}`,
-      `must be ${expected}, got ${quoteParameter(redactedUrl, name, raw)} in ${redactedUrl}`,
-    );
-  }
-  return value;
+  if (fitsRule(value, rule)) return value;
+  const tooLarge = fitsRule(value, { ...rule, max: undefined });
+  throw new ConfigurationError(
+    `${setting}?${name}`,
+    `must be ${tooLarge ? `at most ${rule.max} ${rule.unit} (${rule.whyMax})` : rule.expected}, ` +
+      `got ${quoteParameter(redactedUrl, name, raw)} in ${redactedUrl}`,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ConfigurationError, type NodeRole } from "../errors.js";
-import { isPlainObject, show } from "./validate.js";
+import { POOL_OVERRIDE_RULES } from "./schema.js";
+import { isPlainObject, type NumberRule, readNumber, show } from "./validate.js";
 
 /** The node a `pool` or `clientOptions` function is asked about. */
 export interface NodeDescriptor {
@@ -16,12 +17,15 @@ export interface NodeDescriptor {
  * `pg` pool and client settings for one node, merged over what its URL gives: `ssl` (an object
  * with a CA bundle), `password` (a string, or a function called for every new connection: IAM
  * or Azure AD tokens, rotated secrets), `types` (type parsers), `keepAlive`, `user`, ...
- * `max` and `connectionTimeoutMillis` here win over `connection_limit`/`pool_timeout`.
  */
 export type NodePoolConfig = Record<string, unknown> & {
   ssl?: unknown;
   password?: string | (() => string | Promise<string>);
   types?: unknown;
+  /** The pool's size (an integer from 1 to 262 143); wins over the URL's `connection_limit`. Default: `connection_limit`. */
+  max?: number;
+  /** ms a query waits for a free connection (0 = forever); wins over the URL's `pool_timeout`. Default: `pool_timeout`. */
+  connectionTimeoutMillis?: number;
 };
 
 /** The `pool` option: the same settings for every node, or a function of the node. */
@@ -32,8 +36,15 @@ export type ClientOptionsOption =
   | Record<string, unknown>
   | ((node: NodeDescriptor) => Record<string, unknown> | undefined);
 
-/** Pool keys prisma-split sets itself: the URL is the one place a node's address comes from. */
-const OWN_POOL_KEYS = ["Client", "connectionString"];
+/** What an override may not set (prisma-split does), and the numbers it checks the bounds of. */
+interface OverrideRules {
+  readonly ownKeys: readonly string[];
+  readonly numbers: Readonly<Record<string, NumberRule>>;
+}
+
+/** The URL is the one place a node's address comes from; `max` and the acquire timeout are counted on. */
+const POOL: OverrideRules = { ownKeys: ["Client", "connectionString"], numbers: POOL_OVERRIDE_RULES };
+const CLIENT_OPTIONS: OverrideRules = { ownKeys: ["adapter"], numbers: {} };
 
 /** `pool` or `clientOptions` as given: an object or a function; anything else is refused at `createDb()`. */
 export function readOverrideOption<T>(setting: string, value: unknown): T | undefined {
@@ -42,13 +53,13 @@ export function readOverrideOption<T>(setting: string, value: unknown): T | unde
   if (!isPlainObject(value)) {
     throw new ConfigurationError(setting, `must be an object or a function of the node, got ${show(value)}`);
   }
-  checkOverride(setting, value, setting === "pool" ? OWN_POOL_KEYS : ["adapter"]);
+  checkOverride(setting, value, setting === "pool" ? POOL : CLIENT_OPTIONS);
   return { ...value } as T;
 }
 
 /** One node's pool settings from the `pool` option (undefined: the URL alone). */
 export function poolConfigFor(option: PoolOption | undefined, node: NodeDescriptor): NodePoolConfig | undefined {
-  return resolveFor("pool", option, node, OWN_POOL_KEYS) as NodePoolConfig | undefined;
+  return resolveFor("pool", option, node, POOL) as NodePoolConfig | undefined;
 }
 
 /** One node's PrismaClient options from the `clientOptions` option. */
@@ -56,14 +67,14 @@ export function clientOptionsFor(
   option: ClientOptionsOption | undefined,
   node: NodeDescriptor,
 ): Record<string, unknown> {
-  return resolveFor("clientOptions", option, node, ["adapter"]) ?? {};
+  return resolveFor("clientOptions", option, node, CLIENT_OPTIONS) ?? {};
 }
 
 function resolveFor(
   setting: string,
   option: unknown,
   node: NodeDescriptor,
-  ownKeys: readonly string[],
+  rules: OverrideRules,
 ): Record<string, unknown> | undefined {
   if (typeof option !== "function") return option as Record<string, unknown> | undefined;
   const named = `${setting}(${node.name})`;
@@ -71,12 +82,12 @@ function resolveFor(
   if (value === undefined) return undefined;
   if (!isPlainObject(value))
     throw new ConfigurationError(named, `must return an object or undefined, got ${show(value)}`);
-  checkOverride(named, value, ownKeys);
+  checkOverride(named, value, rules);
   return { ...value };
 }
 
-function checkOverride(setting: string, value: Record<string, unknown>, ownKeys: readonly string[]): void {
-  for (const key of ownKeys) {
+function checkOverride(setting: string, value: Record<string, unknown>, rules: OverrideRules): void {
+  for (const key of rules.ownKeys) {
     if (key in value) {
       throw new ConfigurationError(
         `${setting}.${key}`,
@@ -85,6 +96,9 @@ function checkOverride(setting: string, value: Record<string, unknown>, ownKeys:
           : "is set by prisma-split from the node's URL: put it in primaryUrl/replicaUrls",
       );
     }
+  }
+  for (const [key, rule] of Object.entries(rules.numbers)) {
+    if (value[key] !== undefined) readNumber(`${setting}.${key}`, value[key], rule);
   }
   const password = value.password;
   if (password !== undefined && typeof password !== "string" && typeof password !== "function") {

@@ -1,6 +1,15 @@
+import type { DEFAULTS } from "./defaults.js";
 import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
 import type { SplitLogger } from "./logger-option.js";
 import type { ClientOptionsOption, PoolOption } from "./node-overrides.js";
+import type { OptionsOf } from "./rules.js";
+
+export {
+  READ_YOUR_WRITES_MODES,
+  type ReadYourWrites,
+  SELECTION_STRATEGIES,
+  type SelectionStrategy,
+} from "./choices.js";
 
 /**
  * Options of `createDb()`. Every group has defaults; URLs default to the environment
@@ -61,6 +70,7 @@ export interface CreateDbOptions<Client> {
    * Default: `true`.
    */
   tracing?: boolean | { tracer?: unknown };
+  /** How reads pick a replica, the replica monitor (lag, outages, roles) and hedged reads. */
   replicas?: ReplicaOptions;
   /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
   shutdown?: ShutdownOptions | false;
@@ -115,64 +125,24 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
 /**
  * Every option `createDb()` takes; any other key is refused, so that a typo (`replica`) fails
  * at start-up instead of silently leaving a default in place. A new option goes into
- * {@link CreateDbOptions} and `OPTION_NAMES` above.
+ * {@link CreateDbOptions} and `OPTION_NAMES` above; a new key of a group into {@link DEFAULTS}
+ * (with its JSDoc and default) and its rule into `RULES` (schema.ts).
  */
 export const CREATE_DB_OPTIONS: readonly (keyof CreateDbOptions<unknown>)[] = Object.freeze(
   Object.keys(OPTION_NAMES) as (keyof CreateDbOptions<unknown>)[],
 );
 
 /**
- * opossum's options that fit a database, per node. `capacity` is not offered: opossum counts
- * its rejections as failures; the bulkhead limits concurrency instead.
+ * opossum's options that fit a database, per node (see {@link DEFAULTS}`.breaker`). `capacity` is
+ * not offered: opossum counts its rejections as failures; the bulkhead limits concurrency instead.
  */
-export interface BreakerOptions {
-  /**
-   * ms one statement may run: the connections' `statement_timeout` (unless the URL sets one), so
-   * the server ends a longer one with SQLSTATE 57014, the query's own error (never a breaker
-   * failure, never retried). A server that does not answer at all within it plus a grace (half of
-   * it, 0.25–1 s) is a failure of the node. Lifted inside transactions. `false`: no bound.
-   * Default: 10 000.
-   */
-  timeout?: number | false;
-  /** ms an open breaker waits before letting one trial call through. Default: 5 000. */
-  resetTimeout?: number;
-  /** Percentage of failed calls in the window that opens the breaker. Default: 50. */
-  errorThresholdPercentage?: number;
-  /** Calls in the window before the breaker may open (opossum's 0 opens on the first failure). Default: 10. */
-  volumeThreshold?: number;
-  /** ms of the rolling window failures are counted in. Default: 10 000. */
-  rollingCountTimeout?: number;
-  /** Buckets of the rolling window. Default: 10. */
-  rollingCountBuckets?: number;
-  /**
-   * Also opens after this many infrastructure failures in a row, whatever the window holds:
-   * after a busy minute a dead node would otherwise fail for seconds before the percentage
-   * rule notices. `false`: percentage rule only. Default: 10.
-   */
-  consecutiveFailures?: number | false;
-}
+export type BreakerOptions = OptionsOf<typeof DEFAULTS.breaker>;
 
-export interface RetryOptions {
-  /** Attempts after the first; at most 3 attempts in all (the first + 2). Default: 2. */
-  retries?: number;
-  /** ms before the first retry; async-retry's `randomize` multiplies each wait by a random factor in [1, 2). Default: 50. */
-  minTimeout?: number;
-  /** ms, no wait exceeds this (before `randomize`). Default: 1 000. */
-  maxTimeout?: number;
-  /** Growth of the wait per retry. Default: 2. */
-  factor?: number;
-  /** Retries per node ≤ `minRetries` + `ratio` × calls over `windowMs`. `false`: no budget. */
-  budget?: RetryBudgetOptions | false;
-}
+/** Retries of failed attempts (async-retry), with a budget per node (see {@link DEFAULTS}`.retry`). */
+export type RetryOptions = OptionsOf<typeof DEFAULTS.retry, "budget">;
 
-export interface RetryBudgetOptions {
-  /** Default: 0.2 (one retry per five calls). */
-  ratio?: number;
-  /** Retries always allowed per window. Default: 10. */
-  minRetries?: number;
-  /** ms. Default: 10 000. */
-  windowMs?: number;
-}
+/** Retries per node ≤ `minRetries` + `ratio` × calls over `windowMs`. */
+export type RetryBudgetOptions = OptionsOf<typeof DEFAULTS.retry.budget>;
 
 /**
  * The bulkhead admits a call into the node's pool (`connection_limit` connections, a FIFO queue
@@ -181,10 +151,7 @@ export interface RetryBudgetOptions {
  * pace connections have been freeing up, the call's turn would come later than that. A call
  * that would time out waiting is refused before it waits.
  */
-export interface BulkheadOptions {
-  /** Also refuse a call when this many already wait for a connection. Default: no count bound. */
-  maxQueue?: number;
-}
+export type BulkheadOptions = OptionsOf<typeof DEFAULTS.bulkhead>;
 
 /** What a replica selector may know about a candidate replica. */
 export interface ReplicaCandidate {
@@ -207,144 +174,11 @@ export interface ReplicaCandidate {
  */
 export type ReplicaSelector = (candidates: readonly ReplicaCandidate[]) => ReplicaCandidate;
 
-/** The built-in selection strategies. */
-export const SELECTION_STRATEGIES = Object.freeze(["round-robin", "random", "least-busy", "fastest"] as const);
-export type SelectionStrategy = (typeof SELECTION_STRATEGIES)[number];
+/** How reads pick a replica, the replica monitor, hedged reads (see {@link DEFAULTS}`.replicas`). */
+export type ReplicaOptions = OptionsOf<typeof DEFAULTS.replicas, "hedge">;
 
-export interface ReplicaOptions {
-  /**
-   * How a read picks among healthy replicas: `"round-robin"`, `"random"`, `"least-busy"` (fewest
-   * queries in flight), `"fastest"` (power of two choices by recent answer time × queries in
-   * flight), or your own function. Default: `"fastest"` (with replicas alike it spreads reads as
-   * evenly as round-robin; with one slow, far or busy it sends it fewer).
-   */
-  select?: SelectionStrategy | ReplicaSelector;
-  /** Reads go to the primary when no replica can take them. Default: `true`. */
-  fallbackToPrimary?: boolean;
-  /**
-   * A replica whose replay is more than this many ms behind the primary leaves read rotation;
-   * it returns once it is back within half of it. `false`: no time bound. Default: `10_000`.
-   */
-  maxLagMs?: number | false;
-  /** The same bound in bytes of WAL the replica has not replayed. Default: `false` (none). */
-  maxLagBytes?: number | false;
-  /**
-   * How often the replica monitor polls each node, in ms (one small query per node per poll, on
-   * its own connection). `false` turns the monitor off: no lag or outage detection, no role
-   * check, and `readYourWrites` defaults to `"session"`. Default: `1000`.
-   */
-  pollIntervalMs?: number | false;
-  /**
-   * Hedged reads (opt-in, "the tail at scale"): a read a replica has not answered after `afterMs`
-   * is also sent to another replica; the first answer wins and the other statement is cancelled
-   * on its server. Never for writes, transactions, `$withPrimary` or a read-your-writes pin.
-   * `{}` takes the defaults below. Default: `false`.
-   */
-  hedge?: HedgeOptions | false;
-  /**
-   * A "replica" that takes writes while the primary takes writes on another server (split brain),
-   * or that is the primary's own server under another name, is always reported (`role:mismatch`
-   * event, or a process warning when nobody listens). With `strict`, it also takes no reads: rows
-   * written on the primary would never show there. One that takes writes while the primary does
-   * not (a promotion under way), or that reaches the primary's server through an endpoint that
-   * has been a standby (HAProxy's replica port mid-switchover), keeps its reads. A multi-host
-   * primary URL's current writer never takes replica reads, strict or not. Default: `true`.
-   */
-  strict?: boolean;
-}
+/** Hedged reads: `replicas.hedge` (see {@link DEFAULTS}`.replicas.hedge`). */
+export type HedgeOptions = OptionsOf<typeof DEFAULTS.replicas.hedge>;
 
-export interface HedgeOptions {
-  /**
-   * ms a read waits for its replica before it is also sent to another one; `"p95"`: the 95th
-   * percentile of recent hedgeable reads (no hedge until 32 have been seen). Default: `"p95"`.
-   */
-  afterMs?: number | "p95";
-  /**
-   * Hedges are at most this share of hedgeable reads (plus a burst of 10), so a cluster that is
-   * slow everywhere is not sent twice the reads. Default: `0.1`.
-   */
-  maxExtraRatio?: number;
-}
-
-export const DEFAULT_HEDGE_OPTIONS = Object.freeze({
-  afterMs: "p95" as number | "p95",
-  maxExtraRatio: 0.1,
-});
-
-export const DEFAULT_REPLICA_OPTIONS = Object.freeze({
-  select: "fastest" as SelectionStrategy,
-  fallbackToPrimary: true,
-  maxLagMs: 10_000 as number | false,
-  maxLagBytes: false as number | false,
-  pollIntervalMs: 1000 as number | false,
-  strict: true,
-  hedge: false as HedgeOptions | false,
-});
-
-/**
- * - `"off"`: reads go to replicas right after a write (they may not show it yet);
- * - `"session"`: after a write, the context's reads go to the primary for `stickyMs`
- *   (Rails' DatabaseSelector); no extra query, but a replica lagging more than `stickyMs` and
- *   less than `replicas.maxLagMs` can still serve a stale read;
- * - `"lsn"`: after a write, one `SELECT pg_current_wal_insert_lsn()` on the primary; the
- *   context's reads then go to a replica the monitor has seen replay that far, else to the
- *   primary. Exact, and no extra query on reads.
- */
-export type ReadYourWrites = "off" | "session" | "lsn";
-
-export interface ConsistencyOptions {
-  /** Default: `"lsn"` (`"session"` when `replicas.pollIntervalMs` is `false`). */
-  readYourWrites?: ReadYourWrites;
-  /**
-   * `"session"`: how long after a write the context's reads stay on the primary, in ms. `"lsn"`
-   * uses it only when the WAL position could not be read after a write. Default: `2000`.
-   */
-  stickyMs?: number;
-}
-
-export const DEFAULT_CONSISTENCY_OPTIONS = Object.freeze({
-  readYourWrites: "lsn" as ReadYourWrites,
-  stickyMs: 2000,
-});
-
-/** Every default of the failure handling, in one place (README "Failure behaviour and the 503 contract"). */
-export const RESILIENCE_DEFAULTS = Object.freeze({
-  breaker: Object.freeze({
-    /** 10 s per statement (the connections' `statement_timeout`). */
-    timeout: 10_000 as number | false,
-    /** 5 s open before a trial call: opossum's 30 s is long for a database restart. */
-    resetTimeout: 5_000,
-    /** Opens when more than half the calls of the window failed. */
-    errorThresholdPercentage: 50,
-    /** At least 10 calls in the window first: opossum's 0 opens on the first failure. */
-    volumeThreshold: 10,
-    /** A 10 s window in 10 buckets. */
-    rollingCountTimeout: 10_000,
-    rollingCountBuckets: 10,
-    /** 10 failures in a row open it at once (a dead node fails every call). */
-    consecutiveFailures: 10 as number | false,
-  }),
-  retry: Object.freeze({
-    /** 3 attempts in all, the most prisma-split makes. */
-    retries: 2,
-    /** First retry after 50–100 ms, each next wait twice as long, never over 1–2 s (async-retry's `randomize`). */
-    minTimeout: 50,
-    maxTimeout: 1_000,
-    factor: 2,
-  }),
-  budget: Object.freeze({
-    /** Retries ≤ 10 + 20 % of the node's calls over 10 s. */
-    ratio: 0.2,
-    minRetries: 10,
-    windowMs: 10_000,
-  }),
-  bulkhead: Object.freeze({
-    /**
-     * No count bound on the calls waiting for a connection: the time bound (`pool_timeout`) is
-     * what sheds, at once for a call that would not get a connection within it.
-     */
-    maxQueue: Number.POSITIVE_INFINITY,
-  }),
-  /** No whole-call deadline: `breaker.timeout` bounds each statement. */
-  queryTimeoutMs: false as number | false,
-});
+/** Read-your-writes inside a consistency context (see {@link DEFAULTS}`.consistency`). */
+export type ConsistencyOptions = OptionsOf<typeof DEFAULTS.consistency>;

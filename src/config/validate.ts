@@ -131,15 +131,9 @@ export function readNumber(setting: string, value: unknown, rule: NumberRule & {
 export function readNumber(setting: string, value: unknown, rule: NumberRule): number | false;
 export function readNumber(setting: string, value: unknown, rule: NumberRule): number | false {
   if (value === false && rule.off) return false;
-  const valid =
-    typeof value === "number" &&
-    Number.isFinite(value) &&
-    (rule.min === undefined || value >= rule.min) &&
-    (rule.above === undefined || value > rule.above) &&
-    (rule.max === undefined || value <= rule.max) &&
-    (!rule.integer || Number.isSafeInteger(value));
   const orOff = rule.off ? ", or false to turn it off;" : ",";
-  if (!valid) throw new ConfigurationError(setting, `must be ${describeNumber(rule)}${orOff} got ${show(value)}`);
+  if (!fitsRule(value, rule))
+    throw new ConfigurationError(setting, `must be ${describeNumber(rule)}${orOff} got ${show(value)}`);
   if (rule.timer && value > MAX_TIMER_MS) {
     throw new ConfigurationError(
       setting,
@@ -147,6 +141,18 @@ export function readNumber(setting: string, value: unknown, rule: NumberRule): n
     );
   }
   return value;
+}
+
+/** Whether `value` is a finite number within `rule`'s bounds (`off` aside). */
+export function fitsRule(value: unknown, rule: NumberRule): value is number {
+  return (
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    (rule.min === undefined || value >= rule.min) &&
+    (rule.above === undefined || value > rule.above) &&
+    (rule.max === undefined || value <= rule.max) &&
+    (!rule.integer || Number.isSafeInteger(value))
+  );
 }
 
 /** A delay in milliseconds a timer will wait, at least `min` (default 0). */

@@ -21,7 +21,7 @@ export function expressConsistency(
   db: ConsistencyClient,
   options: ConsistencyHttpOptions = {},
 ): (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void {
-  const carrier = new TokenCarrier(options);
+  const carrier = new TokenCarrier(options, "expressConsistency");
   return function prismaSplitConsistency(request, response, next) {
     db.$withConsistency(carrier.read(request.headers), () => {
       // Bound to this request's context, wherever the response ends up being written from.

@@ -38,7 +38,7 @@ export function fastifyConsistency(
   db: ConsistencyClient,
   options: ConsistencyHttpOptions = {},
 ): (app: FastifyLike, pluginOptions: unknown, done: (error?: Error) => void) => void {
-  const carrier = new TokenCarrier(options);
+  const carrier = new TokenCarrier(options, "fastifyConsistency");
   const tokenOf = new WeakMap<RequestLike, () => string | undefined>();
   const plugin = (app: FastifyLike, _pluginOptions: unknown, done: (error?: Error) => void) => {
     app.addHook("onRequest", (request, _reply, hookDone) => {

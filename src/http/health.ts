@@ -1,3 +1,6 @@
+import { DEFAULTS } from "../config/defaults.js";
+import type { OptionsOf } from "../config/rules.js";
+import { RULES } from "../config/schema.js";
 import type { HealthReport } from "../lifecycle/health.js";
 
 /** What the handlers need of `db`: any view of a createDb() client. */
@@ -6,18 +9,8 @@ export interface HealthSource {
   $ready(): Promise<boolean>;
 }
 
-export interface HealthHandlerOptions {
-  /**
-   * Answer readiness with the whole `$health()` report (every node probed, URLs redacted)
-   * instead of `{ status }` after `$ready()`'s probes. Default: false, since the report names
-   * hosts and the endpoint is often reachable from outside.
-   */
-  detail?: boolean;
-  /** Path of the liveness endpoint for `handle()`. Default: `/health`. */
-  livePath?: string;
-  /** Path of the readiness endpoint for `handle()`. Default: `/health/ready`. */
-  readyPath?: string;
-}
+/** Options of {@link healthHandlers} (see {@link DEFAULTS}`.healthHandlers`). */
+export type HealthHandlerOptions = OptionsOf<typeof DEFAULTS.healthHandlers>;
 
 /**
  * A route handler for Express (`(req, res)`), Fastify (`(request, reply)`) and Node's http
@@ -38,8 +31,6 @@ export interface HealthHandlers {
   handle(request: unknown, response: unknown): boolean;
 }
 
-const DEFAULTS = Object.freeze({ detail: false, livePath: "/health", readyPath: "/health/ready" });
-
 /**
  * Liveness and readiness endpoints for Kubernetes-style probes.
  *
@@ -51,7 +42,7 @@ const DEFAULTS = Object.freeze({ detail: false, livePath: "/health", readyPath: 
  * http.createServer((req, res) => health.handle(req, res) || app(req, res)); // Node http
  */
 export function healthHandlers(db: HealthSource, options: HealthHandlerOptions = {}): HealthHandlers {
-  const { detail, livePath, readyPath } = { ...DEFAULTS, ...options };
+  const { detail, livePath, readyPath } = RULES.healthHandlers.read("healthHandlers", options, DEFAULTS.healthHandlers);
   const live: HealthHandler = async (_request, response) => send(response, 200, { status: "ok" });
   const ready: HealthHandler = async (_request, response) => {
     try {

@@ -1,19 +1,15 @@
-import { ConfigurationError } from "../errors.js";
+import { DEFAULTS } from "../config/defaults.js";
+import type { OptionsOf } from "../config/rules.js";
+import { RULES } from "../config/schema.js";
 import { decodeConsistencyToken } from "../routing/consistency/token.js";
 
-/** Where the HTTP middleware reads and writes the consistency token. */
-export interface ConsistencyHttpOptions {
-  /**
-   * A header carrying the token both ways: read from the request, set on the response when the
-   * request's context has something to carry. `false`: no header. Default: `"x-consistency-token"`.
-   */
-  header?: string | false;
-  /**
-   * A cookie carrying it too (browsers send it back by themselves). `false`: none. Default: `false`.
-   * `maxAgeSeconds` default: 60; the cookie is `HttpOnly; SameSite=Lax`, plus `Secure` when asked.
-   */
-  cookie?: { name: string; maxAgeSeconds?: number; secure?: boolean; path?: string } | false;
-}
+/**
+ * Where the HTTP middleware reads and writes the consistency token (see
+ * {@link DEFAULTS}`.consistencyHttp`): a header both ways, a cookie too. A cookie needs its `name`.
+ */
+export type ConsistencyHttpOptions = OptionsOf<typeof DEFAULTS.consistencyHttp, "cookie"> & {
+  cookie?: (OptionsOf<typeof DEFAULTS.consistencyHttp.cookie> & { name: string }) | false;
+};
 
 /** The part of a createDb() client the middleware uses. */
 export interface ConsistencyClient {
@@ -28,26 +24,16 @@ export class TokenCarrier {
   readonly #header: string | undefined;
   readonly #cookie: { name: string; attributes: string } | undefined;
 
-  constructor(options: ConsistencyHttpOptions = {}) {
-    const header = options.header ?? "x-consistency-token";
-    if (header !== false && (typeof header !== "string" || !/^[A-Za-z0-9-]+$/.test(header))) {
-      throw new ConfigurationError("header", `must be a header name or false, got ${JSON.stringify(header)}`);
-    }
+  /** `setting`: the function the options were given to, named in a refusal (`expressConsistency.header`). */
+  constructor(options: ConsistencyHttpOptions = {}, setting = "consistencyHttp") {
+    const { header, cookie } = RULES.consistencyHttp.read(setting, options, DEFAULTS.consistencyHttp);
     this.#header = header === false ? undefined : header.toLowerCase();
-    const cookie = options.cookie ?? false;
     if (cookie !== false) {
-      if (typeof cookie.name !== "string" || !/^[A-Za-z0-9_-]+$/.test(cookie.name)) {
-        throw new ConfigurationError("cookie.name", `must be a cookie name, got ${JSON.stringify(cookie.name)}`);
-      }
-      const maxAge = cookie.maxAgeSeconds ?? 60;
-      if (!Number.isInteger(maxAge) || maxAge < 1) {
-        throw new ConfigurationError(
-          "cookie.maxAgeSeconds",
-          `must be a whole number ≥ 1, got ${JSON.stringify(maxAge)}`,
-        );
-      }
-      const attributes = `; Path=${cookie.path ?? "/"}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${cookie.secure ? "; Secure" : ""}`;
-      this.#cookie = { name: cookie.name, attributes };
+      const secure = cookie.secure ? "; Secure" : "";
+      this.#cookie = {
+        name: cookie.name,
+        attributes: `; Path=${cookie.path}; Max-Age=${cookie.maxAgeSeconds}; HttpOnly; SameSite=Lax${secure}`,
+      };
     }
   }
 

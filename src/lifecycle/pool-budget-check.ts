@@ -1,7 +1,7 @@
 import type { LifecycleSettings } from "../config/lifecycle-options.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { type ConnectionPlan, planConnections } from "./pool-sizing.js";
+import { type ConnectionPlan, describeOversubscription, planConnections } from "./pool-sizing.js";
 
 /** The server settings the check reads, in one round trip. `reserved_connections` exists from PostgreSQL 16. */
 const SERVER_LIMITS_SQL =
@@ -13,8 +13,9 @@ type Warn = (message: string, options: { type: string; code: string }) => void;
 
 /**
  * Checks once per server, lazily, that every instance's pools together fit in the server's
- * `max_connections` minus a reserve, and warns (a `pool:oversubscribed` event and a process
- * warning) when they do not. It runs when a node's pool opens its first connection (no query
+ * `max_connections` minus a reserve, each pool counted at its node's `poolMax` (a `pool.max`
+ * override, else `connection_limit`: the size pg really gives it), and warns (a
+ * `pool:oversubscribed` event and a process warning) when they do not. It runs when a node's pool opens its first connection (no query
  * before the app's own) or on the first `$health()`.
  */
 export class PoolBudgetCheck {
@@ -112,11 +113,7 @@ export class PoolBudgetCheck {
 
   #report(server: string, nodes: DbNode[], plan: ConnectionPlan): void {
     const names = nodes.map((node) => node.name);
-    const message =
-      `prisma-split: ${plan.instances} instance(s) x ${plan.perInstance} connections (connection_limit of ` +
-      `${names.join(", ")}) = ${plan.planned} could exceed ${server}'s max_connections ${plan.maxConnections} ` +
-      `minus ${plan.reserved} reserved = ${plan.budget}. Use connection_limit=${plan.recommendedConnectionLimit} ` +
-      "or fewer instances, or put PgBouncer in front.";
+    const message = `prisma-split: ${describeOversubscription(server, names, plan)}`;
     this.#events.emit("pool:oversubscribed", {
       server,
       nodes: names,

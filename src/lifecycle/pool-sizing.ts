@@ -118,6 +118,25 @@ export function planConnections(input: ConnectionPlanInput): ConnectionPlan {
   };
 }
 
+/**
+ * What a plan that does not fit says, the same in the pool check's warning and in `doctor`.
+ * `nodes` are the pools of one instance that reach `server`, each counted at the size it really
+ * has (`pool.max` over `connection_limit`).
+ *
+ * @example
+ * const plan = planConnections({ maxConnections: 100, reserved: 10, instances: 12, connectionLimits: [10] });
+ * describeOversubscription("db:5432", ["primary"], plan);
+ * // "primary: 12 instance(s) x 10 connections = 120 exceeds max_connections 100 - 10 reserved = 90
+ * //  on db:5432; use connection_limit=7 (or pool.max), fewer instances, or PgBouncer"
+ */
+export function describeOversubscription(server: string, nodes: readonly string[], plan: ConnectionPlan): string {
+  return (
+    `${nodes.join(", ")}: ${plan.instances} instance(s) x ${plan.perInstance} connections = ${plan.planned} ` +
+    `exceeds max_connections ${plan.maxConnections} - ${plan.reserved} reserved = ${plan.budget} on ${server}; ` +
+    `use connection_limit=${plan.recommendedConnectionLimit} (or pool.max), fewer instances, or PgBouncer`
+  );
+}
+
 function whole(value: unknown, name: string, min: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
     throw new RangeError(`prisma-split: ${name} must be a whole number ≥ ${min}, got ${String(value)}`);

@@ -54,7 +54,7 @@ export interface PipelineParts {
   readonly retries: Retries;
   /** Bound of every call, attempts and waits included (`queryTimeoutMs`); `$withDeadline` may tighten it. */
   readonly deadlineMs: number | false;
-  /** Hedged reads (`replicas.hedge`); undefined when off. */
+  /** Hedged reads (`replicas.hedge`); undefined when off (or with fewer than two replicas). */
   readonly hedge?: Hedge | undefined;
   /** OpenTelemetry spans per attempt; undefined when off or not installed. */
   readonly tracer?: AttemptTracer | undefined;
@@ -108,7 +108,7 @@ export class CallPipeline {
     this.#gate = parts.gate;
     this.#retries = parts.retries;
     this.#deadlineMs = parts.deadlineMs;
-    this.#hedge = parts.router.replicas.length > 1 ? parts.hedge : undefined;
+    this.#hedge = parts.hedge;
     this.#tracer = parts.tracer;
     this.#readYourWrites = parts.readYourWrites;
   }

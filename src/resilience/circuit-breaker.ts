@@ -156,12 +156,15 @@ export class NodeBreaker {
   }
 
   /**
-   * Closes an open (or half-open) breaker at once: the node it guarded now reaches another server
-   * (a primary that moved), or a probe found its server answering again. opossum offers no public
-   * way into half-open; closing is what a successful trial call does, and the failures still in
-   * its window (or the consecutive-failures rule) open it again if the node keeps failing.
+   * Closes an open breaker at once, and forgets the streak of failures: the node it guarded now
+   * reaches another server (a primary that moved), or a probe found it answering again. opossum
+   * offers no public way into half-open; closing is what a successful trial call does, and the
+   * failures still in its window (or a new streak) open it again if the node keeps failing. A
+   * failure of a call admitted before, arriving later, is the old server's
+   * (AttemptFailure.retargeted) and counts for nothing.
    */
   reset(): void {
+    this.#streak = 0;
     if (!this.#breaker.isShutdown && !this.#breaker.closed) this.#breaker.close();
   }
 

@@ -121,8 +121,12 @@ function pgbouncerRefusal(message: string): DatabaseConfigurationProblem | undef
   return undefined;
 }
 
-/** Prisma's own codes, for faults whose SQLSTATE it did not keep. They moved between 7.x releases. */
+/**
+ * Prisma's own codes, for faults whose SQLSTATE it did not keep (they moved between 7.x
+ * releases), and prisma-split's own for a call of a node found hung (never sent).
+ */
 const PRISMA_CODES: Readonly<Record<string, Fault>> = {
+  PRISMA_SPLIT_NODE_SILENT: notSent("the node stopped answering"),
   P1000: configuration("authentication", "P1000 authentication failed"),
   P1001: notSent("P1001 unreachable"),
   P1002: node("P1002 timed out"),

@@ -45,8 +45,9 @@ export class NodeGuard {
   /** Runs a task on the node; the breaker's action (bound once, so no closure is made per call). */
   readonly #onNode = (task: NodeTask): Promise<unknown> => this.node.run(task, this.#classify);
   /** The node's failure as an AttemptFailure, with what it says about the node noted on the node. */
-  readonly #classify = (error: unknown): AttemptFailure => {
+  readonly #classify = (error: unknown, retargeted: boolean): AttemptFailure => {
     const failure = toAttemptFailure(error);
+    failure.retargeted = retargeted;
     const node = this.node;
     const verdict = verdictOn(failure.fault);
     if (verdict === "alive") node.answered();

@@ -131,7 +131,7 @@ export class Router {
    * stay where its context's writes are visible (a read-your-writes position), nor on the primary.
    */
   mayHedge(placement: Placement): boolean {
-    return placement.on === "replica" && placement.replayed === undefined && this.replicas.length > 1;
+    return placement.on === "replica" && placement.replayed === undefined;
   }
 
   /**

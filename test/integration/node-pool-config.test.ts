@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { queryOnce } from "../../src/dev-cluster/sql.ts";
-import type { NodeDescriptor } from "../../src/index.ts";
+import type { NodeDescriptor, PoolOversubscribedEvent } from "../../src/index.ts";
+import { splitStateOf } from "../../src/split-state.ts";
 import { asUser, createPasswordRole } from "./fixtures/auth.ts";
 import { portOf, uniqueEmail, useCluster } from "./harness.ts";
 
@@ -94,10 +95,55 @@ describe("per-node driver settings", () => {
     expect((error as { status?: number }).status).not.toBe(503);
   });
 
+  it("a per-node pool.max is the size the pool gets and the size the pool check counts", async () => {
+    // By the URLs alone the primary's pools would not fit (20 × 30 > 90) and the replica's would
+    // (20 × 1); the overrides turn both around (20 × 3 fits, 20 × 5 = 100 does not).
+    const app = db({
+      primaryUrl: `${cluster().primaryUrl}?connection_limit=30`,
+      replicaUrls: [`${cluster().replicaUrls[0]}?connection_limit=1`],
+      pool: ({ role }) => ({ max: role === "primary" ? 3 : 5 }),
+      poolCheck: { instances: 20, reserved: 10 },
+    });
+    const events: PoolOversubscribedEvent[] = [];
+    app.$events.on("pool:oversubscribed", (event) => events.push(event));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      // Six statements at once on the primary: pg opens as many connections as its max lets it.
+      await Promise.all(Array.from({ length: 6 }, () => app.$primary().$queryRaw`select 1 as x from pg_sleep(0.2)`));
+      const primary = splitStateOf(app)?.nodes[0];
+      expect(primary?.currentPool?.totalCount).toBe(3);
+
+      const report = await app.$health();
+      expect(report.primary.pool.max).toBe(3);
+      expect(report.replicas[0]?.pool.max).toBe(5);
+      // The check ran for both servers (the positive signal), each pool counted at its override.
+      expect(report.primary.connections).toMatchObject({ perInstance: 3, planned: 60, budget: 90, fits: true });
+      expect(report.replicas[0]?.connections).toMatchObject({ perInstance: 5, planned: 100, fits: false });
+      expect(events.map(({ nodes, planned }) => ({ nodes, planned }))).toEqual([
+        { nodes: ["replica-0"], planned: 100 },
+      ]);
+      await expect
+        .poll(() =>
+          warnings.filter((warning) => (warning as { code?: string }).code === "PRISMA_SPLIT_POOL_OVERSUBSCRIBED"),
+        )
+        .toHaveLength(1);
+      expect(warnings.find((warning) => warning.message.includes("replica-0"))?.message).toContain(
+        "20 instance(s) x 5 connections = 100 exceeds max_connections 100 - 10 reserved = 90",
+      );
+    } finally {
+      process.off("warning", onWarning);
+      await app.$disconnect();
+    }
+  });
+
   it("refuses options it cannot use at createDb(), naming them", () => {
     expect(() => db({ pool: "ssl" as never })).toThrow(/pool: must be an object or a function of the node/);
     expect(() => db({ pool: { connectionString: "postgresql://x@y/z" } })).toThrow(/pool\.connectionString/);
     expect(() => db({ pool: () => 42 as never })).toThrow(/pool\(primary\): must return an object or undefined/);
     expect(() => db({ clientOptions: () => ({ adapter: {} }) })).toThrow(/clientOptions\(primary\)\.adapter/);
+    // pg takes a max of -1 without a word, and every query then waits forever.
+    expect(() => db({ pool: { max: -1 } })).toThrow(/pool\.max: must be an integer from 1 to 262143, got -1/);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isDatabaseUnavailable } from "../../src/index.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { useCluster } from "./harness.ts";
+import { activeStatements } from "./observe.ts";
 
 /** Polls pg_stat_activity while `work` runs; returns the most backends seen for `applicationName`. */
 async function peakBackends(
@@ -58,8 +59,11 @@ describe("pools honour Prisma's URL parameters, which Prisma 7's adapter ignores
   it("pool_timeout bounds the wait for a free connection instead of waiting forever", async () => {
     const client = db({ primaryUrl: `${cluster().primaryUrl}?connection_limit=1&pool_timeout=0.2` });
     // Prisma promises are lazy: .then() starts the query that holds the only connection.
-    const holder = client.$primary().$queryRaw`SELECT 1 AS one FROM pg_sleep(1.5)`.then(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const holder = client.$primary().$queryRaw`SELECT 1 AS one FROM pg_sleep(1.5) /* pool-holder */`.then(
+      () => undefined,
+    );
+    // The holder runs on the server (so the only connection is taken) before the waiter asks.
+    await expect.poll(() => activeStatements(cluster().primary, "pool-holder"), { timeout: 10_000 }).toBe(1);
     const started = Date.now();
     const waiter = await client.$primary().$queryRaw`SELECT 1 AS one`
       .then(() => "served")

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConnectionUrl } from "../../src/config/connection-url.ts";
-import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 import type { NodeRole } from "../../src/errors.ts";
 import { SplitEvents } from "../../src/events.ts";
 import { DbNode } from "../../src/nodes/db-node.ts";
@@ -39,7 +39,7 @@ function setup(role: NodeRole) {
     events.on(event, () => changes.push(event));
   }
   const breaker = {
-    ...RESILIENCE_DEFAULTS.breaker,
+    ...DEFAULTS.breaker,
     timeout: false as const,
     resetTimeout: RESET_MS,
     consecutiveFailures: 3,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConnectionUrl } from "../../src/config/connection-url.ts";
-import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 import type { BreakerSettings, RetrySettings } from "../../src/config/resolve-resilience.ts";
 import { DatabaseUnavailableError, isDatabaseConfigurationError } from "../../src/errors.ts";
 import { SplitEvents } from "../../src/events.ts";
@@ -37,7 +37,7 @@ function node(name: string, index: number): DbNode {
 const nothing: NodeGuardSettings = { breaker: false, bulkhead: false, budget: false };
 const fastRetry: RetrySettings = { retries: 2, minTimeout: 1, maxTimeout: 5, factor: 2 };
 const breaker = (overrides: Partial<BreakerSettings>): BreakerSettings => ({
-  ...RESILIENCE_DEFAULTS.breaker,
+  ...DEFAULTS.breaker,
   timeout: false,
   resetTimeout: 60_000,
   consecutiveFailures: false,

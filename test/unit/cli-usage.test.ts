@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_LAG_MS } from "../../src/cli/doctor.ts";
 import { main } from "../../src/cli/main.ts";
-import { DEFAULT_REPLICA_OPTIONS } from "../../src/config/options.ts";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 
 function sink() {
   let text = "";
@@ -36,7 +35,7 @@ describe("prisma-split CLI usage", () => {
   });
 
   it("doctor's default max lag is createDb()'s", async () => {
-    expect(DEFAULT_MAX_LAG_MS).toBe(DEFAULT_REPLICA_OPTIONS.maxLagMs);
+    expect(DEFAULTS.replicas.maxLagMs).toBe(10_000);
     expect((await run(["doctor", "--help"])).out).toContain("default: 10000");
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConnectionUrl, URL_DEFAULTS } from "../../src/config/connection-url.ts";
+import { parseConnectionUrl } from "../../src/config/connection-url.ts";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 import { isConfigurationError } from "../../src/errors.ts";
 
 describe("parseConnectionUrl", () => {
@@ -21,7 +22,7 @@ describe("parseConnectionUrl", () => {
 
   it("uses Prisma 6's defaults when the URL says nothing", () => {
     const settings = parseConnectionUrl("postgres://localhost/app", "primaryUrl");
-    expect(settings.poolMax).toBe(URL_DEFAULTS.connectionLimit());
+    expect(settings.poolMax).toBe(DEFAULTS.url.connection_limit);
     expect(settings.poolTimeoutMs).toBe(10_000);
     expect(settings.connectTimeoutMs).toBe(5_000);
     expect(settings.schema).toBeUndefined();

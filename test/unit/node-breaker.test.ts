@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 import type { BreakerSettings } from "../../src/config/resolve-resilience.ts";
 import { toAttemptFailure } from "../../src/resilience/attempt-failure.ts";
 import { type BreakerState, NodeBreaker } from "../../src/resilience/circuit-breaker.ts";
@@ -28,7 +28,7 @@ class ScriptedNode {
 }
 
 const settings = (overrides: Partial<BreakerSettings>): BreakerSettings => ({
-  ...RESILIENCE_DEFAULTS.breaker,
+  ...DEFAULTS.breaker,
   timeout: false,
   resetTimeout: 5_000,
   consecutiveFailures: false,

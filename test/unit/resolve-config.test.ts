@@ -161,38 +161,69 @@ describe("resolveConfig", () => {
     expect(error.message).not.toContain("hunter2");
   });
 
-  it("hedging is off by default; {} takes p95 and a 10 % budget", () => {
-    expect(resolveConfig({ PrismaClient, primaryUrl }, {}).hedge).toBeUndefined();
-    expect(resolveConfig({ PrismaClient, primaryUrl, replicas: { hedge: false } }, {}).hedge).toBeUndefined();
-    expect(resolveConfig({ PrismaClient, primaryUrl, replicas: { hedge: {} } }, {}).hedge).toEqual({
+  it("hedging is off by default; {} takes p95 and a 10 % budget; it needs two replicas to race", () => {
+    const replicaUrls = ["postgresql://r1.db/app", "postgresql://r2.db/app"];
+    expect(resolveConfig({ PrismaClient, primaryUrl, replicaUrls }, {}).hedge).toBeUndefined();
+    expect(
+      resolveConfig({ PrismaClient, primaryUrl, replicaUrls, replicas: { hedge: false } }, {}).hedge,
+    ).toBeUndefined();
+    expect(resolveConfig({ PrismaClient, primaryUrl, replicaUrls, replicas: { hedge: {} } }, {}).hedge).toEqual({
       afterMs: "p95",
       maxExtraRatio: 0.1,
     });
     expect(
-      resolveConfig({ PrismaClient, primaryUrl, replicas: { hedge: { afterMs: 20, maxExtraRatio: 0.05 } } }, {}).hedge,
+      resolveConfig(
+        { PrismaClient, primaryUrl, replicaUrls, replicas: { hedge: { afterMs: 20, maxExtraRatio: 0.05 } } },
+        {},
+      ).hedge,
     ).toEqual({ afterMs: 20, maxExtraRatio: 0.05 });
+    const oneReplica = { PrismaClient, primaryUrl, replicaUrls: replicaUrls.slice(0, 1), replicas: { hedge: {} } };
+    expect(resolveConfig(oneReplica, {}).hedge).toBeUndefined();
   });
 
   it("defaults the monitor and read-your-writes; false turns each off", () => {
-    const config = resolveConfig({ PrismaClient, primaryUrl }, {});
-    expect(config.monitor).toEqual({ pollIntervalMs: 1000, maxLagMs: 10_000, maxLagBytes: undefined, strict: true });
+    const replicaUrls = ["postgresql://r1.db/app"];
+    const config = resolveConfig({ PrismaClient, primaryUrl, replicaUrls }, {});
+    expect(config.monitor).toEqual({
+      pollIntervalMs: 1000,
+      maxLagMs: 10_000,
+      maxLagBytes: undefined,
+      strict: true,
+      probeTimeoutMs: 2000,
+    });
     expect(config.consistency).toEqual({ readYourWrites: "lsn", stickyMs: 2000 });
     const custom = resolveConfig(
       {
         PrismaClient,
         primaryUrl,
+        replicaUrls,
         replicas: { pollIntervalMs: 200, maxLagMs: false, maxLagBytes: 16_000_000, strict: true },
         consistency: { readYourWrites: "session", stickyMs: 0 },
       },
       {},
     );
-    expect(custom.monitor).toEqual({ pollIntervalMs: 200, maxLagMs: undefined, maxLagBytes: 16_000_000, strict: true });
+    expect(custom.monitor).toEqual({
+      pollIntervalMs: 200,
+      maxLagMs: undefined,
+      maxLagBytes: 16_000_000,
+      strict: true,
+      // health.timeoutMs: a probe is bounded by it, whatever the poll interval.
+      probeTimeoutMs: 2000,
+    });
     expect(custom.consistency).toEqual({ readYourWrites: "session", stickyMs: 0 });
     expect(resolveConfig({ PrismaClient, primaryUrl, consistency: false }, {}).consistency.readYourWrites).toBe("off");
     // Without the monitor, the default mode is the one that does not need it.
-    const unmonitored = resolveConfig({ PrismaClient, primaryUrl, replicas: { pollIntervalMs: false } }, {});
+    const unmonitored = resolveConfig(
+      { PrismaClient, primaryUrl, replicaUrls, replicas: { pollIntervalMs: false } },
+      {},
+    );
     expect(unmonitored.monitor).toBeUndefined();
     expect(unmonitored.consistency.readYourWrites).toBe("session");
+    // Without replicas every read is on the primary already: no context needs recording.
+    expect(resolveConfig({ PrismaClient, primaryUrl }, {}).consistency).toEqual({
+      readYourWrites: "off",
+      stickyMs: 2000,
+    });
   });
 
   it.each([

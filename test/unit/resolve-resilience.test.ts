@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConnectionUrl } from "../../src/config/connection-url.ts";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 import type { CreateDbOptions } from "../../src/config/options.ts";
-import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
 import { resolveResilience } from "../../src/config/resolve-resilience.ts";
 import { tightestBound, withTimeBounds } from "../../src/config/time-bounds.ts";
 import { configRefusal } from "./config-refusal.ts";
@@ -13,14 +13,15 @@ function refusal(options: object): { setting: string; message: string } {
 }
 
 describe("resolveResilience", () => {
-  it("fills every default from RESILIENCE_DEFAULTS, which is frozen", () => {
+  it("fills every default from DEFAULTS, which is frozen", () => {
     const resolved = resolve({});
-    expect(resolved.breaker).toEqual(RESILIENCE_DEFAULTS.breaker);
-    expect(resolved.retry).toEqual(RESILIENCE_DEFAULTS.retry);
-    expect(resolved.budget).toEqual(RESILIENCE_DEFAULTS.budget);
-    expect(resolved.bulkhead).toEqual({ maxQueue: undefined });
+    const { budget, ...backOff } = DEFAULTS.retry;
+    expect(resolved.breaker).toEqual(DEFAULTS.breaker);
+    expect(resolved.retry).toEqual(backOff);
+    expect(resolved.budget).toEqual(budget);
+    expect(resolved.bulkhead).toEqual({ maxQueue: Number.POSITIVE_INFINITY });
     expect(resolved.queryTimeoutMs).toBe(false);
-    expect(Object.isFrozen(RESILIENCE_DEFAULTS) && Object.isFrozen(RESILIENCE_DEFAULTS.breaker)).toBe(true);
+    expect(Object.isFrozen(DEFAULTS) && Object.isFrozen(DEFAULTS.breaker)).toBe(true);
   });
 
   it("false turns each feature off", () => {
