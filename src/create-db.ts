@@ -86,13 +86,12 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
               if (node === primary) guards.get(primary)?.tripBreaker();
               node.abandon();
             },
-            // Recovery as fast as the database: an answering node's open breaker closes now.
-            onAnswered: (node) => guards.get(node)?.resetBreaker(),
             isPermanent: isConfigurationFault,
             isPrimaryServer: (node) => follower.isPrimaryServer(node),
             onPrimary: (seen) => {
               if (seen !== "writer") void follower.suspect(seen);
             },
+            onCandidateWriter: () => void follower.suspect("promoted"),
             roundsWithoutWriter: () => follower.roundsWithoutWriter,
           },
           events,

@@ -71,8 +71,11 @@ export interface RerunEvent extends NodeEvent {
   readonly error: unknown;
 }
 
-/** What made prisma-split ask the candidates which one is the writer. */
-export type TopologyTrigger = "start" | "read-only" | "in-recovery" | "unreachable" | "breaker-open";
+/**
+ * What made prisma-split ask the candidates which one is the writer; `promoted`: the replica
+ * monitor saw a replica take writes while the primary did not.
+ */
+export type TopologyTrigger = "start" | "read-only" | "in-recovery" | "unreachable" | "breaker-open" | "promoted";
 
 export interface TopologyChangeEvent {
   /** The node that moved (`primary`). */

@@ -40,10 +40,14 @@ export const DEFAULTS = frozen({
      */
     pollIntervalMs: 1000 as number | false,
     /**
-     * A "replica" that is not in recovery (it is a primary: split brain, or a promotion) is always
-     * reported (`role:mismatch` event, or a process warning when nobody listens). With `strict`, it
-     * also takes no reads: rows written on the primary would never show there. A multi-host primary
-     * URL's current writer never takes replica reads, strict or not. Default: `true`.
+     * A "replica" that takes writes while the primary takes writes on another server (split
+     * brain), or that is the primary's own server under another name, is always reported
+     * (`role:mismatch` event, or a process warning when nobody listens). With `strict`, it also
+     * takes no reads: rows written on the primary would never show there. One that takes writes
+     * while the primary does not (a promotion under way), or that reaches the primary's server
+     * through an endpoint that has been a standby (HAProxy's replica port mid-switchover), keeps
+     * its reads. A multi-host primary URL's current writer never takes replica reads, strict or
+     * not. Default: `true`.
      */
     strict: true,
     /**

@@ -31,7 +31,7 @@ export interface ResolvedNodes {
   readonly replicas: readonly NodeConfig[];
   /**
    * Every server the primary may move to, each once: the primary URL's hosts (with the primary's
-   * `pool` settings), then the replicas'. The primary's own entry is its node's settings.
+   * `pool` settings), never a replica URL. The primary's own entry is its node's settings.
    */
   readonly candidates: readonly ConnectionSettings[];
 }
@@ -57,10 +57,13 @@ export function resolveNodes(
   };
   const primary = node("primary", "primary", -1, urls.primary);
   const replicas = urls.replicas.map((url, index) => node(`replica-${index}`, "replica", index, url));
+  // Never a replica URL: it is often a fixed-role endpoint (HAProxy's replica port, a reader DNS
+  // name) that reaches the new leader for a few seconds during a switchover. To have writes follow
+  // a promoted replica, list it among the primary URL's hosts.
   const candidates = new Map<string, ConnectionSettings>();
-  const primaryHosts = urls.primaryCandidates.map((url) => nodeSettings(url, primary.settings.driver, boundMs));
-  for (const settings of [...primaryHosts, ...replicas.map((replica) => replica.settings)]) {
-    if (!candidates.has(settings.identity)) candidates.set(settings.identity, settings);
+  for (const url of urls.primaryCandidates) {
+    if (!candidates.has(url.identity))
+      candidates.set(url.identity, nodeSettings(url, primary.settings.driver, boundMs));
   }
   // The primary node starts as the first candidate itself, so "where it points" compares by identity.
   candidates.set(primary.settings.identity, primary.settings);

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
-import { isProcessAlive, runningPostmasterPid } from "./postmaster.js";
+import { runningPostmasterPid } from "./postmaster.js";
+import { stopProcessesSync, stopRecordedProcessesSync } from "./recorded-processes.js";
 
 /** What a cluster must expose so it can be torn down even while the process is exiting. */
 export interface TrackedCluster {
@@ -24,19 +25,6 @@ export function trackedClusters(): TrackedCluster[] {
   return [...liveClusters];
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function waitForExitSync(pid: number, timeoutMs: number): boolean {
-  const deadline = Date.now() + timeoutMs;
-  while (isProcessAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    sleepSync(10);
-  }
-  return true;
-}
-
 /**
  * Synchronous last resort for 'exit' handlers, where no promise will ever settle: SIGQUIT is
  * PostgreSQL's immediate shutdown (the postmaster takes its backends down with it); SIGKILL if
@@ -44,21 +32,13 @@ function waitForExitSync(pid: number, timeoutMs: number): boolean {
  */
 export function killPostmastersSync(dataDirs: readonly string[]): void {
   const pids = dataDirs.map(runningPostmasterPid).filter((pid) => pid !== null);
-  for (const pid of pids) signal(pid, "SIGQUIT");
-  for (const pid of pids) {
-    if (!waitForExitSync(pid, 3000)) signal(pid, "SIGKILL");
-  }
+  stopProcessesSync(pids, "SIGQUIT", 3000);
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-function destroyClusterSync(cluster: TrackedCluster): void {
+/** Stops every process of `cluster` and deletes its directory, now; also from 'exit' handlers. */
+export function destroyClusterSync(cluster: TrackedCluster): void {
+  // First what would restart a postmaster (a Patroni), see recorded-processes.ts.
+  stopRecordedProcessesSync(cluster.baseDir);
   killPostmastersSync(cluster.dataDirs);
   rmSync(cluster.baseDir, { recursive: true, force: true, maxRetries: 5 });
   liveClusters.delete(cluster);

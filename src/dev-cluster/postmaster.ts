@@ -13,7 +13,8 @@ function readPidFile(dataDir: string): number | null {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-function commandLine(pid: number): string[] | null {
+/** The arguments `pid` was started with, or null when it is gone. */
+export function commandLine(pid: number): string[] | null {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
   } catch {

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { baseDirPrefix, candidateParentDirs, ownerFileName } from "./base-dir.js";
+import { candidateParentDirs, ownerFileName, sweptDirPrefixes } from "./base-dir.js";
 import { killPostmastersSync } from "./cleanup.js";
 import { isProcessAlive } from "./postmaster.js";
+import { stopRecordedProcessesSync } from "./recorded-processes.js";
 
 // A dir without an owner file, or with one that holds no PID (written by a version that did not
 // write it atomically), may be one another process is creating right now.
@@ -34,7 +35,7 @@ function orphanedBaseDirs(): string[] {
   return candidateParentDirs().flatMap((parent) => {
     let names: string[];
     try {
-      names = readdirSync(parent).filter((name) => name.startsWith(baseDirPrefix));
+      names = readdirSync(parent).filter((name) => sweptDirPrefixes.some((prefix) => name.startsWith(prefix)));
     } catch {
       return [];
     }
@@ -54,6 +55,7 @@ export function sweepOrphanedClusters(): string[] {
       const dataDirs = readdirSync(baseDir, { withFileTypes: true })
         .filter((entry) => entry.isDirectory())
         .map((entry) => path.join(baseDir, entry.name));
+      stopRecordedProcessesSync(baseDir);
       killPostmastersSync(dataDirs);
       rmSync(baseDir, { recursive: true, force: true, maxRetries: 5 });
       removed.push(baseDir);

@@ -14,6 +14,11 @@ export interface ProbeSample {
   readonly replayLsn: Lsn | undefined;
   /** The standby's clock minus `pg_last_xact_replay_timestamp()`; undefined when unknown. */
   readonly replayDelayMs: number | undefined;
+  /**
+   * Which server instance answered (its address, port and postmaster start time): two endpoints
+   * (HAProxy's two ports) that reach the same server give the same value.
+   */
+  readonly server: string;
 }
 
 // One statement for either role. CASE keeps pg_current_wal_flush_lsn() (which fails during
@@ -22,7 +27,8 @@ const PROBE_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_flush_lsn()::text END AS wal_lsn,
   pg_last_wal_receive_lsn()::text AS receive_lsn,
   pg_last_wal_replay_lsn()::text AS replay_lsn,
-  (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_delay_ms`;
+  (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_delay_ms,
+  concat_ws(' ', inet_server_addr(), inet_server_port(), pg_postmaster_start_time()) AS server`;
 
 const MIN_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
@@ -33,6 +39,7 @@ interface ProbeRow {
   receive_lsn: string | null;
   replay_lsn: string | null;
   replay_delay_ms: number | null;
+  server: string;
 }
 
 /**
@@ -118,6 +125,7 @@ export class NodeProbe {
       receiveLsn: parseOptionalLsn(row.receive_lsn),
       replayLsn: parseOptionalLsn(row.replay_lsn),
       replayDelayMs: row.replay_delay_ms === null ? undefined : Math.max(0, row.replay_delay_ms),
+      server: row.server,
     };
   }
 

@@ -1,6 +1,7 @@
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { NodeProbe, type ProbeSample } from "./node-probe.js";
+import { PollSchedule } from "./poll-schedule.js";
 import {
   type HealthEvent,
   INITIAL_HEALTH,
@@ -10,7 +11,15 @@ import {
   type ReplicaHealth,
 } from "./replica-health.js";
 import { type Lag, measureLag } from "./replica-lag.js";
+import { isRoleMismatch, mismatchMessage, type ReplicaRole, replicaRole } from "./replica-role.js";
 import { WalTimeline } from "./wal-timeline.js";
+
+/**
+ * How often the monitor polls while some node's breaker waits for it to answer again
+ * (`DbNode.awaitingAnswer`), if `pollIntervalMs` is longer: writes resume within about this long
+ * of the server taking them, instead of a whole poll interval or the breaker's `resetTimeout`.
+ */
+export const QUICK_POLL_MS = 200;
 
 /** The rotation flags the monitor writes (DbNode.rotation). */
 export const ROTATION_FLAGS = Object.freeze({
@@ -30,8 +39,6 @@ export interface ReplicaMonitorOptions extends LagBounds {
    * long: the server is not answering at all (frozen, black-holed), so nothing should wait on it.
    */
   readonly onSilent?: (node: DbNode) => void;
-  /** Told when a node's probe succeeded: it answers again, so its breaker need not wait out its reset. */
-  readonly onAnswered?: (node: DbNode) => void;
   /**
    * Whether a probe's failure is permanent (authentication, unknown database, SSL): the probe of
    * that node then backs off instead of logging in again every poll.
@@ -48,6 +55,11 @@ export interface ReplicaMonitorOptions extends LagBounds {
   readonly isPrimaryServer?: (node: DbNode) => boolean;
   /** Told after each probe of the primary what it found (the primary follower acts on it). */
   readonly onPrimary?: (state: "writer" | "in-recovery" | "unreachable") => void;
+  /**
+   * Told after a round in which a replica took writes and the primary did not: a promotion under
+   * way, seen on the monitor's open connections (the primary follower asks its candidates at once).
+   */
+  readonly onCandidateWriter?: () => void;
   /**
    * How many of the follower's rounds have found no writer among the candidates: a primary in
    * recovery is reported only once a round that started after it was first seen so has ended
@@ -79,12 +91,14 @@ export class ReplicaMonitor {
   readonly #health = new Map<DbNode, ReplicaHealth>();
   readonly #timeline: WalTimeline;
   readonly #setFlags: Map<DbNode, Record<keyof typeof ROTATION_FLAGS, (on: boolean) => void>>;
+  /** Replicas seen in recovery at least once: a replica endpoint, not the primary's address in disguise. */
+  readonly #seenAsStandby = new WeakSet<DbNode>();
   /** Polls in a row that found the primary in recovery (reported from the second, once a round of the follower's found no writer). */
   #primaryInRecovery = 0;
   /** `roundsWithoutWriter()` when this streak of in-recovery polls began. */
   #fruitlessRoundsBefore = 0;
   #primaryMismatchReported = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #schedule: PollSchedule;
   #round: Promise<void> | undefined;
   #stopped = false;
 
@@ -102,6 +116,13 @@ export class ReplicaMonitor {
         new NodeProbe(node.settings, node.name, timeoutMs, options.isPermanent, this.#now),
       ]),
     );
+    this.#schedule = new PollSchedule(() => this.pollOnce(), {
+      intervalMs: options.pollIntervalMs,
+      quickMs: QUICK_POLL_MS,
+      hurried: () => this.#nodes().some((node) => node.awaitingAnswer),
+      now: this.#now,
+    });
+    for (const node of this.#nodes()) node.watchAwaiting(() => this.#schedule.hurry());
     // The monitor is the one writer of these flags.
     this.#setFlags = new Map(
       replicas.map((node) => [
@@ -121,15 +142,13 @@ export class ReplicaMonitor {
   /** Starts polling (the first round at once), also again after `stop()`; idempotent. */
   start(): void {
     this.#stopped = false;
-    if (this.#timer !== undefined || this.#round !== undefined) return;
-    this.#schedule(0);
+    this.#schedule.start();
   }
 
   /** Stops polling and closes the probe connections until `start()`; idempotent. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#schedule.stop();
     for (const probe of this.#probes.values()) probe.close();
   }
 
@@ -147,37 +166,41 @@ export class ReplicaMonitor {
     return Object.fromEntries([...this.#probes].map(([node, probe]) => [node.name, probe.queries]));
   }
 
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const started = this.#now();
-      const next = () => {
-        if (!this.#stopped) this.#schedule(Math.max(0, this.#options.pollIntervalMs - (this.#now() - started)));
-      };
-      this.pollOnce().then(next, next);
-    }, delayMs);
-    this.#timer.unref();
+  #nodes(): DbNode[] {
+    return [this.#primary, ...this.#replicas];
   }
 
   async #poll(): Promise<void> {
-    const nodes = [this.#primary, ...this.#replicas];
+    const nodes = this.#nodes();
     const primaryTarget = this.#primary.targets;
     const results = await Promise.allSettled(nodes.map((node) => this.#probeOf(node).probe()));
     if (this.#stopped) return;
     const now = this.#now();
     nodes.forEach((node, index) => {
-      if (results[index]?.status === "fulfilled") this.#options.onAnswered?.(node);
       // The app's own queries there have had no answer for as long either: not just a slow probe.
-      else if (node.silentForMs >= this.#probeTimeoutMs) this.#options.onSilent?.(node);
+      if (results[index]?.status === "rejected" && node.silentForMs >= this.#probeTimeoutMs)
+        this.#options.onSilent?.(node);
     });
     try {
       const [primaryResult, ...replicaResults] = results;
       // The primary was pointed elsewhere while this round ran: what it found is about the old server.
       if (this.#primary.targets !== primaryTarget) return;
       const primaryLsn = this.#observePrimary(primaryResult as PromiseSettledResult<ProbeSample>, now);
-      const primaryWrites = this.#primary.observed?.actualRole === "primary";
-      replicaResults.forEach((result, index) => {
-        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWrites, now);
+      // The server the primary reaches, when it takes writes.
+      const primaryWriter =
+        primaryResult?.status === "fulfilled" && !primaryResult.value.inRecovery
+          ? primaryResult.value.server
+          : undefined;
+      const roles = replicaResults.map((result, index) =>
+        this.#observeReplica(this.#replicas[index] as DbNode, result, primaryLsn, primaryWriter, now),
+      );
+      if (roles.includes("candidate")) this.#options.onCandidateWriter?.();
+      results.forEach((result, index) => {
+        const node = nodes[index] as DbNode;
+        if (result.status === "fulfilled") node.probeAnswered(result.value.inRecovery ? "replica" : "primary");
+        // Still waited for: look next time on a new connection, as the pool would connect. An old
+        // one through HAProxy stays on the server it reached (a standby now) until HAProxy cuts it.
+        if (node.awaitingAnswer) this.#probes.get(node)?.close();
       });
     } catch (error) {
       // Only an event listener can throw here; the monitor must keep running regardless.
@@ -236,18 +259,14 @@ export class ReplicaMonitor {
     node: DbNode,
     result: PromiseSettledResult<ProbeSample>,
     primaryLsn: bigint | undefined,
-    primaryWrites: boolean,
+    primaryWriter: string | undefined,
     now: number,
-  ): void {
+  ): ReplicaRole {
     let outcome: ProbeOutcome;
     let lag: Lag = { lagMs: undefined, lagBytes: undefined };
     let replayLsn: bigint | undefined;
-    const isWriter = this.#options.isPrimaryServer?.(node) === true;
-    // A standby that writes while the primary does not: a promotion under way, the follower's
-    // business (a candidate), not split brain. It has every commit the primary acknowledged and
-    // nothing else writes: its reads stay consistent, so it keeps them until the move. Reported
-    // (and, under strict, out of rotation) only if it still writes once the primary does too.
-    let candidate = false;
+    const reachesPrimary = this.#options.isPrimaryServer?.(node) === true;
+    let role: ReplicaRole = "standby";
     if (result.status === "rejected") {
       outcome = { reachable: false };
     } else {
@@ -256,9 +275,15 @@ export class ReplicaMonitor {
       if (sample.inRecovery && replayLsn !== undefined) {
         lag = measureLag({ ...sample, replayLsn }, primaryLsn, this.#timeline, now);
       }
-      // The primary's own server, reached as a replica node, is no split brain: it is the writer.
-      candidate = !sample.inRecovery && !isWriter && !primaryWrites;
-      outcome = { reachable: true, inRecovery: sample.inRecovery || isWriter || candidate, ...lag };
+      role = replicaRole({
+        inRecovery: sample.inRecovery,
+        reachesPrimary,
+        server: sample.server,
+        primaryWriter,
+        seenAsStandby: this.#seenAsStandby.has(node),
+      });
+      if (sample.inRecovery) this.#seenAsStandby.add(node);
+      outcome = { reachable: true, inRecovery: !isRoleMismatch(role), ...lag };
     }
 
     const previous = this.#health.get(node) ?? INITIAL_HEALTH;
@@ -268,25 +293,21 @@ export class ReplicaMonitor {
     setFlag.down(health.status === "down");
     setFlag.lagging(health.status === "lagging");
     setFlag.roleMismatch(this.#options.strict && health.roleMismatch);
-    setFlag.writer(isWriter);
+    setFlag.writer(reachesPrimary);
     node.observed =
       result.status === "rejected"
         ? observation(false, node.observed?.actualRole, undefined, lag, result.reason)
         : observation(true, result.value.inRecovery ? "replica" : "primary", replayLsn, lag);
-    for (const event of events) this.#emit(node, event, lag, result.status === "rejected" ? result.reason : undefined);
+    const error = result.status === "rejected" ? result.reason : undefined;
+    for (const event of events) this.#emit(node, event, lag, error, role);
+    return role;
   }
 
-  #emit(node: DbNode, event: HealthEvent, lag: Lag, error: unknown): void {
+  #emit(node: DbNode, event: HealthEvent, lag: Lag, error: unknown, role: ReplicaRole): void {
     if (event === "role:mismatch") {
-      const strict = this.#options.strict
-        ? "replicas.strict is on: it takes no reads."
-        : "It keeps serving reads (set replicas.strict to refuse it).";
-      this.#reportMismatch(
-        node,
-        "primary",
-        `prisma-split: ${node.name} (${node.settings.redactedUrl}) is not in recovery: it is a primary, not a ` +
-          `streaming replica, so it has no replication lag to watch. Check replicaUrls / DATABASE_REPLICA_URLS. ${strict}`,
-      );
+      const replica = { name: node.name, url: node.settings.redactedUrl };
+      const message = mismatchMessage(role, replica, this.#primary.settings.redactedUrl, this.#options.strict);
+      this.#reportMismatch(node, "primary", message);
       return;
     }
     if (!this.#events.has(event)) return;

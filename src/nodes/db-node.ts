@@ -97,6 +97,10 @@ export class DbNode {
   #hold: Promise<void> | undefined;
   /** Told when the server answered a write with 25006: it is read-only (see `readOnlyAnswered`). */
   #onReadOnly: (() => void) | undefined;
+  /** Set while something waits for the server to answer again (see `awaitAnswer`). */
+  #answerWaiter: ((role: NodeRole) => void) | undefined;
+  /** Told when something starts waiting (the replica monitor, which then looks sooner). */
+  #onAwaiting: (() => void) | undefined;
   /** `claimPause()` was called: the pause has its one writer. */
   #pausedBy = false;
   #pool: (Pool & AbandonablePool) | undefined;
@@ -183,6 +187,34 @@ export class DbNode {
   /** The server refused a write as read-only (25006): resilience/ says so, the follower listens. */
   readOnlyAnswered(): void {
     this.#onReadOnly?.();
+  }
+
+  /**
+   * Sets (or, with undefined, clears) the one waiter for this server to answer again: the node's
+   * open breaker. While one waits, the replica monitor probes sooner, and it and the primary
+   * follower hand it what their own probes found (`probeAnswered`), so recovery does not wait out
+   * a timer.
+   */
+  awaitAnswer(waiter: ((role: NodeRole) => void) | undefined): void {
+    const starts = waiter !== undefined && this.#answerWaiter === undefined;
+    this.#answerWaiter = waiter;
+    if (starts) this.#onAwaiting?.();
+  }
+
+  /** Sets who is told when something starts waiting for this server to answer (the replica monitor); once. */
+  watchAwaiting(listener: () => void): void {
+    if (this.#onAwaiting !== undefined) throw new Error(`prisma-split: ${this.name} already has an awaiting watcher`);
+    this.#onAwaiting = listener;
+  }
+
+  /** Whether something waits for this server to answer a probe (see `awaitAnswer`). */
+  get awaitingAnswer(): boolean {
+    return this.#answerWaiter !== undefined;
+  }
+
+  /** A probe on a connection of its own (the monitor's, the follower's) was answered: the server is up, as `role`. */
+  probeAnswered(role: NodeRole): void {
+    this.#answerWaiter?.(role);
   }
 
   /** The node's pg pool; a new one once the last was closed. */

@@ -157,8 +157,11 @@ export class NodeBreaker {
 
   /**
    * Closes an open breaker at once, and forgets the streak of failures: the node it guarded now
-   * reaches another server (a primary that moved), or answers again. A failure of a call admitted
-   * before, arriving later, is the old server's (AttemptFailure.retargeted) and counts for nothing.
+   * reaches another server (a primary that moved), or a probe found it answering again. opossum
+   * offers no public way into half-open; closing is what a successful trial call does, and the
+   * failures still in its window (or a new streak) open it again if the node keeps failing. A
+   * failure of a call admitted before, arriving later, is the old server's
+   * (AttemptFailure.retargeted) and counts for nothing.
    */
   reset(): void {
     this.#streak = 0;

@@ -1,3 +1,4 @@
+import type { NodeRole } from "../errors.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode, NodeTask } from "../nodes/db-node.js";
 import { AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
@@ -39,6 +40,7 @@ export class NodeGuard {
   readonly #bulkhead: Bulkhead | undefined;
   readonly #budget: RetryBudget | undefined;
   readonly #setBreakerFlag: (on: boolean) => void;
+  readonly #onProbeAnswer = (role: NodeRole): void => this.#probeAnswered(role);
   readonly #onBreakerChange: BreakerChange | undefined;
   /** Runs a task on the node; the breaker's action (bound once, so no closure is made per call). */
   readonly #onNode = (task: NodeTask): Promise<unknown> => this.node.run(task, this.#classify);
@@ -119,10 +121,23 @@ export class NodeGuard {
   close(): void {
     this.#breaker?.shutdown();
     this.#bulkhead?.close();
+    this.node.awaitAnswer(undefined);
+  }
+
+  /**
+   * A probe of the monitor's or the follower's found the server answering while the breaker is
+   * open: it closes at once, as after a successful half-open trial, instead of waiting out
+   * `resetTimeout` (writes resume as soon as the database takes them). The primary's breaker only
+   * when the server takes writes: a standby there is the follower's business.
+   */
+  #probeAnswered(role: NodeRole): void {
+    if (this.node.role === "primary" && role !== "primary") return;
+    this.#breaker?.reset();
   }
 
   #breakerChanged(state: BreakerState): void {
     const node = this.node;
+    node.awaitAnswer(state === "open" ? this.#onProbeAnswer : undefined);
     // Open: out of read rotation. Half-open: back in, so a read can be the trial call.
     this.#setBreakerFlag(state === "open");
     this.#onBreakerChange?.(node, state);

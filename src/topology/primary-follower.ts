@@ -7,8 +7,8 @@ import { askCandidates } from "./writer-probe.js";
 
 export interface PrimaryFollowerOptions {
   /**
-   * Every server that may become the writer, the primary URL's hosts first: a multi-host
-   * primary URL's hosts, then the replicas' (a promoted replica is one).
+   * Every server that may become the writer: the primary URL's hosts (several for a multi-host
+   * URL), never a replica URL (see createNodes).
    */
   readonly candidates: readonly ConnectionSettings[];
   /**
@@ -98,7 +98,9 @@ export class PrimaryFollower {
     if (trigger === "read-only" || trigger === "in-recovery" || trigger === "breaker-open") this.#suspected = true;
     if (trigger === "breaker-open") this.#breakerOpened = true;
     if (this.#round !== undefined) return this.#round;
-    if (trigger !== "start" && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
+    // A writer seen among the replicas is news: no cooldown (the monitor says so once a round).
+    const fresh = trigger === "start" || trigger === "promoted";
+    if (!fresh && performance.now() - this.#lastEnded < this.#options.cooldownMs) return Promise.resolve();
     this.#round = this.#follow(trigger).finally(() => {
       this.#round = undefined;
       this.#lastEnded = performance.now();
@@ -138,6 +140,11 @@ export class PrimaryFollower {
     const started = performance.now();
     const answers = await askCandidates(this.#options.candidates, this.#options.probeTimeoutMs);
     const previous = this.#primary.settings;
+    // A connection of its own reached the primary's server taking writes: an open breaker need
+    // not wait out its reset (see DbNode.awaitAnswer).
+    if (answers.some((answer) => answer.role === "primary" && answer.settings.identity === previous.identity)) {
+      this.#primary.probeAnswered("primary");
+    }
     // A probe of the monitor that failed says nothing against the pool's connections (a busy
     // machine): only a standby's answer or an open breaker does (`#suspected`).
     let choice = chooseWriter(previous.identity, answers, this.#suspected);

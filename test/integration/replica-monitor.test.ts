@@ -142,7 +142,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
     expect(seen.filter((event) => event.name === "role:mismatch")).toHaveLength(1); // once, not every poll
   });
 
-  it("swapped URLs: the primary follows the writer, which takes no replica reads, and nothing is split brain", async () => {
+  it("swapped URLs: writes never move to the replica URL (its role is fixed); the primary in recovery is reported; the writer keeps serving reads", async () => {
     const client = db({
       primaryUrl: cluster().replicaUrls[0]!,
       replicaUrls: [cluster().primaryUrl],
@@ -151,19 +151,24 @@ describe("replica monitor on a real primary and streaming replica", () => {
     const seen = record(client);
     const changes: unknown[] = [];
     client.$events.on("topology:change", (event) => changes.push(event));
-    // A single-host primary URL is taken at its word: the first write reaches the standby (25006,
-    // never run there) and fails fast as a 503 primary-moving, or the monitor notices first.
-    const first = await client.user.create({ data: { email: uniqueEmail("swapped") } }).then(
-      () => "ok",
-      (error: { reason?: string }) => error.reason,
-    );
-    expect(["ok", "primary-moving"]).toContain(first);
-    await expect.poll(() => writeSucceeds(client, "swapped"), { timeout: 10_000, interval: 20 }).toBe(true);
-    expect(changes).toEqual([expect.objectContaining({ action: "moved" })]);
-    const primary = splitStateOf(client)!.nodes[0]!;
-    expect(primary.settings.identity).toContain(`:${cluster().primary.port}/`);
-    await expect.poll(() => replicaNode(client).rotation.flags(), { timeout: 20_000 }).toEqual(["writer"]);
-    expect(seen.filter((event) => event.name === "role:mismatch")).toEqual([]);
+    // The primary URL reaches a standby: 25006, never run there, a 503 primary-moving that says so.
+    await waitFor(seen, "role:mismatch");
+    expect(seen.find((event) => event.name === "role:mismatch")!.payload).toMatchObject({
+      node: "primary",
+      actual: "replica",
+    });
+    for (let i = 0; i < 3; i++) {
+      await expect(client.user.create({ data: { email: uniqueEmail("swapped") } })).rejects.toMatchObject({
+        reason: "primary-moving",
+        outcome: "not-applied",
+      });
+    }
+    expect(changes).toEqual([]);
+    expect(splitStateOf(client)!.nodes[0]!.settings.identity).toContain(`:${cluster().replicas[0]!.port}/`);
+    // The replica URL's server takes writes while the primary does not: no split brain, it serves reads.
+    expect(replicaNode(client).rotation.flags()).toEqual([]);
+    expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "read" });
+    expect(seen.filter((event) => event.name === "role:mismatch")).toHaveLength(1);
   });
 
   it("a primary URL that reaches a standby, with no writer among the candidates, is reported once", async () => {
@@ -211,6 +216,37 @@ describe("replica monitor on a real primary and streaming replica", () => {
     await new Promise((resolve) => setTimeout(resolve, 3 * POLL_MS));
     expect(monitor.queriesSent()).toEqual(after);
     await expect.poll(monitorConnections, { timeout: 10_000 }).toBe(before);
+  });
+
+  it("a same-host restart of the primary: writes resume within 1 s of it taking them, not after resetTimeout or a poll", async () => {
+    // A poll and a reset far longer than the bound: only the monitor's quick look at a node whose
+    // breaker waits (issue 22, point 2) can make it.
+    const client = db({
+      replicas: { pollIntervalMs: 5_000 },
+      breaker: { resetTimeout: 60_000, consecutiveFailures: 3 },
+    });
+    await client.user.count();
+    const primary = cluster().primary;
+    await primary.stop("immediate");
+    try {
+      await expect
+        .poll(
+          () =>
+            client.user.create({ data: { email: uniqueEmail("restart") } }).then(
+              () => "ok",
+              (error: { reason?: string }) => error.reason,
+            ),
+          { timeout: 10_000, interval: 20 },
+        )
+        .toBe("breaker-open");
+    } finally {
+      await primary.start();
+    }
+    const upAt = performance.now();
+    await expect.poll(() => writeSucceeds(client, "restart"), { timeout: 10_000, interval: 20 }).toBe(true);
+    const resumedMs = performance.now() - upAt;
+    console.log(`same-host restart: writes resumed ${Math.round(resumedMs)} ms after the primary accepted connections`);
+    expect(resumedMs).toBeLessThan(1_000);
   });
 
   it("a running monitor never keeps the process alive", async () => {

@@ -4,8 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { baseDirPrefix, ownerFileName } from "../../src/dev-cluster/base-dir.ts";
+import { baseDirPrefix, createBaseDir, ownerFileName, stackDirPrefix } from "../../src/dev-cluster/base-dir.ts";
 import { startCluster, sweepOrphanedClusters } from "../../src/dev-cluster/index.ts";
+import { isProcessAlive } from "../../src/dev-cluster/postmaster.ts";
+import { recordProcess } from "../../src/dev-cluster/recorded-processes.ts";
 
 /** A cluster whose owner was SIGKILLed (no handler ran) is swept by the next start. */
 const fixture = fileURLToPath(new URL("./fixtures/orphan-cluster.ts", import.meta.url));
@@ -78,5 +80,30 @@ describe("dev cluster sweep", () => {
     expect(created.created as number).toBeGreaterThan(100);
     expect(swept.sweeps as number).toBeGreaterThan(100);
     expect(created.lost).toEqual([]);
+  }, 30_000);
+
+  it("stops an orphaned stack's recorded processes by pid (a Patroni, an etcd), never a pid that now runs something else", async () => {
+    const baseDir = await createBaseDir(undefined, stackDirPrefix);
+    const marker = path.join(baseDir, "daemon.conf");
+    // What the HA harness records: a detached program whose command line names a file of the stack.
+    const daemon = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", marker], {
+      detached: true,
+      stdio: "ignore",
+    });
+    daemon.unref();
+    const exited = new Promise((resolve) => daemon.once("exit", resolve));
+    recordProcess(baseDir, { name: "daemon", stage: 20, pid: daemon.pid!, identity: marker });
+    // A stale record whose pid is reused by a process that is not the stack's (this very test).
+    recordProcess(baseDir, { name: "stale", stage: 10, pid: process.pid, identity: path.join(baseDir, "gone.yml") });
+    // Its owner is gone.
+    const owner = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => owner.once("exit", resolve));
+    writeFileSync(path.join(baseDir, ownerFileName), `${owner.pid}\n`);
+
+    expect(isProcessAlive(daemon.pid!)).toBe(true);
+    expect(sweepOrphanedClusters()).toContain(baseDir);
+    await exited;
+    expect(isProcessAlive(daemon.pid!)).toBe(false);
+    expect(existsSync(baseDir)).toBe(false);
   }, 30_000);
 });

@@ -96,8 +96,8 @@ describe("each node's pool size is the one its pool gets", () => {
     expect([replica?.settings.poolMax, replica?.settings.poolTimeoutMs]).toEqual([3, 1500]);
     expect(replica?.settings.driver).toEqual({ max: 3, connectionTimeoutMillis: 1500 });
     expect([config.nodes.primary.settings.poolMax, config.nodes.primary.settings.poolTimeoutMs]).toEqual([10, 10_000]);
-    // Where the primary may move, a server keeps the size of the node that reaches it.
-    expect(config.nodes.candidates.map((candidate) => candidate.poolMax)).toEqual([10, 3]);
+    // Where the primary may move: the primary URL's hosts only (never a replica URL), at the primary's size.
+    expect(config.nodes.candidates.map((candidate) => candidate.poolMax)).toEqual([10]);
   });
 
   it("an object applies to every node; the URL still gives the rest", () => {

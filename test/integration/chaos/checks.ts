@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "vitest";
-import type { Cluster } from "../../cluster/index.ts";
+import type { Cluster, PgNode } from "../../cluster/index.ts";
 import type { ScenarioRow } from "./report.ts";
 
 /** A user the load's posts belong to, created on the primary and replayed by every replica; its id. */
@@ -93,12 +93,21 @@ export async function openTransactions(cluster: Cluster): Promise<number> {
 
 /** How many acknowledged titles exist exactly once on the primary. */
 export async function countExactlyOnce(cluster: Cluster, titles: readonly string[]): Promise<number> {
-  if (titles.length === 0) return 0;
-  const rows = await cluster.primary.query<{ title: string; n: string }>(
+  const counts = await titleCounts(cluster.primary, titles);
+  return titles.filter((title) => counts.get(title) === 1).length;
+}
+
+/** How many posts each of `titles` has on `primary` (a title absent from the map has none). */
+export async function titleCounts(
+  primary: Pick<PgNode, "query">,
+  titles: readonly string[],
+): Promise<Map<string, number>> {
+  if (titles.length === 0) return new Map();
+  const rows = await primary.query<{ title: string; n: string }>(
     "SELECT title, count(*) AS n FROM posts WHERE title = ANY($1) GROUP BY title",
     [titles],
   );
-  return rows.filter((row) => Number(row.n) === 1).length;
+  return new Map(rows.map((row) => [row.title, Number(row.n)]));
 }
 
 /** Sessions prisma-split still holds on any node (its pools name themselves prisma-split/<node>). */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CallOutcome } from "../../../src/errors.ts";
 import { isDatabaseUnavailable } from "../../../src/index.ts";
 import type { TestDb } from "../harness.ts";
 
@@ -13,6 +14,10 @@ export interface Sample {
   /** For a read, the port of the server that answered. */
   readonly port?: number;
   readonly message?: string;
+  /** For a write, the unique title of its post. */
+  readonly title?: string;
+  /** For a 503, what it says of the statement (`DatabaseUnavailableError.outcome`). */
+  readonly applied?: CallOutcome;
 }
 
 export interface LoadResult {
@@ -74,14 +79,17 @@ export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadRes
         } else {
           await db.post.create({ data: { title, authorId: options.authorId } });
           acknowledged.push(title);
-          samples.push({ kind, startedAt, ms: performance.now() - startedAt, outcome: "ok" });
+          samples.push({ kind, startedAt, ms: performance.now() - startedAt, outcome: "ok", title });
         }
       } catch (error) {
         const ms = performance.now() - startedAt;
+        const written = kind === "write" ? { title } : {};
         if (isDatabaseUnavailable(error)) {
-          if (kind === "write" && error.outcome === "not-applied") notApplied.push(title);
-          samples.push({ kind, startedAt, ms, outcome: "503", detail: error.reason, message: error.message });
-        } else samples.push({ kind, startedAt, ms, outcome: "other", detail: String((error as Error).message) });
+          const { reason, message, outcome: applied } = error;
+          if (kind === "write" && applied === "not-applied") notApplied.push(title);
+          samples.push({ kind, startedAt, ms, outcome: "503", detail: reason, message, applied, ...written });
+        } else
+          samples.push({ kind, startedAt, ms, outcome: "other", detail: String((error as Error).message), ...written });
       }
       await sleep(options.pauseMs);
     }
