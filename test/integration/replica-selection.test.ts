@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReplicaCandidate } from "../../src/index.ts";
 import { useCluster } from "./harness.ts";
+import { holdLock } from "./held-lock.ts";
 
 describe("replica selection across two real replicas", () => {
   const { cluster, db } = useCluster(2);
@@ -41,14 +42,24 @@ describe("replica selection across two real replicas", () => {
     const client = db({ replicas: { select: "least-busy" } });
     const events: string[] = [];
     client.$events.on("query", (event) => events.push(event.node));
-    const slow = client.$queryRaw`SELECT 1 AS done FROM pg_sleep(0.4)`;
-    const slowDone = slow.then(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const busyNode = cluster().replicas[0]!.port; // round-robin tie-break sends the first read to replica 0
-    const next = await servedBy(client, 3);
-    expect(next.every((port) => port !== busyNode)).toBe(true);
-    await slowDone;
-    expect(events[events.length - 1]).toBe("replica-0");
+    // The slow query waits on a lock the test holds on both replicas: it is still in flight when
+    // the next reads are routed, however slow the machine, and ends when the test lets it.
+    const lock = await holdLock(cluster().replicas);
+    try {
+      const slow = client.$replica().$queryRawUnsafe(`SELECT 1 AS done FROM ${lock.waitSql}`);
+      const slowDone = slow.then(() => undefined);
+      const waiting = () => Promise.all(cluster().replicas.map((replica) => lock.waiting(replica)));
+      await expect.poll(waiting, { timeout: 10_000 }).toContain(1);
+      const busy = (await waiting()).indexOf(1);
+      const busyNode = cluster().replicas[busy]!.port;
+      const next = await servedBy(client, 3);
+      expect(next.every((port) => port !== busyNode)).toBe(true);
+      await lock.release();
+      await slowDone;
+      expect(events[events.length - 1]).toBe(`replica-${busy}`);
+    } finally {
+      await lock.release();
+    }
   });
 
   it("a user function chooses, among the healthy candidates", async () => {
