@@ -14,13 +14,16 @@ import type { DbNode } from "./nodes/db-node.js";
 import { PrimaryFollower, type PrimaryFollowerOptions } from "./nodes/primary-follower.js";
 import { ReplicaMonitor } from "./nodes/replica-monitor.js";
 import { AttemptTracer } from "./resilience/attempt-tracer.js";
-import { CallPipeline } from "./resilience/call-pipeline.js";
+import { CallPipeline, type PipelineCall } from "./resilience/call-pipeline.js";
+import type { BreakerState } from "./resilience/circuit-breaker.js";
 import { classifyFault } from "./resilience/classify-fault.js";
 import { Hedge } from "./resilience/hedge.js";
 import { NodeGuard } from "./resilience/node-guard.js";
-import { RetryPolicy } from "./resilience/retry-policy.js";
+import { Retries } from "./resilience/retries.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn.js";
 import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
+import { catalogReader } from "./routing/raw-sql/catalog-reader.js";
+import { RawQueryClassifier } from "./routing/raw-sql/raw-query-classifier.js";
 import { Router } from "./routing/router.js";
 import { resolveSelector } from "./routing/selectors/index.js";
 import { SplitState } from "./split-state.js";
@@ -49,25 +52,36 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     ) => unknown,
   );
   const events = new SplitEvents();
+  if (config.logger) attachLogger(events, config.logger);
+  const guardSettings = {
+    breaker: resilience.breaker,
+    bulkhead: resilience.bulkhead && {
+      maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
+    },
+    budget: resilience.budget,
+  };
+  // The follower learns of an open primary breaker here; after it moves the primary, the old
+  // server's breaker state says nothing about the new one.
+  const onBreakerChange = (node: DbNode, breaker: BreakerState) => {
+    if (node === primary && breaker === "open") void follower.suspect("breaker-open");
+  };
+  const guards = new Map<DbNode, NodeGuard>(
+    [primary, ...replicas].map((node) => [node, new NodeGuard(node, guardSettings, events, onBreakerChange)]),
+  );
   const follower = new PrimaryFollower(
     primary,
-    followerOptions(candidates, config.primaryCandidates.length > 1, config.monitor?.pollIntervalMs),
+    {
+      ...followerOptions(candidates, config.primaryCandidates.length > 1, config.monitor?.pollIntervalMs),
+      onRetarget: () => guards.get(primary)?.resetBreaker(),
+    },
     events,
-  );
-  if (config.logger) attachLogger(events, config.logger);
-  const bulkhead = resilience.bulkhead && {
-    maxQueue: resilience.bulkhead.maxQueue ?? RESILIENCE_DEFAULTS.bulkhead.maxQueue,
-  };
-  const guardSettings = { breaker: resilience.breaker, bulkhead, budget: resilience.budget };
-  const guards = new Map<DbNode, NodeGuard>(
-    [primary, ...replicas].map((node) => [node, new NodeGuard(node, guardSettings, events)]),
   );
   // Without replicas every read is on the primary already: no context needs recording.
   const consistency =
     replicas.length === 0 ? { ...config.consistency, readYourWrites: "off" as const } : config.consistency;
-  const primaryGuard = guards.get(primary) as NodeGuard;
+  // The write's position, read through the pipeline as any call: gate, deadline, guard, span.
   const readYourWrites = new ReadYourWrites(consistency, () =>
-    primaryGuard.execute(() => primary.pool.query(PRIMARY_LSN_SQL), undefined).then((result) => lsnOfRow(result.rows)),
+    pipeline.execute(PRIMARY_LSN_CALL).then((result) => lsnOfRow((result as { rows: Array<{ lsn?: unknown }> }).rows)),
   );
   const router = new Router(
     primary,
@@ -84,6 +98,15 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
           replicas,
           {
             ...config.monitor,
+            probeTimeoutMs: config.lifecycle.health.timeoutMs,
+            // A node that answers nothing: the primary's writes fail fast from now on, and no call
+            // waits on it (reads waiting or running there move to another node).
+            onSilent: (node) => {
+              if (node === primary) guards.get(primary)?.tripBreaker();
+              node.abandon();
+            },
+            // Recovery as fast as the database: an answering node's open breaker closes now.
+            onAnswered: (node) => guards.get(node)?.resetBreaker(),
             isPermanent: isConfigurationFault,
             isPrimaryServer: (node) => follower.isPrimaryServer(node),
             onPrimary: (seen) => {
@@ -93,40 +116,48 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
           },
           events,
         );
-  // After a move the old server's breaker state says nothing about the new one.
-  events.on("topology:change", () => primaryGuard.resetBreaker());
-  events.on("breaker:open", (event) => {
-    if (event.node === primary.name) void follower.suspect("breaker-open");
-  });
-  events.on("shutdown:start", () => follower.stop());
-  const tracer = AttemptTracer.create(config.tracing);
-  const state: SplitState = new SplitState({
-    router,
+  const state = new SplitState({
+    nodes: router.nodes,
     guards,
     events,
     lifecycle: config.lifecycle,
     readYourWrites,
     monitor,
+    follower,
     poolBudget: new PoolBudgetCheck(router.nodes, events, config.lifecycle.poolCheck),
-    pipeline: (gate): CallPipeline =>
-      new CallPipeline({
-        router,
-        guards,
-        events,
-        gate,
-        retry: new RetryPolicy(resilience.retry, gate.closingSignal, () => state.closedError()),
-        deadlineMs: resilience.queryTimeoutMs,
-        hedge: config.hedge === undefined ? undefined : new Hedge(config.hedge, events),
-        tracer,
-        readYourWrites,
-      }),
+  });
+  const pipeline: CallPipeline = new CallPipeline({
+    router,
+    guards,
+    events,
+    gate: state,
+    retries: new Retries(resilience.retry, state.closingSignal, () => state.closedError()),
+    deadlineMs: resilience.queryTimeoutMs,
+    hedge: config.hedge === undefined ? undefined : new Hedge(config.hedge, events),
+    tracer: AttemptTracer.create(config.tracing),
+    readYourWrites,
   });
   follower.start();
   monitor?.start();
   startLifecycle(state);
   const clients = { primary: primary.client, replicas: replicas.map((replica) => replica.client) };
-  return createRoutedClient(state, readDataModel(primary.client), clients) as SplitClient<Client>;
+  const rawQueries = new RawQueryClassifier(catalogReader(router, guards, () => state.closed));
+  return createRoutedClient(
+    { state, pipeline, rawQueries, models: readDataModel(primary.client) },
+    clients,
+  ) as SplitClient<Client>;
 }
+
+/** The read-your-writes position query: an internal call on the primary (`"lsn"`, after a write). */
+const PRIMARY_LSN_CALL: PipelineCall = Object.freeze({
+  kind: "read",
+  forced: "primary",
+  batchable: false,
+  operation: "pg_current_wal_insert_lsn",
+  model: undefined,
+  internal: true,
+  startOn: (node: DbNode) => node.pool.query(PRIMARY_LSN_SQL),
+});
 
 /**
  * Questions to the candidates are bounded like the monitor's probes (1–5 s); after a round, the

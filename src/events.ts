@@ -14,8 +14,14 @@ export interface SplitEventMap {
   "breaker:halfOpen": [NodeEvent];
   /** A node's breaker closed again: the node serves normally. */
   "breaker:close": [NodeEvent];
-  /** A failed attempt is retried (after `delayMs`), on `node` or elsewhere. */
+  /** A failed attempt is retried after async-retry's back-off, away from `node` where another node may serve it. */
   retry: [RetryEvent];
+  /**
+   * A read ran again, once, on the primary: the replica `node` answered what only a standby
+   * answers (a write it could not take, 25006; recovery in progress, 55000; a recovery conflict,
+   * 40001; a relation or column it has not replayed yet, 42P01/42703). Not the replica's fault.
+   */
+  rerun: [RerunEvent];
   /**
    * A call was refused at once by the node's bulkhead: it would not have got a connection within
    * `pool_timeout` (or `bulkhead.maxQueue` calls already waited for one).
@@ -54,7 +60,12 @@ export interface NodeEvent {
 export interface RetryEvent extends NodeEvent {
   /** The attempt that failed, from 1. */
   readonly attempt: number;
-  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+export interface RerunEvent extends NodeEvent {
+  /** What the replica answered (`a write reached a read-only standby, sqlstate 25006`, ...). */
+  readonly fault: string;
   readonly error: unknown;
 }
 
@@ -153,7 +164,8 @@ export type RouteReason =
   | "fallback" // a read on the primary because no replica could take it
   | "no-replicas" // a read on the primary of a primary-only setup
   | "sticky" // a read on the primary: its consistency context wrote within `stickyMs`
-  | "lsn"; // a read on the primary: no replica is known to have replayed its context's last write
+  | "lsn" // a read on the primary: no replica is known to have replayed its context's last write
+  | "rerun"; // a read run again on the primary after an error only a replica raises (55000, 40001 recovery conflict, 42P01/42703)
 
 type Listener<Args extends unknown[]> = (...args: Args) => void;
 
@@ -180,7 +192,19 @@ export class SplitEvents {
     return this.#emitter.listenerCount(name) > 0;
   }
 
+  /**
+   * Calls every listener of `name`. A listener that throws is the app's fault, not the call's: it
+   * is reported as a process warning, and the other listeners and the call that emitted go on.
+   */
   emit<Name extends keyof SplitEventMap>(name: Name, ...args: SplitEventMap[Name]): void {
-    this.#emitter.emit(name, ...args);
+    for (const listener of this.#emitter.rawListeners(name) as Array<Listener<SplitEventMap[Name]>>) {
+      try {
+        listener(...args);
+      } catch (error) {
+        process.emitWarning(`prisma-split: a "${name}" event listener threw: ${String(error)}`, {
+          code: "PRISMA_SPLIT_LISTENER_THREW",
+        });
+      }
+    }
   }
 }

@@ -1,23 +1,24 @@
 import { setMaxListeners } from "node:events";
 import type { LifecycleSettings } from "./config/lifecycle-options.js";
-import { DatabaseUnavailableError } from "./errors.js";
+import type { DatabaseUnavailableError } from "./errors.js";
 import type { SplitEvents } from "./events.js";
 import type { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { shutDown } from "./lifecycle/shutdown.js";
 import type { DbNode } from "./nodes/db-node.js";
 import type { ReplicaMonitor } from "./nodes/replica-monitor.js";
-import type { CallGate, CallPipeline } from "./resilience/call-pipeline.js";
+import type { CallGate } from "./resilience/call-pipeline.js";
 import type { BreakerState } from "./resilience/circuit-breaker.js";
 import type { NodeGuard } from "./resilience/node-guard.js";
+import { shuttingDownError } from "./resilience/refusals.js";
 import type { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
-import type { Router } from "./routing/router.js";
 
 /** Where one `createDb()` is in its life: `$disconnect()` goes back to open on the next call; `closed` is final. */
 type Phase = "open" | "disconnecting" | "disconnected" | "closed";
 
-/** Everything one `createDb()` shares between its client views, built complete by createDb. */
+/** What one `createDb()`'s lifecycle works on, built complete by createDb. */
 export interface SplitParts {
-  readonly router: Router;
+  /** Every node, primary first. */
+  readonly nodes: readonly DbNode[];
   readonly guards: ReadonlyMap<DbNode, NodeGuard>;
   readonly events: SplitEvents;
   readonly lifecycle: LifecycleSettings;
@@ -25,24 +26,24 @@ export interface SplitParts {
   /** Watches replica lag and roles; undefined without replicas or with `pollIntervalMs: false`. */
   readonly monitor: ReplicaMonitor | undefined;
   readonly poolBudget: PoolBudgetCheck;
-  /** Made with the state's gate and closing signal. */
-  readonly pipeline: (gate: CallGate) => CallPipeline;
+  /** Keeps the primary on the writer; stopped by `$disconnect()` and shutdown. */
+  readonly follower: { stop(): void };
 }
 
 /**
- * The shared state of one `createDb()`: its parts, and the gate every call passes (open,
- * disconnected, closed). `$disconnect()` drains and closes pools and clients and stops the
- * monitor; the next call reopens. `shutdown()` (`$shutdown()`, a signal) is final.
+ * The life of one `createDb()`: the gate every call passes (open, disconnected, closed) and what
+ * health, metrics and shutdown look at. `$disconnect()` drains and closes pools and clients and
+ * stops the monitor; the next call reopens. `shutdown()` (`$shutdown()`, a signal) is final.
  */
 export class SplitState implements CallGate {
-  readonly router: Router;
+  readonly nodes: readonly DbNode[];
   readonly guards: ReadonlyMap<DbNode, NodeGuard>;
   readonly events: SplitEvents;
   readonly lifecycle: LifecycleSettings;
   readonly readYourWrites: ReadYourWrites;
   readonly monitor: ReplicaMonitor | undefined;
   readonly poolBudget: PoolBudgetCheck;
-  readonly pipeline: CallPipeline;
+  readonly #follower: { stop(): void };
   /** Aborted when the final shutdown begins: pending retry waits listen to it and stop. */
   readonly #closingController = new AbortController();
   readonly #closers = new Set<() => unknown>();
@@ -52,21 +53,17 @@ export class SplitState implements CallGate {
   #trigger = "shutdown";
 
   constructor(parts: SplitParts) {
-    this.router = parts.router;
+    this.nodes = parts.nodes;
     this.guards = parts.guards;
     this.events = parts.events;
     this.lifecycle = parts.lifecycle;
     this.readYourWrites = parts.readYourWrites;
     this.monitor = parts.monitor;
     this.poolBudget = parts.poolBudget;
+    this.#follower = parts.follower;
     // Every pending retry wait listens to it: as many as calls in flight, so Node's leak warning
     // at 11 listeners would be a false alarm.
     setMaxListeners(0, this.#closingController.signal);
-    this.pipeline = parts.pipeline(this);
-  }
-
-  get nodes(): readonly DbNode[] {
-    return this.router.nodes;
   }
 
   breakerState(node: DbNode): BreakerState {
@@ -100,11 +97,7 @@ export class SplitState implements CallGate {
   /** The error for a call made once shutdown has begun. */
   closedError(): DatabaseUnavailableError {
     const why = this.#trigger.startsWith("SIG") ? `on ${this.#trigger}` : `after $${this.#trigger}()`;
-    return new DatabaseUnavailableError(`prisma-split: shut down ${why}: no new queries are accepted`, {
-      role: "primary",
-      reason: "shutting-down",
-      outcome: "not-applied",
-    });
+    return shuttingDownError("primary", `shut down ${why}`);
   }
 
   /** Registers a stop function for the final shutdown (metrics, signal listeners). Returns its remover. */
@@ -152,6 +145,7 @@ export class SplitState implements CallGate {
   }
 
   #close(trigger: string, closers: ReadonlyArray<() => unknown>): Promise<void> {
+    this.#follower.stop();
     return shutDown({
       nodes: this.nodes,
       events: this.events,

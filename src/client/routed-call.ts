@@ -1,11 +1,34 @@
+import type { NodeRole } from "../errors.js";
+import type { DbNode } from "../nodes/db-node.js";
+import type { CallPipeline, PipelineCall } from "../resilience/call-pipeline.js";
 import type { QueryKind } from "../routing/router.js";
 import type { ModelShape } from "./prisma-internals.js";
 
-/** What a routed call needs from the client view that made it. */
-export interface CallRunner {
-  run(call: RoutedCall): Promise<unknown>;
-  /** The primary's client as this view sees it (with the user's extensions). */
-  readonly primaryClient: unknown;
+/** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
+export interface ClientSet {
+  readonly primary: unknown;
+  readonly replicas: readonly unknown[];
+}
+
+/**
+ * What the calls of one client view share: the pipeline they run through, the role the view tags
+ * them with (`$primary()`, `$replica()`), and the node clients an attempt runs on.
+ */
+export class ClientView {
+  readonly pipeline: CallPipeline;
+  readonly forced: NodeRole | undefined;
+  readonly clients: ClientSet;
+
+  constructor(pipeline: CallPipeline, clients: ClientSet, forced: NodeRole | undefined) {
+    this.pipeline = pipeline;
+    this.clients = clients;
+    this.forced = forced;
+  }
+
+  /** This view's client of `node` (with the user's extensions). */
+  clientOf(node: DbNode): unknown {
+    return node.role === "primary" ? this.clients.primary : this.clients.replicas[node.index];
+  }
 }
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -15,38 +38,42 @@ interface PrismaPromiseLike extends PromiseLike<unknown> {
 }
 
 /**
- * A lazy, routed PrismaPromise. Like Prisma's own it does nothing until awaited; then it picks
- * a node and hands the call to that node's own client, so the call pays one Prisma pipeline.
- * In a batch `$transaction([...])` Prisma asks for `requestTransaction` instead, and the call
- * is built on the primary's client, whose transaction it then joins.
+ * A lazy, routed PrismaPromise. Like Prisma's own it does nothing until awaited; then it goes
+ * through the pipeline, which runs each attempt on a node's own client, so the call pays one
+ * Prisma pipeline. In a batch `$transaction([...])` Prisma asks for `requestTransaction` instead,
+ * and the call is built on the primary's client, whose transaction it then joins.
  */
-export class RoutedCall implements PromiseLike<unknown> {
+export class RoutedCall implements PromiseLike<unknown>, PipelineCall {
   readonly kind: QueryKind;
-  /** Delegate key (`user`) for a model call; undefined for a client method (`$queryRaw`). */
-  readonly model: string | undefined;
+  /** Delegate key (`user`) of a model call; undefined for a client method (`$queryRaw`) and a fluent step. */
+  readonly delegateKey: string | undefined;
   /** Operation (`findMany`), client method (`$queryRaw`) or, for a fluent step, relation name. */
   readonly method: string;
   /** The argument of a model call; the argument list of a client method. */
   readonly args: unknown;
   /** The call a fluent step continues (`findUnique(...)` for `.posts()`). */
   readonly parent: RoutedCall | undefined;
-  readonly runner: CallRunner;
+  readonly view: ClientView;
   #result: Promise<unknown> | undefined;
 
   constructor(
-    runner: CallRunner,
+    view: ClientView,
     kind: QueryKind,
     model: string | undefined,
     method: string,
     args: unknown,
     parent?: RoutedCall,
   ) {
-    this.runner = runner;
+    this.view = view;
     this.kind = kind;
-    this.model = model;
+    this.delegateKey = model;
     this.method = method;
     this.args = args;
     this.parent = parent;
+  }
+
+  get forced(): NodeRole | undefined {
+    return this.view.forced;
   }
 
   /**
@@ -54,8 +81,23 @@ export class RoutedCall implements PromiseLike<unknown> {
    * one statement: a hedge must not cancel a statement other calls share.
    */
   get batchable(): boolean {
-    const method = this.parent === undefined ? this.method : rootMethod(this);
+    const method = this.operation;
     return method === "findUnique" || method === "findUniqueOrThrow";
+  }
+
+  /** The root call's operation (`findUnique` for `findUnique(...).posts()`). */
+  get operation(): string {
+    return rootOf(this).method;
+  }
+
+  /** The root call's delegate key (`user`); undefined for a client method. */
+  get model(): string | undefined {
+    return rootOf(this).delegateKey;
+  }
+
+  /** One attempt: the same call built on `node`'s client; `then` starts Prisma's lazy promise. */
+  startOn(node: DbNode): PromiseLike<unknown> {
+    return this.buildOn(this.view.clientOf(node));
   }
 
   /** Builds the same call on a concrete node's client; Prisma's promise stays lazy. */
@@ -64,11 +106,14 @@ export class RoutedCall implements PromiseLike<unknown> {
       const step = this.parent.buildOn(client) as unknown as Record<string, AnyFunction>;
       return (step[this.method] as AnyFunction)(this.args) as PrismaPromiseLike;
     }
-    if (this.model === undefined) {
+    if (this.delegateKey === undefined) {
       const target = client as Record<string, AnyFunction>;
       return (target[this.method] as AnyFunction).apply(client, this.args as unknown[]) as PrismaPromiseLike;
     }
-    const delegate = (client as Record<string, Record<string, AnyFunction>>)[this.model] as Record<string, AnyFunction>;
+    const delegate = (client as Record<string, Record<string, AnyFunction>>)[this.delegateKey] as Record<
+      string,
+      AnyFunction
+    >;
     return (delegate[this.method] as AnyFunction)(this.args) as PrismaPromiseLike;
   }
 
@@ -77,7 +122,7 @@ export class RoutedCall implements PromiseLike<unknown> {
     onFulfilled?: ((value: unknown) => T | PromiseLike<T>) | null,
     onRejected?: ((reason: unknown) => E | PromiseLike<E>) | null,
   ): Promise<T | E> {
-    this.#result ??= this.runner.run(this);
+    this.#result ??= this.view.pipeline.execute(this);
     return this.#result.then(onFulfilled, onRejected);
   }
 
@@ -86,18 +131,18 @@ export class RoutedCall implements PromiseLike<unknown> {
   }
 
   finally(onFinally?: (() => void) | null): Promise<unknown> {
-    this.#result ??= this.runner.run(this);
+    this.#result ??= this.view.pipeline.execute(this);
     return this.#result.finally(onFinally);
   }
 
   /** Called by `$transaction([...])` on the primary: the call joins that batch there. */
   requestTransaction(spec: unknown): PromiseLike<unknown> {
-    const onPrimary = this.buildOn(this.runner.primaryClient);
+    const onPrimary = this.buildOn(this.view.clients.primary);
     return onPrimary.requestTransaction ? onPrimary.requestTransaction(spec) : onPrimary;
   }
 
   get spec(): unknown {
-    return this.buildOn(this.runner.primaryClient).spec;
+    return this.buildOn(this.view.clients.primary).spec;
   }
 
   get [Symbol.toStringTag](): string {
@@ -105,10 +150,31 @@ export class RoutedCall implements PromiseLike<unknown> {
   }
 }
 
-function rootMethod(call: RoutedCall): string {
+function rootOf(call: RoutedCall): RoutedCall {
   let root = call;
   while (root.parent !== undefined) root = root.parent;
-  return root.method;
+  return root;
+}
+
+/** A `$transaction` (batch or interactive): one task on the primary's client, which runs every statement of it. */
+export class TransactionCall implements PipelineCall {
+  readonly kind = "transaction";
+  readonly forced = undefined;
+  readonly batchable = false;
+  readonly operation = "$transaction";
+  readonly model = undefined;
+  readonly #view: ClientView;
+  readonly #args: unknown[];
+
+  constructor(view: ClientView, args: unknown[]) {
+    this.#view = view;
+    this.#args = args;
+  }
+
+  startOn(node: DbNode): PromiseLike<unknown> {
+    const client = this.#view.clientOf(node) as { $transaction(...args: unknown[]): Promise<unknown> };
+    return client.$transaction(...this.#args);
+  }
 }
 
 const fluentClasses = new WeakMap<ReadonlyMap<string, ModelShape>, Map<string, typeof RoutedCall>>();
@@ -134,7 +200,7 @@ export function fluentCallClass(models: ReadonlyMap<string, ModelShape>, model: 
       writable: true,
       value: function (this: RoutedCall, args?: unknown) {
         const Next = fluentCallClass(models, related);
-        return new Next(this.runner, this.kind, undefined, relation, args, this);
+        return new Next(this.view, this.kind, undefined, relation, args, this);
       },
     });
   }

@@ -1,7 +1,6 @@
-import { type NodeRole, ReplicaWriteError } from "../errors.js";
+import type { NodeRole } from "../errors.js";
 import { checkHealth, checkReady } from "../lifecycle/health.js";
-import type { DbNode } from "../nodes/db-node.js";
-import type { CallView } from "../resilience/call-pipeline.js";
+import type { CallPipeline } from "../resilience/call-pipeline.js";
 import { runWithDeadline } from "../resilience/deadline.js";
 import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import {
@@ -11,125 +10,34 @@ import {
   RAW_EXECUTE_METHODS,
   RAW_QUERY_METHODS,
 } from "../routing/operations.js";
-import { isReadOnlySql, sqlTextOf } from "../routing/read-only-sql.js";
-import type { RouteDecision } from "../routing/router.js";
+import type { RawQueryClassifier } from "../routing/raw-sql/raw-query-classifier.js";
+import { sqlTextOf } from "../routing/raw-sql/sql-text.js";
 import { runInSession, runOnPrimary } from "../routing/scope.js";
 import { registerView, type SplitState } from "../split-state.js";
 import type { ModelShape } from "./prisma-internals.js";
-import { type CallRunner, fluentCallClass, RoutedCall } from "./routed-call.js";
+import { type ClientSet, ClientView, fluentCallClass, RoutedCall, TransactionCall } from "./routed-call.js";
+import { UnclassifiedRawCall } from "./unclassified-raw-call.js";
 
-/** The node clients a view hands calls to: the base clients, or the same with the user's `$extends`. */
-export interface ClientSet {
-  readonly primary: unknown;
-  readonly replicas: readonly unknown[];
+/** What every view of one createDb() shares. */
+export interface RoutedParts {
+  readonly state: SplitState;
+  readonly pipeline: CallPipeline;
+  /** Where each raw query's SQL may run, cached per text. */
+  readonly rawQueries: RawQueryClassifier;
+  readonly models: ReadonlyMap<string, ModelShape>;
 }
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Extendable = { $extends(extension: unknown): unknown };
-type Transactional = { $transaction(...args: unknown[]): Promise<unknown> };
-
-/**
- * Runs the calls of one view: hands each to the pipeline, and runs an attempt on the chosen
- * node's client from this view's client set.
- */
-class ViewRunner implements CallRunner, CallView<RoutedCall> {
-  readonly primaryClient: unknown;
-  readonly forced: NodeRole | undefined;
-  readonly #state: SplitState;
-  readonly #clients: ClientSet;
-
-  constructor(state: SplitState, clients: ClientSet, forced: NodeRole | undefined) {
-    this.#state = state;
-    this.#clients = clients;
-    this.forced = forced;
-    this.primaryClient = clients.primary;
-  }
-
-  run(call: RoutedCall): Promise<unknown> {
-    if (this.forced === "replica" && call.kind === "write")
-      return Promise.reject(new ReplicaWriteError(describe(call)));
-    const settled = this.#state.pipeline.execute(call, this);
-    // A write made in a consistency context settles once read-your-writes has recorded it.
-    return call.kind === "write" ? this.#state.readYourWrites.afterWrite(settled) : settled;
-  }
-
-  /** One attempt of `call` on the node `decision` names, on this view's client for it. */
-  runOn(call: RoutedCall, decision: RouteDecision): PromiseLike<unknown> {
-    const client = this.clientOf(decision.node);
-    if (!this.#state.events.has("query")) return call.buildOn(client);
-    const started = performance.now();
-    // `.then()` on Prisma's lazy promise starts the query now and returns Prisma's own native
-    // promise; Promise.resolve() of it would add a promise and a microtask before the query starts.
-    return this.#observe(call.buildOn(client).then() as Promise<unknown>, decision, call, started);
-  }
-
-  /** Runs a `$transaction` on the primary (its own client runs every statement of it); never retried. */
-  runTransaction(args: unknown[]): Promise<unknown> {
-    const primary = this.#clients.primary as Transactional;
-    const observed = this.#state.events.has("query");
-    const started = observed ? performance.now() : 0;
-    const settled = this.#state.pipeline.transaction(() => primary.$transaction(...args));
-    // A transaction counts as a write for read-your-writes.
-    return this.#state.readYourWrites.afterWrite(
-      observed ? this.#observe(settled, this.#state.router.inTransaction, undefined, started) : settled,
-    );
-  }
-
-  /** Reports a `query` event when `settled` settles; `call` undefined: a `$transaction`. */
-  #observe(
-    settled: Promise<unknown>,
-    decision: RouteDecision,
-    call: RoutedCall | undefined,
-    started: number,
-  ): Promise<unknown> {
-    settled.then(
-      () => this.#reportQuery(decision, call, started, undefined),
-      (error: unknown) => this.#reportQuery(decision, call, started, error),
-    );
-    return settled;
-  }
-
-  #reportQuery(decision: RouteDecision, call: RoutedCall | undefined, started: number, error: unknown): void {
-    const root = call === undefined ? undefined : rootOf(call);
-    this.#state.events.emit("query", {
-      role: decision.node.role,
-      node: decision.node.name,
-      operation: root === undefined ? "$transaction" : root.method,
-      model: root?.model,
-      reason: decision.reason,
-      durationMs: performance.now() - started,
-      error,
-    });
-  }
-
-  clientOf(node: DbNode): unknown {
-    return node.role === "primary" ? this.#clients.primary : this.#clients.replicas[node.index];
-  }
-}
-
-function rootOf(call: RoutedCall): RoutedCall {
-  let root = call;
-  while (root.parent !== undefined) root = root.parent;
-  return root;
-}
-
-function describe(call: RoutedCall): string {
-  const root = rootOf(call);
-  return root.model === undefined ? root.method : `${root.model}.${root.method}()`;
-}
 
 /**
  * A client with the surface of the user's PrismaClient whose every call is routed. It inherits
  * from the primary's client, so what prisma-split does not route (`$name`, a client extension's
  * own method, `instanceof PrismaClient`) behaves as on the primary.
  */
-export function createRoutedClient(
-  state: SplitState,
-  models: ReadonlyMap<string, ModelShape>,
-  clients: ClientSet,
-  forced?: NodeRole,
-): object {
-  const runner = new ViewRunner(state, clients, forced);
+export function createRoutedClient(parts: RoutedParts, clients: ClientSet, forced?: NodeRole): object {
+  const { state, pipeline, rawQueries, models } = parts;
+  const calls = new ClientView(pipeline, clients, forced);
   const view = Object.create(clients.primary as object) as Record<string | symbol, unknown>;
   const roleViews = new Map<NodeRole, object>();
   const define = (key: string, value: unknown) =>
@@ -141,7 +49,7 @@ export function createRoutedClient(
         configurable: true,
         enumerable: key === model.key,
         get() {
-          const delegate = createRoutedDelegate(runner, models, model, clients.primary);
+          const delegate = createRoutedDelegate(calls, models, model, clients.primary);
           Object.defineProperty(view, key, { value: delegate, configurable: true, enumerable: key === model.key });
           return delegate;
         },
@@ -151,17 +59,18 @@ export function createRoutedClient(
 
   for (const method of RAW_QUERY_METHODS) {
     define(method, (...args: unknown[]) => {
-      // On $replica() the caller has said the query reads: the textual check is for everyone else.
+      // On $replica() the caller has said the query reads: the SQL check is for everyone else.
       const sql = sqlTextOf(args);
-      const kind = forced === "replica" || (sql !== undefined && isReadOnlySql(sql)) ? "read" : "write";
-      return new RoutedCall(runner, kind, undefined, method, args);
+      const kind = forced === "replica" ? "read" : rawQueries.known(sql);
+      if (kind !== undefined) return new RoutedCall(calls, kind, undefined, method, args);
+      return new UnclassifiedRawCall(calls, method, args, () => rawQueries.classify(sql as string));
     });
   }
   for (const method of RAW_EXECUTE_METHODS) {
-    define(method, (...args: unknown[]) => new RoutedCall(runner, "write", undefined, method, args));
+    define(method, (...args: unknown[]) => new RoutedCall(calls, "write", undefined, method, args));
   }
 
-  define("$transaction", (...args: unknown[]) => runner.runTransaction(args));
+  define("$transaction", (...args: unknown[]) => pipeline.execute(new TransactionCall(calls, args)));
   define("$events", state.events);
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
@@ -181,8 +90,7 @@ export function createRoutedClient(
   });
   define("$extends", (extension: unknown) =>
     createRoutedClient(
-      state,
-      models,
+      parts,
       {
         primary: (clients.primary as Extendable).$extends(extension),
         replicas: clients.replicas.map((client) => (client as Extendable).$extends(extension)),
@@ -210,7 +118,7 @@ export function createRoutedClient(
   function roleView(role: NodeRole): object {
     let existing = roleViews.get(role);
     if (existing === undefined) {
-      existing = createRoutedClient(state, models, clients, role);
+      existing = createRoutedClient(parts, clients, role);
       roleViews.set(role, existing);
     }
     return existing;
@@ -225,7 +133,7 @@ export function createRoutedClient(
  * it makes through `Prisma.getExtensionContext(this)` are routed too.
  */
 function createRoutedDelegate(
-  runner: CallRunner,
+  calls: ClientView,
   models: ReadonlyMap<string, ModelShape>,
   model: ModelShape,
   primaryClient: unknown,
@@ -236,7 +144,7 @@ function createRoutedDelegate(
     const kind = isReadOperation(operation) ? "read" : "write";
     const Call = isFluentOperation(operation) ? fluentCallClass(models, model.name) : RoutedCall;
     Object.defineProperty(delegate, operation, {
-      value: (args?: unknown) => new Call(runner, kind, model.key, operation, args),
+      value: (args?: unknown) => new Call(calls, kind, model.key, operation, args),
       writable: true,
       configurable: true,
     });

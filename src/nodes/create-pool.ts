@@ -1,6 +1,6 @@
 import type { Pool, QueryConfig } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
-import { type BusyConnection, trackBusyConnections } from "./busy-connections.js";
+import { type BusyConnection, busyConnections, trackBusyConnections } from "./busy-connections.js";
 import { closeUnknownSessions, isServerAnswer, markUnansweredCommit, type SessionAware } from "./connection-reuse.js";
 import { loadDriver } from "./driver.js";
 import { mergeOverUrl } from "./pool-config.js";
@@ -29,8 +29,24 @@ type Callback = (error: Error | null, result?: unknown) => void;
  *   transaction is bounded by Prisma's own transaction options (`timeout`, `maxWait`);
  * - report which connection runs the statement of a bounded call (`$withDeadline`), so an
  *   expired call's statement can be cancelled on the server.
+ *
+ * The pool itself keeps the callers that wait for a connection, so that a node found hung can
+ * answer them at once instead of at `pool_timeout` (`abandon()`).
  */
-export function createPool(settings: ConnectionSettings, nodeName: string, onIdleError: (error: Error) => void): Pool {
+/** A pool that can stop waiting on a server that does not answer. */
+export interface AbandonablePool {
+  /**
+   * Answers every caller still waiting for a connection with `error` (they were never sent), and
+   * closes every connection in use (their statements fail at once). Returns how many it ended.
+   */
+  abandon(error: Error): number;
+}
+
+export function createPool(
+  settings: ConnectionSettings,
+  nodeName: string,
+  onIdleError: (error: Error) => void,
+): Pool & AbandonablePool {
   const { pg } = loadDriver();
   const connectTimeoutMs = settings.connectTimeoutMs;
   const liftsBound = settings.statementBoundMs !== undefined;
@@ -136,7 +152,10 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
     }
   }
 
-  class NodePool extends pg.Pool {
+  class NodePool extends pg.Pool implements AbandonablePool {
+    /** Callers waiting for a connection (none was idle when they asked): `abandon()` answers them. */
+    readonly #waiting = new Set<(error: Error) => void>();
+
     override query(config: any, values?: any, callback?: any): any {
       // Read here, in the caller's async context: the connection may be handed over later, from
       // another call's context.
@@ -145,6 +164,44 @@ export function createPool(settings: ConnectionSettings, nodeName: string, onIdl
         (config as TicketedQuery)[TICKET] = ticket;
       }
       return super.query(config, values, callback);
+    }
+
+    override connect(callback?: any): any {
+      // An idle connection is handed over at once: nothing to wait for, nothing to track.
+      if (this.idleCount > 0 || this.ending) return super.connect(callback);
+      if (callback === undefined) {
+        return new Promise((resolve, reject) => {
+          this.connect((error: Error | undefined, client: unknown) => (error ? reject(error) : resolve(client)));
+        });
+      }
+      let answered = false;
+      const giveUp = (error: Error) => {
+        if (answered) return;
+        answered = true;
+        this.#waiting.delete(giveUp);
+        callback(error);
+      };
+      this.#waiting.add(giveUp);
+      super.connect((error: Error | undefined, client?: { release(): void }, release?: () => void) => {
+        if (answered) {
+          // Given up on while it waited: the connection it got goes back unused.
+          if (client !== undefined) (release ?? (() => client.release()))();
+          return;
+        }
+        answered = true;
+        this.#waiting.delete(giveUp);
+        callback(error, client, release);
+      });
+      return undefined;
+    }
+
+    abandon(error: Error): number {
+      const waiting = [...this.#waiting];
+      for (const giveUp of waiting) giveUp(error);
+      const busy = busyConnections(this);
+      // end() cuts the socket of a connection whose statement is still running.
+      for (const client of busy) client.end().catch(() => {});
+      return waiting.length + busy.length;
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
 import type { NodeRole } from "../errors.js";
-import { createPool } from "./create-pool.js";
+import { type AbandonablePool, createPool } from "./create-pool.js";
 import { loadDriver } from "./driver.js";
 import { LatencyEwma } from "./latency-ewma.js";
 import { Rotation } from "./rotation.js";
@@ -12,6 +12,12 @@ export interface PrismaClientLike {
   $disconnect(): Promise<void>;
   $extends(extension: unknown): unknown;
   $transaction(...args: unknown[]): Promise<unknown>;
+}
+
+/** What runs on a node: one attempt of a routed call, a transaction, an internal query. */
+export interface NodeTask {
+  /** Starts it on `node` (its client or its pool); the promise settles with the attempt. */
+  startOn(node: DbNode): PromiseLike<unknown>;
 }
 
 /** Told of every query's start and end on a node, whichever way it came (the node's bulkhead). */
@@ -93,7 +99,7 @@ export class DbNode {
   #onReadOnly: (() => void) | undefined;
   /** `claimPause()` was called: the pause has its one writer. */
   #pausedBy = false;
-  #pool: Pool | undefined;
+  #pool: (Pool & AbandonablePool) | undefined;
   #load: LoadObserver | undefined;
   #closing: Promise<void> | undefined;
   /** Resolvers of `whenIdle()` promises, called when `inFlight` drops to zero. */
@@ -180,7 +186,7 @@ export class DbNode {
   }
 
   /** The node's pg pool; a new one once the last was closed. */
-  get pool(): Pool {
+  get pool(): Pool & AbandonablePool {
     if (this.#pool === undefined || this.#pool.ended) {
       this.#pool = createPool(this.settings, this.name, (error) => {
         this.lastIdleError = error;
@@ -211,25 +217,23 @@ export class DbNode {
   }
 
   /**
-   * Runs one query on this node, counting it while it is in flight. `action(context)` starts it;
-   * `mapError` turns a failure into what the caller is to see (resilience/ classifies it there, once).
+   * Runs one task on this node, counting it while it is in flight. `mapError` turns a failure into
+   * what the caller is to see (resilience/ classifies it there, once); `retargeted` says the node
+   * was pointed at another server while the task ran, so its failure is about the old one.
    */
-  run<C, T>(
-    action: (context: C) => PromiseLike<T>,
-    context: C,
-    mapError: (error: unknown) => unknown = same,
-  ): Promise<T> {
-    if (this.#refusal !== undefined) return Promise.reject(mapError(this.#refusal()));
-    if (this.#hold !== undefined) return this.#hold.then(() => this.run(action, context, mapError));
+  run(task: NodeTask, mapError: (error: unknown, retargeted: boolean) => unknown = same): Promise<unknown> {
+    if (this.#refusal !== undefined) return Promise.reject(mapError(this.#refusal(), false));
+    if (this.#hold !== undefined) return this.#hold.then(() => this.run(task, mapError));
     this.#load?.started(++this.inFlight);
+    const target = this.targets;
     const timed = this.#timesQueries;
     const startedAt = timed ? performance.now() : 0;
-    let started: PromiseLike<T>;
+    let started: PromiseLike<unknown>;
     try {
-      started = action(context);
+      started = task.startOn(this);
     } catch (error) {
       this.#settle();
-      return Promise.reject(mapError(error));
+      return Promise.reject(mapError(error, false));
     }
     // `.then` straight on the query's own promise: wrapping it in Promise.resolve() first costs a
     // microtask and a promise per query. Promise.resolve() of the native promise `.then` returns
@@ -249,7 +253,7 @@ export class DbNode {
             this.latency.penalize(now - startedAt, now);
           }
           this.#settle();
-          throw mapError(error);
+          throw mapError(error, this.targets !== target);
         },
       ),
     );
@@ -258,6 +262,21 @@ export class DbNode {
   /** The server answered a query with an error of its own (resilience/ tells which errors are answers). */
   answered(): void {
     this.lastAnsweredAt = performance.now();
+  }
+
+  /** How long no query of ours has had an answer from the server, in ms. */
+  get silentForMs(): number {
+    return performance.now() - this.lastAnsweredAt;
+  }
+
+  /**
+   * The server stopped answering (a frozen process, a black-holed network): calls waiting for a
+   * connection are answered at once with a `NodeSilentError` (never sent) and the connections in
+   * use are closed, so nothing waits on it any more; the router sends what may move elsewhere.
+   * Returns how many calls it ended.
+   */
+  abandon(): number {
+    return this.#pool?.abandon(new NodeSilentError(this.name)) ?? 0;
   }
 
   /** Resolves once no query started through `run()` is in flight (at once if none is). */
@@ -287,6 +306,16 @@ export class DbNode {
       }
     })();
     return this.#closing;
+  }
+}
+
+/** What a call waiting for a connection of a node found hung is answered with: it was never sent. */
+export class NodeSilentError extends Error {
+  override readonly name = "NodeSilentError";
+  readonly code = "PRISMA_SPLIT_NODE_SILENT";
+
+  constructor(node: string) {
+    super(`prisma-split: ${node} stopped answering; the call, never sent, goes elsewhere if it may`);
   }
 }
 

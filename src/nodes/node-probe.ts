@@ -40,6 +40,11 @@ interface ProbeRow {
  * copy of `pg`), not a connection of the node's Prisma pool, so a busy pool never delays the
  * probe and the probe never takes a connection from the app. Its socket is unref()ed: a probe
  * never keeps the process alive. Any failure drops the connection; the next probe reconnects.
+ *
+ * A probe is bounded by `timeoutMs` as a whole, connecting included: a frozen server accepts the
+ * TCP connection and never answers the login. The node URL's own `query_timeout`,
+ * `statement_timeout` and `connect_timeout` (set for the app's queries, often 10 s and more) do
+ * not apply to it, nor do the user's `types` parsers: the probe's answers must mean what they say.
  */
 export class NodeProbe {
   readonly #settings: ConnectionSettings;
@@ -51,6 +56,8 @@ export class NodeProbe {
   #backoff: { until: number; waitMs: number; error: unknown } | undefined;
   #client: Promise<Client> | undefined;
   #connected: Client | undefined;
+  /** The client while it logs in: a probe that times out ends it. */
+  #connecting: Client | undefined;
   /** Queries sent (the benchmark reads it). */
   queries = 0;
 
@@ -76,20 +83,16 @@ export class NodeProbe {
   async probe(): Promise<ProbeSample> {
     const backoff = this.#backoff;
     if (backoff !== undefined && this.#now() < backoff.until) throw backoff.error;
-    this.#client ??= this.#connect();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`prisma-split: no answer to the monitor's probe within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+      timer.unref();
+    });
     try {
-      const client = await this.#client;
-      this.queries++;
-      const { rows } = await client.query<ProbeRow>(PROBE_SQL);
-      const row = rows[0] as ProbeRow;
-      this.#backoff = undefined;
-      return {
-        inRecovery: row.in_recovery,
-        walLsn: parseOptionalLsn(row.wal_lsn),
-        receiveLsn: parseOptionalLsn(row.receive_lsn),
-        replayLsn: parseOptionalLsn(row.replay_lsn),
-        replayDelayMs: row.replay_delay_ms === null ? undefined : Math.max(0, row.replay_delay_ms),
-      };
+      return await Promise.race([this.#ask(), timedOut]);
     } catch (error) {
       this.close();
       if (this.#isPermanent(error)) {
@@ -97,14 +100,34 @@ export class NodeProbe {
         this.#backoff = { until: this.#now() + waitMs, waitMs, error };
       }
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  /** Drops the connection (if any); the next probe opens a new one. */
+  async #ask(): Promise<ProbeSample> {
+    this.#client ??= this.#connect();
+    const client = await this.#client;
+    this.queries++;
+    const { rows } = await client.query<ProbeRow>(PROBE_SQL);
+    const row = rows[0] as ProbeRow;
+    this.#backoff = undefined;
+    return {
+      inRecovery: row.in_recovery,
+      walLsn: parseOptionalLsn(row.wal_lsn),
+      receiveLsn: parseOptionalLsn(row.receive_lsn),
+      replayLsn: parseOptionalLsn(row.replay_lsn),
+      replayDelayMs: row.replay_delay_ms === null ? undefined : Math.max(0, row.replay_delay_ms),
+    };
+  }
+
+  /** Drops the connection (if any, even one still connecting); the next probe opens a new one. */
   close(): void {
     const client = this.#client;
     this.#client = undefined;
     this.#connected = undefined;
+    this.#connecting?.end().catch(() => {});
+    this.#connecting = undefined;
     client?.then(
       (connected) => connected.end().catch(() => {}),
       () => {},
@@ -113,13 +136,17 @@ export class NodeProbe {
 
   async #connect(): Promise<Client> {
     const { pg } = loadDriver();
+    // The URL parsed into fields (a connection string would win over the bounds below), with the
+    // user's own driver settings (a password function, an ssl object) as the node's pool has them.
+    const { types: _ignored, ...driver } = (this.#settings.driver ?? {}) as Record<string, unknown>;
+    const config = mergeOverUrl(this.#settings.connectionString, {}, driver);
     const client = new pg.Client({
-      // The user's own driver settings too (a password function, an ssl object), as the node's pool.
-      ...mergeOverUrl(this.#settings.connectionString, {}, this.#settings.driver),
+      ...config,
       connectionTimeoutMillis: this.#timeoutMs,
+      connect_timeout: undefined,
       query_timeout: this.#timeoutMs,
       // A startup parameter PgBouncer refuses; query_timeout bounds the probe there.
-      ...(this.#settings.pgbouncer ? {} : { statement_timeout: this.#timeoutMs }),
+      statement_timeout: this.#settings.pgbouncer ? undefined : this.#timeoutMs,
       fallback_application_name: this.#applicationName,
     } as never);
     // A server going away emits 'error' on an idle client; unheard, it would crash the process.
@@ -127,11 +154,14 @@ export class NodeProbe {
       if (this.#connected === client) this.close();
     });
     unrefSocket(client);
+    this.#connecting = client;
     try {
       await client.connect();
     } catch (error) {
       client.end().catch(() => {});
       throw error;
+    } finally {
+      if (this.#connecting === client) this.#connecting = undefined;
     }
     unrefSocket(client); // TLS replaces the socket during connect()
     this.#connected = client;

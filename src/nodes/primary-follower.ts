@@ -25,6 +25,8 @@ export interface PrimaryFollowerOptions {
    * again after this long: without a replica monitor nothing else would ask.
    */
   readonly retryMs: number;
+  /** Told once the primary points at another server, or reconnected (its old breaker state says nothing about it). */
+  readonly onRetarget?: () => void;
 }
 
 /**
@@ -170,6 +172,7 @@ export class PrimaryFollower {
     } finally {
       this.#pause.refuse(undefined);
     }
+    this.#options.onRetarget?.();
     if (this.#events.has("topology:change")) {
       this.#events.emit("topology:change", {
         node: this.#primary.name,

@@ -23,6 +23,15 @@ export const ROTATION_FLAGS = Object.freeze({
 
 export interface ReplicaMonitorOptions extends LagBounds {
   readonly pollIntervalMs: number;
+  /** Bound of one node's probe, connecting included (`health.timeoutMs`): past it the node is down. */
+  readonly probeTimeoutMs: number;
+  /**
+   * Told when a node's probe failed and none of the app's queries there has had an answer for as
+   * long: the server is not answering at all (frozen, black-holed), so nothing should wait on it.
+   */
+  readonly onSilent?: (node: DbNode) => void;
+  /** Told when a node's probe succeeded: it answers again, so its breaker need not wait out its reset. */
+  readonly onAnswered?: (node: DbNode) => void;
   /**
    * Whether a probe's failure is permanent (authentication, unknown database, SSL): the probe of
    * that node then backs off instead of logging in again every poll.
@@ -85,8 +94,7 @@ export class ReplicaMonitor {
     this.#options = options;
     this.#events = events;
     this.#now = options.now ?? (() => performance.now());
-    // A probe that takes longer than this counts as "down"; never longer than 5 s, never less than 1 s.
-    const timeoutMs = Math.min(5000, Math.max(1000, 2 * options.pollIntervalMs));
+    const timeoutMs = options.probeTimeoutMs;
     this.#probeTimeoutMs = timeoutMs;
     this.#probes = new Map(
       [primary, ...replicas].map((node) => [
@@ -157,6 +165,11 @@ export class ReplicaMonitor {
     const results = await Promise.allSettled(nodes.map((node) => this.#probeOf(node).probe()));
     if (this.#stopped) return;
     const now = this.#now();
+    nodes.forEach((node, index) => {
+      if (results[index]?.status === "fulfilled") this.#options.onAnswered?.(node);
+      // The app's own queries there have had no answer for as long either: not just a slow probe.
+      else if (node.silentForMs >= this.#probeTimeoutMs) this.#options.onSilent?.(node);
+    });
     try {
       const [primaryResult, ...replicaResults] = results;
       // The primary was pointed elsewhere while this round ran: what it found is about the old server.

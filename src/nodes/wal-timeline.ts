@@ -3,6 +3,8 @@ import type { Lsn } from "./lsn.js";
 interface Mark {
   /** When the monitor first saw the primary at `lsn` (monitor clock, ms). */
   readonly at: number;
+  /** When it last saw it there (the primary idle since `at`). */
+  lastSeen: number;
   readonly lsn: Lsn;
 }
 
@@ -32,11 +34,14 @@ export class WalTimeline {
     this.#horizonMs = horizonMs;
   }
 
-  /** Records the primary's position seen at `at`; a position that did not move adds nothing. */
+  /** Records the primary's position seen at `at`; a position that did not move only moves its mark's `lastSeen`. */
   record(at: number, lsn: Lsn): void {
     const last = this.#marks[this.#marks.length - 1];
-    if (last !== undefined && lsn <= last.lsn) return;
-    this.#marks.push({ at, lsn });
+    if (last !== undefined && lsn <= last.lsn) {
+      last.lastSeen = at;
+      return;
+    }
+    this.#marks.push({ at, lastSeen: at, lsn });
     // Keep one mark older than the horizon, so a position just past the horizon still gets a time.
     while (this.#marks.length > 2 && (this.#marks[1] as Mark).at < at - this.#horizonMs) this.#marks.shift();
   }
@@ -46,7 +51,13 @@ export class WalTimeline {
     return this.#marks[this.#marks.length - 1]?.lsn;
   }
 
-  /** When the primary first went beyond `lsn`; undefined when it never was seen beyond it. */
+  /**
+   * When the primary went beyond `lsn`; undefined when it never was seen beyond it. Between the
+   * last time it was seen at or before `lsn` and the first time past it, the time is interpolated
+   * along the WAL written meanwhile (exact under steady writes; after an idle spell it is at most
+   * one poll early). Taking the first sample past it instead would make every lag look up to one
+   * poll shorter than it is, and a replica that stopped replaying would leave rotation a poll late.
+   */
   passed(lsn: Lsn): PassedAt | undefined {
     const marks = this.#marks;
     let low = 0;
@@ -57,6 +68,10 @@ export class WalTimeline {
       else low = middle + 1;
     }
     const mark = marks[low];
-    return mark === undefined ? undefined : { at: mark.at, earliestKnown: low === 0 };
+    if (mark === undefined) return undefined;
+    const before = marks[low - 1];
+    if (before === undefined) return { at: mark.at, earliestKnown: true };
+    const share = Number(lsn - before.lsn) / Number(mark.lsn - before.lsn);
+    return { at: before.lastSeen + share * (mark.at - before.lastSeen), earliestKnown: false };
   }
 }

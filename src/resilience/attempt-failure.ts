@@ -13,6 +13,11 @@ export class AttemptFailure {
    * node is stalled (a black hole), not merely busy. Set by the node's layer (node-guard.ts).
    */
   stalled = false;
+  /**
+   * The node was pointed at another server while the attempt ran (the primary moved): the failure
+   * is the old server's, and says nothing about the node's new one. Set by the node's layer.
+   */
+  retargeted = false;
 
   constructor(error: unknown) {
     this.error = error;
@@ -21,7 +26,7 @@ export class AttemptFailure {
 
   /** What the breaker counts as a failure: a sick node, or one so stalled that nothing comes back. */
   get sickNode(): boolean {
-    return this.fault.kind === "node" || this.stalled;
+    return !this.retargeted && (this.fault.kind === "node" || this.stalled);
   }
 }
 

@@ -19,11 +19,10 @@ function loadOtel(): OtelApi | undefined {
   return api ?? undefined;
 }
 
-/** What a call may tell a span: a model call's `model` and `method`, a raw call's `method`. */
+/** What a call tells a span: its operation (`findMany`, `$queryRaw`) and, for a model call, its model. */
 interface TracedCall {
-  readonly kind: string;
-  readonly model?: string | undefined;
-  readonly method?: string;
+  readonly operation: string;
+  readonly model: string | undefined;
 }
 
 const TRACER_NAME = "prisma-split";
@@ -86,7 +85,7 @@ export class AttemptTracer {
   }
 
   run(call: TracedCall, decision: RouteDecision, attempt: () => PromiseLike<unknown>): PromiseLike<unknown> {
-    const operation = call.method ?? call.kind;
+    const operation = call.operation;
     const span = this.#tracer.startSpan(call.model ? `${operation} ${call.model}` : operation, {
       kind: SPAN_KIND_CLIENT,
     });

@@ -1,8 +1,9 @@
 import CircuitBreaker from "opossum";
 import type { BreakerSettings } from "../config/resolve-resilience.js";
-import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
+import type { NodeRole } from "../errors.js";
 import { AttemptFailure } from "./attempt-failure.js";
-import type { Action, Policy } from "./policy.js";
+import { verdictOn } from "./classify-fault.js";
+import { breakerOpenError, shuttingDownError } from "./refusals.js";
 
 /**
  * What the breaker counts as a failure: a sick node (fault kind `node`, or a pool wait that timed
@@ -19,20 +20,16 @@ export type BreakerState = "closed" | "open" | "halfOpen";
 /** Called on every state change, so the node, the router and `db.$events` follow. */
 export type BreakerListener = (state: BreakerState) => void;
 
-type AnyAction = Action<unknown, unknown>;
+/** What the breaker guards: one run of `task` on the node. */
+export type GuardedRun<T> = (task: T) => Promise<unknown>;
 
-/** opossum's action: the next layer, the action and its context are arguments, so no closure is made per call. */
-function runInner(inner: Policy, action: AnyAction, context: unknown): Promise<unknown> {
-  return inner.execute(action, context);
+/** opossum's action: the run and its task are arguments, so no closure is made per call. */
+function runGuarded(run: GuardedRun<unknown>, task: unknown): Promise<unknown> {
+  return run(task);
 }
 
-/** The "next layer" of a call that already ran and failed: opossum only judges its failure. */
-const ALREADY_FAILED: Policy = {
-  execute: <C, T>(_action: Action<C, T>, failure: C): Promise<T> => Promise.reject(failure),
-};
-
-/** Its action, never run. */
-const NO_ACTION: AnyAction = () => Promise.resolve(undefined);
+/** The "run" of a call that already ran and failed: opossum only judges its failure. */
+const ALREADY_FAILED: GuardedRun<unknown> = (failure) => Promise.reject(failure);
 
 /** The part of opossum's status a closed breaker's fast path writes to (see countingStatus). */
 interface CountingWindow {
@@ -55,10 +52,9 @@ interface CountingWindow {
  * const breaker = new NodeBreaker(settings, { role: "primary", node: "primary" }, next, (state) => log(state));
  * await breaker.execute(runQuery, call);
  */
-export class NodeBreaker implements Policy {
-  readonly #breaker: CircuitBreaker<[Policy, AnyAction, unknown], unknown>;
+export class NodeBreaker {
+  readonly #breaker: CircuitBreaker<[GuardedRun<unknown>, unknown], unknown>;
   readonly #window: CountingWindow;
-  readonly #inner: Policy;
   readonly #settings: BreakerSettings;
   readonly #who: { readonly role: NodeRole; readonly node: string };
   readonly #now: () => number;
@@ -72,7 +68,7 @@ export class NodeBreaker implements Policy {
     return value;
   };
   readonly #failedWhileClosed = (failure: unknown): Promise<never> => {
-    if (this.#breaker.closed) return this.#breaker.fire(ALREADY_FAILED, NO_ACTION, failure) as Promise<never>;
+    if (this.#breaker.closed) return this.#breaker.fire(ALREADY_FAILED, failure) as Promise<never>;
     // It opened while the call ran: the outcome is counted, but a call that started before that
     // says nothing new about the node, so it decides nothing (opossum's fire() would reopen a
     // half-open breaker on it; the trial call is what decides there).
@@ -84,17 +80,15 @@ export class NodeBreaker implements Policy {
   constructor(
     settings: BreakerSettings,
     who: { readonly role: NodeRole; readonly node: string },
-    inner: Policy,
     onChange: BreakerListener,
     now: () => number = Date.now,
   ) {
-    this.#inner = inner;
     this.#settings = settings;
     this.#who = who;
     this.#now = now;
     const status = countingStatus(settings);
     this.#window = status as unknown as CountingWindow;
-    this.#breaker = new CircuitBreaker<[Policy, AnyAction, unknown], unknown>(runInner, {
+    this.#breaker = new CircuitBreaker<[GuardedRun<unknown>, unknown], unknown>(runGuarded, {
       name: `prisma-split:${who.node}`,
       timeout: false,
       resetTimeout: settings.resetTimeout,
@@ -107,7 +101,7 @@ export class NodeBreaker implements Policy {
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
       status,
-    } as CircuitBreaker.Options<[Policy, AnyAction, unknown]>);
+    } as CircuitBreaker.Options<[GuardedRun<unknown>, unknown]>);
     this.#breaker.on("open", () => {
       this.#openedAt = this.#now();
       onChange("open");
@@ -121,7 +115,7 @@ export class NodeBreaker implements Policy {
       // opossum reports a filtered error as a success too. A server that answered (a result, a
       // query error) ends the streak; a call that never got a connection proves nothing either way.
       this.#breaker.on("success", (outcome: unknown) => {
-        if (!(outcome instanceof AttemptFailure && outcome.fault.kind === "overloaded")) this.#streak = 0;
+        if (!(outcome instanceof AttemptFailure) || verdictOn(outcome.fault) === "alive") this.#streak = 0;
       });
       this.#breaker.on("failure", () => {
         this.#streak += 1;
@@ -139,21 +133,19 @@ export class NodeBreaker implements Policy {
   }
 
   /**
-   * Runs the next layer through the breaker; refuses at once with a 503 error while it is open.
-   * The refusal is decided here, by opossum's own rule (open, or half-open with its trial call
-   * taken), so a refused call never enters opossum.
+   * `run(task)` through the breaker; refuses at once with a 503 error while it is open. The
+   * refusal is decided here, by opossum's own rule (open, or half-open with its trial call taken),
+   * so a refused call never enters opossum.
    */
-  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
+  execute<T>(run: GuardedRun<T>, task: T): Promise<unknown> {
     const breaker = this.#breaker;
-    if (breaker.closed) {
-      return this.#inner
-        .execute(action, context)
-        .then(this.#succeededWhileClosed, this.#failedWhileClosed) as Promise<T>;
+    if (breaker.closed) return run(task).then(this.#succeededWhileClosed, this.#failedWhileClosed);
+    if (breaker.isShutdown) {
+      return Promise.reject(shuttingDownError(this.#who.role, `${this.#who.node} is shutting down`, this.#who.node));
     }
-    if (breaker.isShutdown) return Promise.reject(this.#shuttingDown());
-    if (!breaker.pendingClose) return Promise.reject(this.#refusal());
+    if (!breaker.pendingClose) return Promise.reject(breakerOpenError(this.#who, this.retryAfterSeconds()));
     // Half-open: opossum runs its trial call and closes or reopens on its outcome.
-    return breaker.fire(this.#inner, action as AnyAction, context) as Promise<T>;
+    return breaker.fire(run as GuardedRun<unknown>, task);
   }
 
   /** Seconds until an open breaker lets a trial call through (at least 1). */
@@ -168,31 +160,14 @@ export class NodeBreaker implements Policy {
     if (!this.#breaker.isShutdown && !this.#breaker.closed) this.#breaker.close();
   }
 
+  /** Opens a closed breaker at once: the node was found hung, so its calls should fail fast now. */
+  trip(): void {
+    if (!this.#breaker.isShutdown && this.#breaker.closed) this.#breaker.open();
+  }
+
   /** Stops the breaker's timers; later calls are refused as shutting down. */
   shutdown(): void {
     if (!this.#breaker.isShutdown) this.#breaker.shutdown();
-  }
-
-  #refusal(): DatabaseUnavailableError {
-    return new DatabaseUnavailableError(
-      `prisma-split: the circuit breaker of ${this.#who.node} (${this.#who.role}) is open after repeated failures`,
-      {
-        role: this.#who.role,
-        node: this.#who.node,
-        reason: "breaker-open",
-        outcome: "not-applied",
-        retryAfterSeconds: this.retryAfterSeconds(),
-      },
-    );
-  }
-
-  #shuttingDown(): DatabaseUnavailableError {
-    return new DatabaseUnavailableError(`prisma-split: ${this.#who.node} is shutting down`, {
-      role: this.#who.role,
-      node: this.#who.node,
-      reason: "shutting-down",
-      outcome: "not-applied",
-    });
   }
 }
 

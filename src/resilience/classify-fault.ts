@@ -3,19 +3,24 @@ import { isUnansweredCommit } from "../nodes/connection-reuse.js";
 
 /**
  * What a failure says, decided once per error: the pipeline, the breaker and the 503 mapping all
- * read this one value (src/resilience/decide.ts turns it into an action).
+ * read this one value (`decide()` turns it into an action, `verdictOn()` into what it says about
+ * the node).
  *
  * - `node`: the node (or the way to it) is sick: refused, reset or closed connections, connect
- *   timeouts, a server that stopped answering, `57P01/57P02/57P03`, `53xxx`, `08xxx`. The only
- *   kind that counts against a breaker.
+ *   timeouts, a server that stopped answering, `57P01/57P02/57P03`, `08xxx`. The only kind that
+ *   counts against a breaker.
  * - `query`: the statement's own outcome: constraint, not found, validation, `42xxx`, `22xxx`,
  *   serialization conflicts, and a statement the server ended itself (`57014`: a slow query is
- *   the query's problem, not the node's). Passed on untouched, never retried.
- * - `read-only`: `25006`, a write reached a standby. On a node chosen as a replica it is a
- *   misroute; on the node chosen as primary, the primary was demoted.
+ *   the query's problem, not the node's). Passed on untouched, never retried; `replicaMayLag`
+ *   marks the two a replica that has not replayed a migration yet raises (`42P01`, `42703`).
+ * - `read-only`: the server is a standby and refused: `25006` (a write), `55000` "recovery is in
+ *   progress" (`pg_current_wal_lsn()` ...), `40001` "conflict with recovery" (replay cancelled the
+ *   read). On a node chosen as a replica a read runs again on the primary; on the node chosen as
+ *   primary, the primary was demoted.
  * - `configuration`: authentication, unknown database, SSL: permanent, never retried.
- * - `overloaded`: the call waited `pool_timeout` for a connection and got none. Never sent; load,
- *   not sickness.
+ * - `overloaded`: no connection: the pool's `pool_timeout` passed, the server refused the login
+ *   with `53300` (too many connections), or a transaction could not begin within `maxWait`. Never
+ *   sent; load, not sickness.
  * - `refusal`: prisma-split refused the call itself (breaker open, shed, shutting down, deadline).
  */
 export type FaultKind = "node" | "query" | "read-only" | "configuration" | "overloaded" | "refusal";
@@ -28,6 +33,26 @@ export interface Fault {
   readonly label: string;
   /** For `configuration`: what the server refused. */
   readonly problem?: DatabaseConfigurationProblem;
+  /** `42P01`/`42703`: a relation or column the primary may have and a lagging replica not yet. */
+  readonly replicaMayLag?: true;
+}
+
+/**
+ * What a fault says about the node it happened on: `sick` (counts against its breaker), `alive`
+ * (the server answered: a result of its own), or `unknown` (nothing reached it: a busy pool, our
+ * own refusal). The one table the breaker, the node's liveness and its streak read.
+ */
+export function verdictOn(fault: Fault): "sick" | "alive" | "unknown" {
+  switch (fault.kind) {
+    case "node":
+      return "sick";
+    case "query":
+    case "read-only":
+    case "configuration":
+      return "alive";
+    default:
+      return "unknown";
+  }
 }
 
 const fault = (kind: FaultKind, label: string, maybeSent = true): Fault => ({ kind, maybeSent, label });
@@ -48,6 +73,8 @@ const SQLSTATE_NAMES: Readonly<Record<string, string>> = {
   "57P03": "server not accepting connections yet (cannot_connect_now)",
   "53300": "too many connections",
   "25006": "a write reached a read-only standby",
+  "42P01": "relation does not exist",
+  "42703": "column does not exist",
   "28P01": "password authentication failed",
   "28000": "authorization rejected (role, pg_hba.conf or SSL)",
   "3D000": "database does not exist",
@@ -56,11 +83,21 @@ const SQLSTATE_NAMES: Readonly<Record<string, string>> = {
 function bySqlState(state: string, message: string): Fault {
   const name = SQLSTATE_NAMES[state];
   const label = name === undefined ? `sqlstate ${state}` : `${name}, sqlstate ${state}`;
-  // cannot_connect_now and too_many_connections answer the startup packet: no statement was sent.
-  if (state === "57P03" || state === "53300") return notSent(label);
+  // cannot_connect_now answers the startup packet: no statement was sent.
+  if (state === "57P03") return notSent(label);
+  // too_many_connections too; and the server serves its other connections: load, not sickness.
+  if (state === "53300") return fault("overloaded", label, false);
   if (state === "57P01" || state === "57P02" || state === "57P05") return node(label);
   if (state === "57014") return fault("query", label);
   if (state === "25006") return fault("read-only", label);
+  // Errors only a standby raises; the same SQLSTATEs on a primary are the query's own.
+  if (state === "55000" && /recovery is in progress/i.test(message)) {
+    return fault("read-only", `recovery is in progress (the server is a standby), sqlstate ${state}`);
+  }
+  if (state === "40001" && /conflict with recovery/i.test(message)) {
+    return fault("read-only", `canceled by a conflict with recovery (the standby replayed over it), sqlstate ${state}`);
+  }
+  if (state === "42P01" || state === "42703") return { ...fault("query", label), replicaMayLag: true };
   // pg_hba.conf's "no entry for host ..., SSL off" is a server that requires SSL.
   if (state === "28000" && /SSL off/i.test(message)) return configuration("ssl", label);
   if (state === "28P01" || state === "28000") return configuration("authentication", label);
@@ -84,8 +121,12 @@ function pgbouncerRefusal(message: string): DatabaseConfigurationProblem | undef
   return undefined;
 }
 
-/** Prisma's own codes, for faults whose SQLSTATE it did not keep. They moved between 7.x releases. */
+/**
+ * Prisma's own codes, for faults whose SQLSTATE it did not keep (they moved between 7.x
+ * releases), and prisma-split's own for a call of a node found hung (never sent).
+ */
 const PRISMA_CODES: Readonly<Record<string, Fault>> = {
+  PRISMA_SPLIT_NODE_SILENT: notSent("the node stopped answering"),
   P1000: configuration("authentication", "P1000 authentication failed"),
   P1001: notSent("P1001 unreachable"),
   P1002: node("P1002 timed out"),
@@ -95,7 +136,7 @@ const PRISMA_CODES: Readonly<Record<string, Fault>> = {
   P1011: configuration("ssl", "P1011 TLS error"),
   P1017: node("P1017 server closed the connection"),
   P2024: fault("overloaded", "P2024 pool timeout", false),
-  P2037: notSent("P2037 too many connections"),
+  P2037: fault("overloaded", "P2037 too many connections", false),
 };
 
 /** Error kinds of @prisma/adapter-pg's DriverAdapterError that carry no SQLSTATE. */
@@ -103,7 +144,7 @@ const ADAPTER_KINDS: Readonly<Record<string, Fault>> = {
   DatabaseNotReachable: notSent("unreachable"),
   ConnectionClosed: node("connection-closed"),
   SocketTimeout: node("socket-timeout"),
-  TooManyConnections: notSent("too-many-connections"),
+  TooManyConnections: fault("overloaded", "too-many-connections", false),
   TlsConnectionError: configuration("ssl", "tls"),
   AuthenticationFailed: configuration("authentication", "authentication failed"),
   DatabaseAccessDenied: configuration("authentication", "access denied"),

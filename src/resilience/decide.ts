@@ -3,19 +3,21 @@ import type { Fault } from "./classify-fault.js";
 
 /**
  * What the pipeline does after a failed attempt:
- * - `reroute`: the call did not run (a breaker or bulkhead refused it): at once to the next
- *   node, which has its own; no retry is spent, nothing waits;
- * - `primary`: a write the router took for a read reached a standby (25006): run it once on the
- *   primary; not a retry, not the replica's fault;
+ * - `move-on`: at once to the next node that may serve the call (never the one that failed), no
+ *   back-off, no retry spent: the call did not run there (a breaker or bulkhead refused it, no
+ *   connection came free), or the node was taken out while it ran (found hung or down);
+ * - `primary`: once on the primary, as a new call: a write the router took for a read reached a
+ *   standby (25006), or a read hit what only a replica raises (55000, 40001 recovery conflict,
+ *   a relation or column it has not replayed yet); not a retry, not the replica's fault;
  * - `retry`: after a back-off, on a node routed anew (away from the one that failed);
  * - `fail`: the caller gets the outcome.
  */
-export type AfterFailure = "reroute" | "primary" | "retry" | "fail";
+export type AfterFailure = "move-on" | "primary" | "retry" | "fail";
 
 /** What the decision needs to know about the call and the attempt that failed. */
 export interface FailedAttempt {
-  /** `read`, or `write` (raw SQL that may write, and a read moved to the primary as a write). */
-  readonly kind: "read" | "write";
+  /** `read`, `write` (raw SQL that may write included), or `transaction` (never retried). */
+  readonly kind: "read" | "write" | "transaction";
   /** The role of the node the attempt ran on. */
   readonly role: NodeRole;
   /** The call came through `$primary()` / `$replica()`: the caller chose the node. */
@@ -24,7 +26,12 @@ export interface FailedAttempt {
   readonly attempt: number;
   /** Attempts allowed in all (1 with retries off). */
   readonly maxAttempts: number;
+  /** The node was taken out of service (found down or hung, its breaker opened) after the attempt began. */
+  readonly nodeOut: boolean;
 }
+
+/** Refusals that mean "this node would not take it now": another node may. */
+const NOT_HERE = new Set(["breaker-open", "overloaded"]);
 
 /**
  * The one rule of what follows a failure, a pure function of the fault and the attempt (unit-tested
@@ -32,18 +39,25 @@ export interface FailedAttempt {
  * turn a `retry` into a `fail`: they are state, checked by the pipeline.
  */
 export function decide(fault: Fault, attempt: FailedAttempt): AfterFailure {
+  if (attempt.kind === "transaction") return "fail";
+  const read = attempt.kind === "read";
+  const onReplica = attempt.role === "replica" && !attempt.forced;
   switch (fault.kind) {
     case "refusal":
-      return attempt.kind === "read" && (fault.label === "breaker-open" || fault.label === "overloaded")
-        ? "reroute"
-        : "fail";
+      return read && NOT_HERE.has(fault.label) ? "move-on" : "fail";
     case "read-only":
-      return attempt.role === "replica" && !attempt.forced ? "primary" : "fail";
-    case "node":
+      return onReplica ? "primary" : "fail";
+    case "query":
+      return onReplica && read && fault.replicaMayLag === true ? "primary" : "fail";
     case "overloaded":
+      // Never sent. A read may find a connection elsewhere now; a write has only the primary.
+      if (read) return "move-on";
+      return attempt.attempt < attempt.maxAttempts ? "retry" : "fail";
+    case "node":
+      if (read && attempt.nodeOut) return "move-on";
       if (attempt.attempt >= attempt.maxAttempts) return "fail";
       // A write is sent again only when it provably never reached the server.
-      return attempt.kind === "write" && fault.maybeSent ? "fail" : "retry";
+      return !read && fault.maybeSent ? "fail" : "retry";
     default:
       return "fail";
   }

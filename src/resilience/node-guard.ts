@@ -1,10 +1,10 @@
-import { DatabaseUnavailableError } from "../errors.js";
 import type { SplitEvents } from "../events.js";
-import type { DbNode } from "../nodes/db-node.js";
-import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
+import type { DbNode, NodeTask } from "../nodes/db-node.js";
+import { AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
 import { Bulkhead, type ShedCause } from "./bulkhead.js";
 import { type BreakerSettings, type BreakerState, NodeBreaker } from "./circuit-breaker.js";
-import type { Action, Policy } from "./policy.js";
+import { verdictOn } from "./classify-fault.js";
+import { overloadedError, shuttingDownError } from "./refusals.js";
 import { RetryBudget, type RetryBudgetSettings } from "./retry-budget.js";
 
 /** The per-node layers, each `false` when turned off. */
@@ -18,82 +18,59 @@ export interface NodeGuardSettings {
 /** The rotation flag the breaker writes while it is open. */
 export const BREAKER_FLAG = "breaker";
 
-/** Fault kinds that are the server's own answer: the node is alive. */
-const ANSWERS = new Set(["query", "read-only", "configuration"]);
-
-/** The innermost layer: the node itself, which counts the query and classifies its failure once. */
-class OnNode implements Policy {
-  readonly #node: DbNode;
-  readonly #toFailure: (error: unknown) => AttemptFailure;
-
-  constructor(node: DbNode) {
-    this.#node = node;
-    this.#toFailure = (error) => {
-      const failure = toAttemptFailure(error);
-      const kind = failure.fault.kind;
-      if (ANSWERS.has(kind)) node.answered();
-      // The primary refused a write as a standby: demoted, or a DNS endpoint that now reaches a reader.
-      if (kind === "read-only" && node.role === "primary") node.readOnlyAnswered();
-      else if (kind === "overloaded") {
-        failure.stalled = performance.now() - node.lastAnsweredAt >= Math.max(1, node.settings.poolTimeoutMs);
-      }
-      return failure;
-    };
-  }
-
-  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
-    return this.#node.run(action, context, this.#toFailure);
-  }
-}
-
-/** Admission: refuses at once what would not get a connection within `pool_timeout`. */
-class Admission implements Policy {
-  readonly #node: DbNode;
-  readonly #bulkhead: Bulkhead;
-  readonly #inner: Policy;
-  readonly #shed: (cause: ShedCause) => Error;
-
-  constructor(node: DbNode, bulkhead: Bulkhead, inner: Policy, shed: (cause: ShedCause) => Error) {
-    this.#node = node;
-    this.#bulkhead = bulkhead;
-    this.#inner = inner;
-    this.#shed = shed;
-  }
-
-  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
-    const refusal = this.#bulkhead.refusal(this.#node.inFlight);
-    return refusal === undefined ? this.#inner.execute(action, context) : Promise.reject(this.#shed(refusal));
-  }
-}
+/** Told when a node's breaker changes state (the primary follower suspects an open primary). */
+export type BreakerChange = (node: DbNode, state: BreakerState) => void;
 
 /**
- * One node's failure handling, composed once: bulkhead → breaker → the node. The bulkhead comes
- * first so that load it sheds never reaches the breaker (load is not a node failure, and opossum
- * would count a shed call either way). Holds the node's retry budget, writes the node's `breaker`
- * rotation flag, and reports breaker changes and sheds on `db.$events`.
+ * One node's failure handling, in the order a call meets it: the bulkhead admits or sheds it (load
+ * it sheds never reaches the breaker: load is not a node failure), the breaker lets it through or
+ * refuses it, the node runs it and its failure is classified, once, into an AttemptFailure.
+ * Holds the node's retry budget, writes the node's `breaker` rotation flag, and reports breaker
+ * changes and sheds on `db.$events`.
  *
  * @example
  * const guard = new NodeGuard(node, settings, events);
- * await guard.execute((call) => call.run(), call);
+ * await guard.run(call); // call.startOn(node) inside, if admitted
  */
-export class NodeGuard implements Policy {
+export class NodeGuard {
   readonly node: DbNode;
   readonly #events: SplitEvents;
-  readonly #stack: Policy;
   readonly #breaker: NodeBreaker | undefined;
   readonly #bulkhead: Bulkhead | undefined;
   readonly #budget: RetryBudget | undefined;
   readonly #setBreakerFlag: (on: boolean) => void;
+  readonly #onBreakerChange: BreakerChange | undefined;
+  /** Runs a task on the node; the breaker's action (bound once, so no closure is made per call). */
+  readonly #onNode = (task: NodeTask): Promise<unknown> => this.node.run(task, this.#classify);
+  /** The node's failure as an AttemptFailure, with what it says about the node noted on the node. */
+  readonly #classify = (error: unknown, retargeted: boolean): AttemptFailure => {
+    const failure = toAttemptFailure(error);
+    failure.retargeted = retargeted;
+    const node = this.node;
+    const verdict = verdictOn(failure.fault);
+    if (verdict === "alive") node.answered();
+    // The primary refused a write as a standby: demoted, or a DNS endpoint that now reaches a reader.
+    if (failure.fault.kind === "read-only" && node.role === "primary") node.readOnlyAnswered();
+    else if (failure.fault.kind === "overloaded") {
+      failure.stalled = performance.now() - node.lastAnsweredAt >= Math.max(1, node.settings.poolTimeoutMs);
+    }
+    return failure;
+  };
 
-  constructor(node: DbNode, settings: NodeGuardSettings, events: SplitEvents, now: () => number = Date.now) {
+  constructor(
+    node: DbNode,
+    settings: NodeGuardSettings,
+    events: SplitEvents,
+    onBreakerChange?: BreakerChange,
+    now: () => number = Date.now,
+  ) {
     this.node = node;
     this.#events = events;
+    this.#onBreakerChange = onBreakerChange;
     this.#setBreakerFlag = node.rotation.claim(BREAKER_FLAG);
-    let stack: Policy = new OnNode(node);
     if (settings.breaker !== false) {
       const who = { role: node.role, node: node.name };
-      this.#breaker = new NodeBreaker(settings.breaker, who, stack, (state) => this.#onBreakerChange(state), now);
-      stack = this.#breaker;
+      this.#breaker = new NodeBreaker(settings.breaker, who, (state) => this.#breakerChanged(state), now);
     }
     if (settings.bulkhead !== false) {
       this.#bulkhead = new Bulkhead({
@@ -102,16 +79,16 @@ export class NodeGuard implements Policy {
         maxWaitMs: node.settings.poolTimeoutMs,
       });
       node.observeLoad(this.#bulkhead);
-      stack = new Admission(node, this.#bulkhead, stack, (cause) => this.#shed(cause));
     }
     if (settings.budget !== false) this.#budget = new RetryBudget(settings.budget, now);
-    this.#stack = stack;
   }
 
-  /** Runs one attempt on the node through its layers; a first attempt counts toward the retry budget. */
-  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
+  /** Runs one attempt of `task` on the node: admitted, through the breaker, classified on failure. */
+  run(task: NodeTask): Promise<unknown> {
     this.#budget?.recordCall();
-    return this.#stack.execute(action, context);
+    const shed = this.#bulkhead?.refusal(this.node.inFlight);
+    if (shed !== undefined) return Promise.reject(new AttemptFailure(this.#shed(shed)));
+    return this.#breaker === undefined ? this.#onNode(task) : this.#breaker.execute(this.#onNode, task);
   }
 
   get breakerState(): BreakerState {
@@ -133,38 +110,37 @@ export class NodeGuard implements Policy {
     this.#breaker?.reset();
   }
 
+  /** Opens the breaker if closed: the node was found hung (its calls then fail fast). */
+  tripBreaker(): void {
+    this.#breaker?.trip();
+  }
+
   /** Stops the breaker's timers and refuses later calls (the final close). */
   close(): void {
     this.#breaker?.shutdown();
     this.#bulkhead?.close();
   }
 
-  #onBreakerChange(state: BreakerState): void {
+  #breakerChanged(state: BreakerState): void {
     const node = this.node;
     // Open: out of read rotation. Half-open: back in, so a read can be the trial call.
     this.#setBreakerFlag(state === "open");
+    this.#onBreakerChange?.(node, state);
     const event = state === "open" ? "breaker:open" : state === "halfOpen" ? "breaker:halfOpen" : "breaker:close";
     this.#events.emit(event, { role: node.role, node: node.name });
   }
 
   #shed(cause: ShedCause): Error {
     const node = this.node;
-    if (cause === "closed") {
-      return new DatabaseUnavailableError(`prisma-split: ${node.name} is shutting down`, {
-        role: node.role,
-        node: node.name,
-        reason: "shutting-down",
-        outcome: "not-applied",
-      });
-    }
+    if (cause === "closed") return shuttingDownError(node.role, `${node.name} is shutting down`, node.name);
     if (this.#events.has("shed")) this.#events.emit("shed", { role: node.role, node: node.name });
     const why =
       cause === "queue-full"
         ? `${this.#bulkhead?.maxQueue} calls already wait for one (bulkhead.maxQueue)`
         : "none would free up within pool_timeout at the pace they have been freeing up";
-    return new DatabaseUnavailableError(
-      `prisma-split: ${node.name} (${node.role}) is overloaded: all ${node.settings.poolMax} connections are busy and ${why}`,
-      { role: node.role, node: node.name, reason: "overloaded", outcome: "not-applied" },
+    return overloadedError(
+      node,
+      `${node.name} (${node.role}) is overloaded: all ${node.settings.poolMax} connections are busy and ${why}`,
     );
   }
 }

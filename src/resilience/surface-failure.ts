@@ -1,5 +1,6 @@
 import { DatabaseConfigurationError, DatabaseUnavailableError } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
+import type { QueryKind } from "../routing/router.js";
 import { type Fault, POOL_ACQUIRE_TIMEOUT, UNANSWERED_COMMIT } from "./classify-fault.js";
 
 export interface FailureContext {
@@ -14,10 +15,13 @@ export interface FailureContext {
 
 /**
  * Whether a failed attempt of a call of `kind` may have applied something: a write (raw SQL
- * included) whose statement may have reached the server. A standby's 25006 and prisma-split's own
- * refusals ran nothing.
+ * included) whose statement may have reached the server, a transaction whose COMMIT did. A
+ * standby's 25006 and prisma-split's own refusals ran nothing.
  */
-export function attemptMayHaveApplied(fault: Fault, kind: "read" | "write"): boolean {
+export function attemptMayHaveApplied(fault: Fault, kind: QueryKind): boolean {
+  // Statements of a transaction take effect only with its COMMIT: one that failed before it was
+  // rolled back (its connection is closed, never reused: nodes/connection-reuse.ts).
+  if (kind === "transaction") return fault.label === UNANSWERED_COMMIT;
   return kind === "write" && fault.maybeSent && fault.kind !== "read-only" && fault.kind !== "refusal";
 }
 

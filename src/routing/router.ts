@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
+import { DatabaseUnavailableError, type NodeRole, ReplicaWriteError } from "../errors.js";
 import type { RouteReason } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { type Lsn, lsnReached } from "../nodes/lsn.js";
@@ -8,7 +8,20 @@ import type { ReplicaSelector } from "./selectors/index.js";
 
 export type { RouteReason } from "../events.js";
 
-export type QueryKind = "read" | "write";
+const PRIMARY_REASONS = [
+  "write",
+  "transaction",
+  "forced",
+  "fallback",
+  "no-replicas",
+  "sticky",
+  "lsn",
+  "rerun",
+] as const;
+type PrimaryReason = (typeof PRIMARY_REASONS)[number];
+
+/** What a call does: reads, writes (raw SQL that may write included), or a whole `$transaction`. */
+export type QueryKind = "read" | "write" | "transaction";
 
 /** What the Router asks of read-your-writes (`ReadYourWrites`). */
 export interface ReadConsistency {
@@ -22,6 +35,19 @@ export interface RouteDecision {
 }
 
 /**
+ * Where a call may run, decided once per call, in its own async context, from its kind, its tag
+ * (`$primary()`, `$replica()`), its scope (`$withPrimary`) and its consistency context: the
+ * primary whatever happens, or a replica (that has replayed `replayed`, when set). Every attempt
+ * and hedge of the call is routed from it.
+ */
+export type Placement =
+  | { readonly on: "primary"; readonly decision: RouteDecision }
+  | { readonly on: "replica"; readonly reason: "read" | "forced"; readonly replayed: Lsn | undefined };
+
+const ANY_REPLICA: Placement = Object.freeze({ on: "replica", reason: "read", replayed: undefined });
+const FORCED_REPLICA: Placement = Object.freeze({ on: "replica", reason: "forced", replayed: undefined });
+
+/**
  * Decides which node runs a query: writes on the primary, reads on a replica the selector picks,
  * unless a tag (`$primary()`, `$replica()`) or a scope (`$withPrimary`) says otherwise.
  */
@@ -30,10 +56,8 @@ export class Router {
   readonly replicas: readonly DbNode[];
   readonly #select: ReplicaSelector;
   readonly #fallbackToPrimary: boolean;
-  /** Decisions that name the primary never change: made once, not per query. */
-  readonly #onPrimary: Readonly<
-    Record<"write" | "transaction" | "forced" | "fallback" | "no-replicas" | "sticky" | "lsn", RouteDecision>
-  >;
+  /** Placements and decisions that name the primary never change: made once, not per query. */
+  readonly #onPrimary: Readonly<Record<PrimaryReason, Placement & { on: "primary" }>>;
   readonly #consistency: ReadConsistency | undefined;
   /** Every replica, frozen: what a selector gets while all of them serve reads. */
   readonly #allReplicas: readonly DbNode[];
@@ -53,37 +77,61 @@ export class Router {
     this.#fallbackToPrimary = fallbackToPrimary;
     this.#consistency = consistency;
     this.#allReplicas = Object.freeze([...replicas]);
-    const onPrimary = (reason: RouteReason): RouteDecision => Object.freeze({ node: primary, reason });
-    this.#onPrimary = {
-      write: onPrimary("write"),
-      transaction: onPrimary("transaction"),
-      forced: onPrimary("forced"),
-      fallback: onPrimary("fallback"),
-      "no-replicas": onPrimary("no-replicas"),
-      sticky: onPrimary("sticky"),
-      lsn: onPrimary("lsn"),
-    };
+    const onPrimary = (reason: PrimaryReason) =>
+      Object.freeze({ on: "primary" as const, decision: Object.freeze({ node: primary, reason }) });
+    this.#onPrimary = Object.fromEntries(PRIMARY_REASONS.map((reason) => [reason, onPrimary(reason)])) as Record<
+      PrimaryReason,
+      Placement & { on: "primary" }
+    >;
+  }
+
+  /**
+   * Where a call of `kind` may run; `forced` is the role a `$primary()`/`$replica()` client is
+   * bound to. Read in the call's own async context. A write on `$replica()` has nowhere to go:
+   * `ReplicaWriteError`, nothing sent.
+   */
+  place(kind: QueryKind, forced: NodeRole | undefined, operation = "a write"): Placement {
+    if (kind === "transaction") return this.#onPrimary.transaction;
+    if (kind === "write") {
+      if (forced === "replica") throw new ReplicaWriteError(operation);
+      return this.#onPrimary.write;
+    }
+    if (forced === "primary") return this.#onPrimary.forced;
+    if (forced === "replica") return FORCED_REPLICA;
+    const scope = routingScope.getStore();
+    if (scope?.primary === true) return this.#onPrimary.forced;
+    const gate = this.#consistency?.readGate(scope);
+    if (gate === undefined || gate.kind === "any") return ANY_REPLICA;
+    if (gate.kind === "sticky") return this.#onPrimary.sticky;
+    return { on: "replica", reason: "read", replayed: gate.lsn };
+  }
+
+  /** Where a read re-runs after an error only a replica raises (55000, a recovery conflict, ...). */
+  get rerunOnPrimary(): Placement {
+    return this.#onPrimary.rerun;
   }
 
   /** Where a `$transaction` runs: always the primary. */
   get inTransaction(): RouteDecision {
-    return this.#onPrimary.transaction;
+    return this.#onPrimary.transaction.decision;
   }
 
   /**
-   * Where one query runs; `forced` is the role a `$primary()`/`$replica()` client is bound to.
-   * `exclude`: replicas a retry of this call must avoid (they just failed it).
+   * Where one attempt of a call placed so runs. `exclude`: nodes a later attempt of the call must
+   * avoid (they failed or refused it).
    */
-  route(kind: QueryKind, forced: NodeRole | undefined, exclude?: ReadonlySet<DbNode>): RouteDecision {
-    if (kind === "write") return this.#onPrimary.write;
-    if (forced === "primary") return this.#onPrimary.forced;
-    if (forced === "replica") return this.routeRead("forced", exclude);
-    const scope = routingScope.getStore();
-    if (scope?.primary === true) return this.#onPrimary.forced;
-    const gate = this.#consistency?.readGate(scope);
-    if (gate === undefined || gate.kind === "any") return this.routeRead("read", exclude);
-    if (gate.kind === "sticky") return this.#onPrimary.sticky;
-    return this.routeRead("read", exclude, gate.lsn);
+  route(placement: Placement, exclude?: ReadonlySet<DbNode>): RouteDecision {
+    return placement.on === "primary"
+      ? placement.decision
+      : this.routeRead(placement.reason, exclude, placement.replayed);
+  }
+
+  /**
+   * Whether another replica may run a read placed so beside its first attempt: not when it must
+   * stay where its context's writes are visible (a read-your-writes position), nor on the primary.
+   */
+  mayHedge(placement: Placement): boolean {
+    return placement.on === "replica" && placement.replayed === undefined && this.replicas.length > 1;
   }
 
   /**
@@ -93,14 +141,14 @@ export class Router {
    * has, the read goes to the primary (reason `lsn`), fallback or not, as in `$withPrimary`.
    */
   routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>, replayed?: Lsn): RouteDecision {
-    if (this.replicas.length === 0) return this.#onPrimary["no-replicas"];
+    if (this.replicas.length === 0) return this.#onPrimary["no-replicas"].decision;
     let candidates = this.#candidates(exclude);
     if (replayed !== undefined && candidates.length > 0) {
       candidates = candidates.filter((replica) => hasReplayed(replica, replayed));
-      if (candidates.length === 0) return this.#onPrimary.lsn;
+      if (candidates.length === 0) return this.#onPrimary.lsn.decision;
     }
     if (candidates.length === 0) {
-      if (this.#fallbackToPrimary) return this.#onPrimary.fallback;
+      if (this.#fallbackToPrimary) return this.#onPrimary.fallback.decision;
       throw new DatabaseUnavailableError("No replica can serve this read and replicas.fallbackToPrimary is off", {
         role: "replica",
         reason: "unreachable",
@@ -142,22 +190,15 @@ export class Router {
 
   /**
    * Where a hedge of a read that went to `first` may also run: another replica that serves reads,
-   * as the selector picks; undefined when there is none, or when the read must not move (a
-   * `$withPrimary` scope, a read-your-writes pin). Read in the read's own async context.
+   * as the selector picks; undefined when there is none. Only for a placement `mayHedge()` allows.
    */
-  routeHedge(forced: NodeRole | undefined, first: DbNode): RouteDecision | undefined {
-    if (forced === "primary") return undefined;
-    if (forced === undefined) {
-      const scope = routingScope.getStore();
-      if (scope?.primary === true) return undefined;
-      const gate = this.#consistency?.readGate(scope);
-      if (gate !== undefined && gate.kind !== "any") return undefined;
-    }
+  routeHedge(placement: Placement, first: DbNode): RouteDecision | undefined {
+    if (placement.on !== "replica") return undefined;
     const candidates = this.#candidates(new Set([first]));
     if (candidates.length === 0) return undefined;
     const chosen = candidates.length === 1 ? candidates[0] : this.#select(candidates);
     const node = candidates.includes(chosen as DbNode) ? (chosen as DbNode) : (candidates[0] as DbNode);
-    return this.#decision(node, forced === undefined ? "read" : "forced");
+    return this.#decision(node, placement.reason);
   }
 
   /** Why no replica could take a read (`breaker-open`, `down`, `failed`, ...), for the `fallback` event. */

@@ -28,7 +28,7 @@ describe("pools honour Prisma's URL parameters, which Prisma 7's adapter ignores
     try {
       const work = blocked((sql) => client.$primary().$queryRawUnsafe(sql), lock, 8);
       // All 8 asked: 2 on the server, waiting on the lock, and 6 in the pool's queue for a connection.
-      const pool = () => splitStateOf(client)!.router.primary.currentPool;
+      const pool = () => splitStateOf(client)!.nodes[0]!.currentPool;
       await expect.poll(() => pool()?.waitingCount, { timeout: 10_000 }).toBe(6);
       await expect.poll(() => lock.waiting(primary()), { timeout: 10_000 }).toBe(2);
       const peak = await backends("prisma-split/primary");

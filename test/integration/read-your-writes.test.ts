@@ -19,7 +19,11 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
   }
   beforeAll(async () => {
     await cluster().primary.query(
-      "CREATE FUNCTION ryw_add_user(address text) RETURNS int LANGUAGE sql AS $$ INSERT INTO users (email) VALUES (address) RETURNING 1 $$",
+      "CREATE FUNCTION ryw_insert_user(address text) RETURNS int LANGUAGE sql AS $$ INSERT INTO users (email) VALUES (address) RETURNING 1 $$",
+    );
+    // Declared STABLE, which it is not: the SQL check routes it as a read, the standby refuses it.
+    await cluster().primary.query(
+      "CREATE FUNCTION ryw_add_user(address text) RETURNS int STABLE LANGUAGE sql AS $$ SELECT ryw_insert_user(address) $$",
     );
   });
   afterEach(async () => {
@@ -137,7 +141,7 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
     const email = uniqueEmail("misrouted");
     const seen = reasons(target);
     const found = await target.$withSession(async () => {
-      // A function that inserts: routed as a read, refused by the standby, run once on the primary.
+      // A function that inserts, declared STABLE: routed as a read, refused by the standby, run once on the primary.
       await target.$queryRaw`select ryw_add_user(${email}) as added`;
       return target.user.findUnique({ where: { email } });
     });

@@ -24,7 +24,7 @@ function record(db: TestDb): Recorded[] {
 }
 
 function replicaNode(db: TestDb, index = 0): DbNode {
-  return splitStateOf(db)!.router.replicas[index]!;
+  return splitStateOf(db)!.nodes[index + 1]!;
 }
 
 async function servedBy(db: TestDb): Promise<{ port: number; reason: RouteReason }> {
@@ -180,7 +180,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
     expect(["ok", "primary-moving"]).toContain(first);
     await expect.poll(() => writeSucceeds(client, "swapped"), { timeout: 10_000, interval: 20 }).toBe(true);
     expect(changes).toEqual([expect.objectContaining({ action: "moved" })]);
-    const primary = splitStateOf(client)!.router.primary;
+    const primary = splitStateOf(client)!.nodes[0]!;
     expect(primary.settings.identity).toContain(`:${cluster().primary.port}/`);
     await expect.poll(() => replicaNode(client).rotation.flags(), { timeout: 20_000 }).toEqual(["writer"]);
     await nextPolls(client, "replica-0", 3);

@@ -95,7 +95,7 @@ describe("routing table, row by row, on a real primary and streaming replica", (
     await client.$executeRaw`SELECT set_config('application_name', 'exec-probe', false)`;
   });
 
-  it("$queryRaw goes to a replica only when the SQL is plainly read-only", async () => {
+  it("$queryRaw goes to a replica only when the SQL check clears it", async () => {
     const client = db();
     type Row = { port: number };
     const read = await client.$queryRaw<Row[]>`SELECT inet_server_port() AS port`;
@@ -150,7 +150,7 @@ describe("routing table, row by row, on a real primary and streaming replica", (
     expect((error as Error).message).toMatch(/user\.create\(\) writes, and db\.\$replica\(\) only reads/);
     const executed = await db().$replica().$executeRaw`SELECT 1`.catch((e: unknown) => e);
     expect((executed as Error).message).toMatch(/\$executeRaw writes/);
-    // A raw query the textual check cannot clear still runs where the caller sent it.
+    // A raw query the SQL check cannot clear still runs where the caller sent it.
     const [forced] = await db().$replica().$queryRaw<
       Array<{ port: number }>
     >`SELECT inet_server_port() AS port, set_config('search_path', 'public', false)`;

@@ -221,8 +221,7 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     await waitForWaiters(lock, 1);
     // The only connection is taken: this one waits in the pool's queue.
     const waiter = client.$primary().$queryRaw`SELECT 1 AS one`.then(() => "served");
-    const pool = splitStateOf(client)!.router.primary.currentPool;
-    await expect.poll(() => pool?.waitingCount, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => splitStateOf(client)?.nodes[0]?.currentPool?.waitingCount, { timeout: 10_000 }).toBe(1);
     const shutdown = client.$shutdown();
     await lock.release();
     await shutdown;

@@ -94,7 +94,7 @@ describe("topology: one multi-host URL follows the writer through a failover", (
 
     // The writer is listed second: the first write waits for the roles and lands on it.
     const before = await client.user.create({ data: { email: uniqueEmail("topology") } });
-    expect(state.router.primary.settings.identity).toContain(`:${cluster().primary.port}/`);
+    expect(state.nodes[0]!.settings.identity).toContain(`:${cluster().primary.port}/`);
     expect(changes).toEqual([expect.objectContaining({ trigger: "start", action: "moved" })]);
     changes.length = 0;
     // The writer's replica node leaves read rotation at the monitor's next poll; reads: the standby.
@@ -133,7 +133,7 @@ describe("topology: one multi-host URL follows the writer through a failover", (
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({ node: "primary", action: "moved" });
     expect(changes[0]!.current).toContain(`:${replica!.port}/`);
-    expect(state.router.primary.settings.identity).toContain(`:${replica!.port}/`);
+    expect(state.nodes[0]!.settings.identity).toContain(`:${replica!.port}/`);
     // The rows written before the failover are there (they had been replicated).
     expect(await client.$primary().user.findUnique({ where: { id: before.id } })).not.toBeNull();
     console.log(`topology: first acknowledged write ${Math.round(firstWriteMs!)} ms after the promotion`, changes[0]);

@@ -9,7 +9,7 @@ describe("AttemptTracer", () => {
     expect(tracer).toBeDefined();
     const running = Promise.resolve("rows");
     const decision = { node: {} as never, reason: "read" as const };
-    expect(tracer?.run({ kind: "read", method: "findMany", model: "user" }, decision, () => running)).toBe(running);
+    expect(tracer?.run({ operation: "findMany", model: "user" }, decision, () => running)).toBe(running);
   });
 
   it("is not live without an SDK, and live once one is registered after it was made", async () => {
@@ -28,7 +28,7 @@ describe("AttemptTracer", () => {
         } as never,
         reason: "read" as const,
       };
-      await tracer?.run({ kind: "read", method: "findMany", model: "user" }, decision, () => Promise.resolve("rows"));
+      await tracer?.run({ operation: "findMany", model: "user" }, decision, () => Promise.resolve("rows"));
       expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(["findMany user"]);
     } finally {
       await provider.shutdown();

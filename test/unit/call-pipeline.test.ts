@@ -5,10 +5,10 @@ import type { BreakerSettings, RetrySettings } from "../../src/config/resolve-re
 import { DatabaseUnavailableError, isDatabaseConfigurationError } from "../../src/errors.ts";
 import { SplitEvents } from "../../src/events.ts";
 import { DbNode } from "../../src/nodes/db-node.ts";
-import { CallPipeline, type CallView } from "../../src/resilience/call-pipeline.ts";
+import { CallPipeline, type PipelineCall } from "../../src/resilience/call-pipeline.ts";
 import { NodeGuard, type NodeGuardSettings } from "../../src/resilience/node-guard.ts";
-import { RetryPolicy } from "../../src/resilience/retry-policy.ts";
-import { type RouteDecision, Router } from "../../src/routing/router.ts";
+import { Retries } from "../../src/resilience/retries.ts";
+import { Router } from "../../src/routing/router.ts";
 import { roundRobin } from "../../src/routing/selectors/round-robin.ts";
 import { capturedError } from "../fixtures/faults/index.ts";
 
@@ -17,7 +17,6 @@ import { capturedError } from "../fixtures/faults/index.ts";
 // the real cluster is in test/integration/fault-semantics.test.ts.
 
 type Outcome = string | Error;
-type Call = { kind: "read" | "write" };
 
 class NoClient {
   $connect = async () => {};
@@ -75,15 +74,21 @@ function setup(
     guards,
     events,
     gate,
-    retry: new RetryPolicy(options.retry ?? fastRetry, closing.signal, closedError),
+    retries: new Retries(options.retry ?? fastRetry, closing.signal, closedError),
     deadlineMs: false,
+    readYourWrites: { afterWrite: (settled) => settled },
   });
   const seen: string[] = [];
   const calls = new Map<string, number>();
-  const view: CallView<Call> = {
+  /** A call whose attempts answer from the scripts, by node. */
+  const call = (kind: "read" | "write"): PipelineCall => ({
+    kind,
     forced: undefined,
-    runOn(_call: Call, decision: RouteDecision) {
-      const name = decision.node.name;
+    batchable: false,
+    operation: "findMany",
+    model: "user",
+    startOn(node) {
+      const name = node.name;
       seen.push(name);
       const script = scripts[name] ?? ["ok"];
       const count = calls.get(name) ?? 0;
@@ -91,9 +96,9 @@ function setup(
       const outcome = script[Math.min(count, script.length - 1)]!;
       return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(`${outcome}@${name}`);
     },
-  };
-  const run = (kind: "read" | "write", on: CallView<Call> = view) => pipeline.execute({ kind }, on);
-  return { run, seen, events, guards, primary, replicas, closing, view };
+  });
+  const run = (kind: "read" | "write") => pipeline.execute(call(kind));
+  return { run, seen, events, guards, primary, replicas, closing };
 }
 
 const refused = () => capturedError("connection-refused");
@@ -115,6 +120,13 @@ describe("CallPipeline: what follows a failure", () => {
   it("re-sends a write that provably never reached the server, up to 3 attempts", async () => {
     const { run, seen } = setup({ primary: [refused()] });
     await expect(run("write")).rejects.toMatchObject({ reason: "retries-exhausted" });
+    expect(seen).toEqual(["primary", "primary", "primary"]);
+  });
+
+  it("retries a read on the only node of a primary-only setup; after the last attempt a 503, never an internal wrapper", async () => {
+    const { run, seen } = setup({ primary: [terminated()] }, { replicas: 0 });
+    const error = await run("read").catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: "retries-exhausted", status: 503 });
     expect(seen).toEqual(["primary", "primary", "primary"]);
   });
 
@@ -197,11 +209,12 @@ describe("CallPipeline with breakers", () => {
     const changes: string[] = [];
     events.on("breaker:open", (event) => changes.push(`open ${event.node}`));
     await expect(run("read")).rejects.toMatchObject({ reason: "unreachable" });
-    await expect(run("read")).rejects.toMatchObject({ reason: "unreachable" });
+    // The second failure opens the breaker: the node is out, so that read moves on (no retry spent).
+    await expect(run("read")).resolves.toBe("ok@primary");
     expect(changes).toEqual(["open replica-0"]);
     expect(replicas[0]!.rotation.flags()).toEqual(["breaker"]);
     await expect(run("read")).resolves.toBe("ok@primary");
-    expect(seen).toEqual(["replica-0", "replica-0", "primary"]);
+    expect(seen).toEqual(["replica-0", "replica-0", "primary", "primary"]);
     expect(guards.get(replicas[0]!)!.retryAfterSeconds()).toBe(60);
   });
 

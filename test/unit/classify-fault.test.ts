@@ -15,13 +15,15 @@ const table: ReadonlyArray<[id: string, kind: FaultKind, maybeSent: boolean]> = 
   ["pool-timeout-while-connecting", "node", false],
   ["cannot-connect-now-57P03", "node", false],
   ["immediate-shutdown-mid-query", "node", false],
-  ["too-many-connections-53300", "node", false],
+
   // the node is sick, the statement may have run: reads retried, writes not
   ["admin-shutdown-57P01", "node", true],
   ["connection-terminated-unexpectedly", "node", true],
   ["crash-restart-bystander", "node", true],
   // no connection freed up within pool_timeout: load, not sickness; never sent
   ["pool-acquire-timeout", "overloaded", false],
+  // the server refused the login: too many connections; it serves its others
+  ["too-many-connections-53300", "overloaded", false],
   // a transaction that could not begin within maxWait: nothing of it ran
   ["transaction-start-timeout-P2028", "overloaded", false],
   // a write on a standby: a misroute on a replica, a demoted primary on the primary

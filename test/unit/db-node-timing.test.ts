@@ -22,15 +22,15 @@ function node(timesQueries: boolean | undefined): DbNode {
 describe("DbNode query timing", () => {
   it("times each query into latencyMs by default (what the fastest selector reads)", async () => {
     const timed = node(undefined);
-    await timed.run(() => Promise.resolve("rows"), undefined);
+    await timed.run({ startOn: () => Promise.resolve("rows") });
     expect(timed.latencyMs).toBeTypeOf("number");
   });
 
   it("with timesQueries off, runs and counts the query but keeps no latency", async () => {
     const untimed = node(false);
     const before = untimed.lastAnsweredAt;
-    await expect(untimed.run(() => Promise.resolve("rows"), undefined)).resolves.toBe("rows");
-    await expect(untimed.run(() => Promise.reject(new Error("no")), undefined)).rejects.toThrow("no");
+    await expect(untimed.run({ startOn: () => Promise.resolve("rows") })).resolves.toBe("rows");
+    await expect(untimed.run({ startOn: () => Promise.reject(new Error("no")) })).rejects.toThrow("no");
     expect(untimed.latencyMs).toBeUndefined();
     expect(untimed.inFlight).toBe(0);
     expect(untimed.lastAnsweredAt).toBeGreaterThanOrEqual(before);

@@ -40,7 +40,7 @@ describe("logger", () => {
         durationMs: 1,
         error: undefined,
       });
-      events.emit("retry", { role: "primary", node: "primary", attempt: 1, delayMs: 5, error: new Error("x") });
+      events.emit("retry", { role: "primary", node: "primary", attempt: 1, error: new Error("x") });
       events.emit("fallback", { reason: "down" });
     }
     events.emit("breaker:halfOpen", { role: "primary", node: "primary" });

@@ -20,7 +20,7 @@ describe("event → prom-client bridge", () => {
     events.emit("breaker:halfOpen", replica);
     events.emit("breaker:close", replica);
     events.emit("breaker:open", replica);
-    events.emit("retry", { ...replica, attempt: 1, delayMs: 20, error: new Error("ECONNRESET") });
+    events.emit("retry", { ...replica, attempt: 1, error: new Error("ECONNRESET") });
     events.emit("shed", { role: "primary", node: "primary" });
     events.emit("fallback", { reason: "lagging" });
     events.emit("replica:lagging", { ...replica, lagMs: 9_000, lagBytes: 1 << 20 });

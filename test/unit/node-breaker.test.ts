@@ -3,28 +3,28 @@ import { RESILIENCE_DEFAULTS } from "../../src/config/options.ts";
 import type { BreakerSettings } from "../../src/config/resolve-resilience.ts";
 import { toAttemptFailure } from "../../src/resilience/attempt-failure.ts";
 import { type BreakerState, NodeBreaker } from "../../src/resilience/circuit-breaker.ts";
-import type { Action, Policy } from "../../src/resilience/policy.ts";
 import { capturedError } from "../fixtures/faults/index.ts";
 
 // The breaker's rules with opossum itself; the node below it answers from a script (pure logic).
 // A closed breaker counts successes without going through opossum's fire(): these tests pin that
 // the counts and decisions are still opossum's.
 
-/** "action": the call's own action answers. */
-type Answer = "ok" | "refused" | "query-error" | "action";
+/** "task": the call's own task (a function here) answers. */
+type Answer = "ok" | "refused" | "query-error" | "task";
+type Task = () => Promise<unknown>;
 
-/** The next layer: answers each call as `answer` says, a failure classified as OnNode does. */
-class ScriptedNode implements Policy {
+/** The guarded run: answers each call as `answer` says, a failure classified as NodeGuard does. */
+class ScriptedNode {
   answer: Answer = "ok";
   calls = 0;
 
-  execute<C, T>(action: Action<C, T>, context: C): Promise<T> {
+  readonly run = (task: Task): Promise<unknown> => {
     this.calls++;
-    if (this.answer === "action") return Promise.resolve(action(context));
-    if (this.answer === "ok") return Promise.resolve("row" as T);
+    if (this.answer === "task") return task();
+    if (this.answer === "ok") return Promise.resolve("row");
     const error = capturedError(this.answer === "refused" ? "connection-refused" : "unique-violation-P2002");
     return Promise.reject(toAttemptFailure(error));
-  }
+  };
 }
 
 const settings = (overrides: Partial<BreakerSettings>): BreakerSettings => ({
@@ -44,11 +44,11 @@ afterEach(() => {
 function setup(overrides: Partial<BreakerSettings>) {
   const node = new ScriptedNode();
   const changes: BreakerState[] = [];
-  const breaker = new NodeBreaker(settings(overrides), { role: "replica", node: "replica-0" }, node, (state) =>
+  const breaker = new NodeBreaker(settings(overrides), { role: "replica", node: "replica-0" }, (state) =>
     changes.push(state),
   );
   breakers.push(breaker);
-  const call = () => breaker.execute(() => Promise.resolve(undefined), undefined);
+  const call = () => breaker.execute(node.run, () => Promise.resolve(undefined));
   const calls = async (count: number, answer: Answer) => {
     node.answer = answer;
     for (let i = 0; i < count; i++) await call().catch(() => undefined);
@@ -99,11 +99,11 @@ describe("NodeBreaker", () => {
     const late = new Promise<never>((_resolve, reject) => {
       failLate = () => reject(toAttemptFailure(capturedError("connection-refused")));
     });
-    node.answer = "action";
-    const slow = breaker.execute(() => late, undefined);
+    node.answer = "task";
+    const slow = breaker.execute(node.run, () => late);
     // Meanwhile another call opens the breaker.
     node.answer = "refused";
-    await breaker.execute(() => Promise.resolve(undefined), undefined).catch(() => undefined);
+    await breaker.execute(node.run, () => Promise.resolve(undefined)).catch(() => undefined);
     expect(breaker.state).toBe("open");
     failLate?.();
     await expect(slow).rejects.toMatchObject({ fault: { kind: "node" } });
@@ -122,5 +122,14 @@ describe("NodeBreaker", () => {
     expect(node.calls).toBe(before + 1);
     expect(breaker.state).toBe("closed");
     expect(changes).toEqual(["open", "halfOpen", "closed"]);
+  });
+
+  it("trip() opens a closed breaker at once (a node found hung); its calls are refused without reaching it", async () => {
+    const { node, breaker, changes, call } = setup({ volumeThreshold: 1_000 });
+    breaker.trip();
+    expect(breaker.state).toBe("open");
+    await expect(call()).rejects.toMatchObject({ reason: "breaker-open" });
+    expect(node.calls).toBe(0);
+    expect(changes).toEqual(["open"]);
   });
 });

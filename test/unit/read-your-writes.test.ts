@@ -7,6 +7,11 @@ import { Router } from "../../src/routing/router.ts";
 import { routingScope, runInSession, runOnPrimary } from "../../src/routing/scope.ts";
 import { roundRobin } from "../../src/routing/selectors/round-robin.ts";
 
+/** Where one call of `kind` on a client tagged `forced` runs: placed, then routed, as the pipeline does. */
+function routeOf(router: Router, kind: "read" | "write", forced: "primary" | "replica" | undefined) {
+  return router.route(router.place(kind, forced));
+}
+
 /** A wall clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {
   const clock = { now: start, read: () => clock.now };
@@ -176,29 +181,30 @@ describe("Router with a read gate", () => {
     const caughtUp = node("replica-1", "replica", 500n);
     const gated = router([behind, caughtUp], { kind: "replayed", lsn: 500n });
     expect(
-      [gated.route("read", undefined), gated.route("read", undefined)].map((d) => [d.node.name, d.reason]),
+      [routeOf(gated, "read", undefined), routeOf(gated, "read", undefined)].map((d) => [d.node.name, d.reason]),
     ).toEqual([
       ["replica-1", "read"],
       ["replica-1", "read"],
     ]);
     const none = router([behind, node("replica-1", "replica")], { kind: "replayed", lsn: 500n });
-    expect(none.route("read", undefined)).toMatchObject({ node: { name: "primary" }, reason: "lsn" });
+    expect(routeOf(none, "read", undefined)).toMatchObject({ node: { name: "primary" }, reason: "lsn" });
   });
 
   it("a caught-up replica out of rotation does not count; with every replica out, the usual fallback", () => {
     const out = node("replica-0", "replica", 900n, ["lagging"]);
     expect(
-      router([out, node("replica-1", "replica", 1n)], { kind: "replayed", lsn: 500n }).route("read", undefined).reason,
+      routeOf(router([out, node("replica-1", "replica", 1n)], { kind: "replayed", lsn: 500n }), "read", undefined)
+        .reason,
     ).toBe("lsn");
-    expect(router([out], { kind: "replayed", lsn: 500n }).route("read", undefined).reason).toBe("fallback");
+    expect(routeOf(router([out], { kind: "replayed", lsn: 500n }), "read", undefined).reason).toBe("fallback");
   });
 
   it("sticky reads go to the primary; writes, $primary() and $replica() are not affected by the gate", () => {
     const replica = node("replica-0", "replica", 1n);
     const sticky = router([replica], { kind: "sticky" });
-    expect(sticky.route("read", undefined).reason).toBe("sticky");
-    expect(sticky.route("write", undefined).reason).toBe("write");
-    expect(sticky.route("read", "primary").reason).toBe("forced");
-    expect(sticky.route("read", "replica")).toMatchObject({ node: { name: "replica-0" }, reason: "forced" });
+    expect(routeOf(sticky, "read", undefined).reason).toBe("sticky");
+    expect(routeOf(sticky, "write", undefined).reason).toBe("write");
+    expect(routeOf(sticky, "read", "primary").reason).toBe("forced");
+    expect(routeOf(sticky, "read", "replica")).toMatchObject({ node: { name: "replica-0" }, reason: "forced" });
   });
 });

@@ -345,10 +345,15 @@ describe("chaos: node failures under load", () => {
   }, 90_000);
 
   it("6. a misrouted-write loop: each write re-runs once on the primary, the replica stays in rotation", async () => {
-    // A write the SQL check cannot see: it reads as a SELECT, the replica refuses it with 25006.
+    // A write the SQL check cannot see: a function declared STABLE that inserts through a
+    // volatile one; it reads as a SELECT of a stable function, the replica refuses it with 25006.
     await cluster().primary.query(
-      "CREATE FUNCTION chaos_misrouted(title text, author int) RETURNS int LANGUAGE sql " +
+      "CREATE FUNCTION chaos_insert_post(title text, author int) RETURNS int LANGUAGE sql " +
         "AS $$ INSERT INTO posts (title, author_id) VALUES (title, author) RETURNING 1 $$",
+    );
+    await cluster().primary.query(
+      "CREATE FUNCTION chaos_misrouted(title text, author int) RETURNS int STABLE LANGUAGE sql " +
+        "AS $$ SELECT chaos_insert_post(title, author) $$",
     );
     await cluster().waitForReplicas();
     const port = cluster().replicas[0]!.port;
