@@ -2,7 +2,6 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningPostmasterPid } from "../../src/dev-cluster/postmaster.ts";
 import {
@@ -99,7 +98,12 @@ describe("test cluster", () => {
     await cluster.pauseReplay(replica);
     await insertUser(cluster.primary, "paused@example.com");
     await cluster.waitForReplicas(); // skips the paused replica instead of timing out
-    await sleep(300);
+    // The replica has received the insert's WAL (streaming goes on while replay is paused)...
+    const [{ lsn }] = (await cluster.primary.query("SELECT pg_current_wal_lsn()::text AS lsn")) as [{ lsn: string }];
+    const received = async () =>
+      (await replica.query<{ ok: boolean }>("SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS ok", [lsn]))[0]?.ok;
+    await expect.poll(received, { timeout: 10_000 }).toBe(true);
+    // ...and not applied it.
     expect(await hasUser(replica, "paused@example.com")).toBe(false);
 
     await cluster.resumeReplay(replica);

@@ -252,8 +252,9 @@ describe("a connection in an unknown state is closed, never reused", () => {
 
   describe("under load", () => {
     let authorId = 0;
-    const load = async (split: TestDb, tag: string, restoredAt: () => number | undefined) =>
+    const load = async (split: TestDb, tag: string, restoredAt: () => number | undefined, samples: Sample[]) =>
       runLoad(split, {
+        samples,
         workers: 6,
         readShare: 0.5,
         pauseMs: 5,
@@ -274,15 +275,19 @@ describe("a connection in an unknown state is closed, never reused", () => {
       const before = resourceCounts();
       const split = db({ primaryUrl: viaProxy(primary, proxy, "partition-load"), shutdown: false });
       let restoredAt: number | undefined;
+      const samples: Sample[] = [];
       try {
         const fault = (async () => {
-          await sleep(500);
+          // Once the load's writes go through; then a partition of 12 s (the duration is the scenario, not a wait).
+          await expect
+            .poll(() => samples.some((s) => s.kind === "write" && s.outcome === "ok"), { timeout: 20_000 })
+            .toBe(true);
           proxy.blackHole();
           await sleep(12_000);
           proxy.restore();
           restoredAt = performance.now();
         })();
-        const [result] = await Promise.all([load(split, "partition-load", () => restoredAt), fault]);
+        const [result] = await Promise.all([load(split, "partition-load", () => restoredAt, samples), fault]);
         const live = await liveDurability(cluster(), result);
         await split.$disconnect();
         const row = await scenarioRow(cluster(), "partition during writes", result, before, live);
@@ -308,15 +313,21 @@ describe("a connection in an unknown state is closed, never reused", () => {
         shutdown: false,
       });
       let restoredAt: number | undefined;
+      const samples: Sample[] = [];
       try {
         const fault = (async () => {
-          await sleep(500);
+          // Once the proxied replica has answered the load; then a partition of 5 s (the scenario, not a wait).
+          await expect
+            .poll(() => samples.some((s) => s.kind === "read" && s.outcome === "ok" && s.port === replica.port), {
+              timeout: 20_000,
+            })
+            .toBe(true);
           proxy.blackHole();
           await sleep(5_000);
           proxy.restore();
           restoredAt = performance.now();
         })();
-        const [result] = await Promise.all([load(split, "partition-hedge", () => restoredAt), fault]);
+        const [result] = await Promise.all([load(split, "partition-hedge", () => restoredAt, samples), fault]);
         const live = await liveDurability(cluster(), result);
         await split.$disconnect();
         const row = await scenarioRow(cluster(), "partition during hedged reads", result, before, live);

@@ -6,8 +6,8 @@ import { activeStatements, recordEvents, settle } from "./observe.ts";
 
 // DESIGN.md: `db.$withDeadline(ms | AbortSignal, fn)` bounds every call started in `fn`, attempts
 // and waits included, and cancels the running statement on the server when it expires. The
-// caller gets a 503 with reason "deadline". Cancellation is observed from outside: the
-// statement leaves pg_stat_activity long before its pg_sleep would have ended.
+// caller gets a 503 with reason "deadline". Cancellation is observed from outside: a statement
+// seen running in pg_stat_activity, whose pg_sleep(600) would outlive the test, leaves it.
 
 const DEADLINE = { name: "DatabaseUnavailableError", status: 503, reason: "deadline" };
 
@@ -22,12 +22,17 @@ describe("db.$withDeadline() on a real primary and streaming replica", () => {
 
   it("a read that outlives the deadline rejects with a 503 deadline, and its statement is cancelled", async () => {
     const client = db();
-    const error = await client
-      .$withDeadline(500, () => client.$queryRaw`select 'ms-form' as label from pg_sleep(5)`)
+    // A client's first raw query loads the SQL parser and reads the catalog (seconds on a busy
+    // machine): done here, so that the deadline is spent on the statement.
+    await client.$queryRaw`select 'warm-up' as label from pg_sleep(0)`;
+    const failed = client
+      .$withDeadline(2_000, () => client.$queryRaw`select 'ms-form' as label from pg_sleep(600)`)
       .catch((e: unknown) => e);
+    // It runs on the replica before the deadline: what is cancelled is a statement that really runs.
+    await expect.poll(() => activeStatements(replica(), "'ms-form' as label"), { timeout: 10_000 }).toBe(1);
+    const error = await failed;
     expect(error, String(error)).toMatchObject({ ...DEADLINE, role: "replica" });
     expect(isDatabaseUnavailable(error)).toBe(true);
-    // pg_sleep(5) would run on for seconds more: gone well before then means cancelled.
     await expect.poll(() => activeStatements(replica(), "'ms-form' as label"), { timeout: 3_000 }).toBe(0);
   });
 
@@ -36,7 +41,7 @@ describe("db.$withDeadline() on a real primary and streaming replica", () => {
     const controller = new AbortController();
     const running = client.$withDeadline(
       controller.signal,
-      () => client.$queryRaw`select 'signal-form' as label from pg_sleep(5)`,
+      () => client.$queryRaw`select 'signal-form' as label from pg_sleep(600)`,
     );
     running.catch(() => {});
     // The statement runs on the replica first: what is cancelled is a statement that really runs.
@@ -50,11 +55,11 @@ describe("db.$withDeadline() on a real primary and streaming replica", () => {
     const client = db();
     const tag = uniqueEmail("deadline-write");
     const running = client.$withDeadline(
-      1_500,
-      () => client.$executeRaw`insert into deadline_writes (tag) select ${tag} from pg_sleep(8)`,
+      2_000,
+      () => client.$executeRaw`insert into deadline_writes (tag) select ${tag} from pg_sleep(600)`,
     );
     running.catch(() => {});
-    await expect.poll(() => activeStatements(primary(), "deadline_writes"), { timeout: 1_500 }).toBe(1);
+    await expect.poll(() => activeStatements(primary(), "deadline_writes"), { timeout: 10_000 }).toBe(1);
     await expect(running).rejects.toMatchObject({ ...DEADLINE, role: "primary" });
     await expect.poll(() => activeStatements(primary(), "deadline_writes"), { timeout: 3_000 }).toBe(0);
     expect(await primary().query("SELECT 1 FROM deadline_writes WHERE tag = $1", [tag])).toEqual([]);

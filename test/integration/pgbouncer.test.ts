@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   PGBOUNCER_MISSING,
@@ -158,10 +159,25 @@ describe.skipIf(!installed)("through PgBouncer (transaction mode)", () => {
   });
 
   it("$disconnect() closes every client connection to PgBouncer and the next call reopens", async () => {
-    const app = through();
-    await app.user.count();
+    const app = through({}, "&application_name=bouncer-disconnect");
+    // PgBouncer's own list of its clients (the admin console), this app's only.
+    const clients = async () => {
+      const admin = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${bouncer!.port}/pgbouncer` });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ application_name: string }>("SHOW CLIENTS");
+        return rows.filter((row) => row.application_name === "bouncer-disconnect").length;
+      } finally {
+        await admin.end();
+      }
+    };
+    expect(portOf(await app.nodeInfo.findMany())).toBe(cluster().replicas[0]?.port);
+    expect(portOf(await app.$primary().nodeInfo.findMany())).toBe(cluster().primary.port);
+    expect(await clients()).toBeGreaterThanOrEqual(2);
     await app.$disconnect();
-    expect(await app.user.count()).toBeGreaterThanOrEqual(0);
+    await expect.poll(clients, { timeout: 10_000 }).toBe(0);
+    expect(portOf(await app.nodeInfo.findMany())).toBe(cluster().replicas[0]?.port);
+    expect(portOf(await app.$primary().nodeInfo.findMany())).toBe(cluster().primary.port);
     await app.$disconnect();
   });
 });

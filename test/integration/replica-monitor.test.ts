@@ -40,6 +40,20 @@ async function servedBy(db: TestDb): Promise<{ port: number; reason: RouteReason
   }
 }
 
+/**
+ * Waits until the monitor of `db` has ended `rounds` polls of `node` that began after this call:
+ * the positive signal a check for "no event" needs. A probe is counted as it is sent, and the
+ * next round starts only after the last one ended, so a round that was connecting (not yet
+ * counted) when this was called is the only one to discount: `rounds + 2` more probes are enough.
+ */
+async function nextPolls(db: TestDb, node: string, rounds: number): Promise<void> {
+  const monitor = splitStateOf(db)!.monitor!;
+  const sent = monitor.queriesSent()[node] ?? 0;
+  await expect
+    .poll(() => monitor.queriesSent()[node], { timeout: 20_000, interval: 20 })
+    .toBeGreaterThanOrEqual(sent + rounds + 2);
+}
+
 const waitFor = (seen: Recorded[], name: keyof SplitEventMap, after = 0) =>
   expect
     .poll(() => seen.find((event) => event.name === name && event.at >= after), { timeout: 20_000, interval: 20 })
@@ -57,12 +71,17 @@ describe("replica monitor on a real primary and streaming replica", () => {
     await cluster().waitForReplicas();
     const client = monitored();
     const seen = record(client);
-    await new Promise((resolve) => setTimeout(resolve, 3 * MAX_LAG_MS));
-    // The naive measure, now() - pg_last_xact_replay_timestamp(), is past the bound by now...
-    const [naive] = await cluster().replicas[0]!.query<{ ms: number }>(
-      "SELECT (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS ms",
-    );
-    expect(naive!.ms).toBeGreaterThan(MAX_LAG_MS);
+    // The naive measure, now() - pg_last_xact_replay_timestamp(), goes past the bound while the
+    // primary commits nothing...
+    const naiveLagMs = async () =>
+      (
+        await cluster().replicas[0]!.query<{ ms: number }>(
+          "SELECT (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS ms",
+        )
+      )[0]!.ms;
+    await expect.poll(naiveLagMs, { timeout: 20_000, interval: 50 }).toBeGreaterThan(MAX_LAG_MS);
+    // ...and the monitor has measured the replica since...
+    await nextPolls(client, "replica-0", 2);
     // ...but receive = replay = the primary's position: caught up.
     expect(seen.filter((event) => event.name === "replica:lagging")).toEqual([]);
     expect(replicaNode(client).observed).toMatchObject({
@@ -139,6 +158,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
     // Not strict: reported, and it keeps serving reads.
     expect(replicaNode(client).servesReads).toBe(true);
     expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "read" });
+    await nextPolls(client, "replica-0", 3);
     expect(seen.filter((event) => event.name === "role:mismatch")).toHaveLength(1); // once, not every poll
   });
 
@@ -168,6 +188,7 @@ describe("replica monitor on a real primary and streaming replica", () => {
     // The replica URL's server takes writes while the primary does not: no split brain, it serves reads.
     expect(replicaNode(client).rotation.flags()).toEqual([]);
     expect(await servedBy(client)).toEqual({ port: cluster().primary.port, reason: "read" });
+    await nextPolls(client, "replica-0", 3);
     expect(seen.filter((event) => event.name === "role:mismatch")).toHaveLength(1);
   });
 
@@ -206,14 +227,17 @@ describe("replica monitor on a real primary and streaming replica", () => {
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'prisma-split/monitor/primary'",
         )
       )[0]!.n;
-    const before = await monitorConnections(); // this file's earlier clients still poll
+    // A second client whose monitor polls as often: the clock that says a stopped monitor would have polled by now.
+    const witness = monitored();
+    await nextPolls(witness, "replica-0", 1);
+    const before = await monitorConnections(); // this file's earlier clients (and the witness) still poll
     const client = monitored();
     const monitor = splitStateOf(client)!.monitor!;
     await expect.poll(() => monitor.queriesSent()["replica-0"], { timeout: 10_000 }).toBeGreaterThan(1);
     expect(await monitorConnections()).toBe(before + 1);
     await client.$disconnect();
     const after = monitor.queriesSent();
-    await new Promise((resolve) => setTimeout(resolve, 3 * POLL_MS));
+    await nextPolls(witness, "replica-0", 3);
     expect(monitor.queriesSent()).toEqual(after);
     await expect.poll(monitorConnections, { timeout: 10_000 }).toBe(before);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReplicaCandidate } from "../../src/index.ts";
-import type { PgNode } from "../cluster/index.ts";
 import { useCluster } from "./harness.ts";
+import { holdLock } from "./held-lock.ts";
 
 describe("replica selection across two real replicas", () => {
   const { cluster, db } = useCluster(2);
@@ -42,26 +42,24 @@ describe("replica selection across two real replicas", () => {
     const client = db({ replicas: { select: "least-busy" } });
     const events: string[] = [];
     client.$events.on("query", (event) => events.push(event.node));
-    const slow = client.$queryRaw`SELECT 1 AS done FROM pg_sleep(0.4)`;
-    const slowDone = slow.then(() => undefined);
-    // Wait until it runs (a raw query's first call is classified before it is sent): which replica is busy.
-    const running = (replica: PgNode) =>
-      replica.query("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(0.4)%'");
-    let busy = -1;
-    await expect
-      .poll(
-        async () => {
-          const counts = await Promise.all(cluster().replicas.map(async (replica) => (await running(replica)).length));
-          busy = counts.indexOf(1);
-          return busy;
-        },
-        { timeout: 10_000, interval: 10 },
-      )
-      .not.toBe(-1);
-    const next = await servedBy(client, 3);
-    expect(next.every((port) => port !== ports()[busy])).toBe(true);
-    await slowDone;
-    expect(events[events.length - 1]).toBe(`replica-${busy}`);
+    // The slow query waits on a lock the test holds on both replicas: it is still in flight when
+    // the next reads are routed, however slow the machine, and ends when the test lets it.
+    const lock = await holdLock(cluster().replicas);
+    try {
+      const slow = client.$replica().$queryRawUnsafe(`SELECT 1 AS done FROM ${lock.waitSql}`);
+      const slowDone = slow.then(() => undefined);
+      const waiting = () => Promise.all(cluster().replicas.map((replica) => lock.waiting(replica)));
+      await expect.poll(waiting, { timeout: 10_000 }).toContain(1);
+      const busy = (await waiting()).indexOf(1);
+      const busyNode = cluster().replicas[busy]!.port;
+      const next = await servedBy(client, 3);
+      expect(next.every((port) => port !== busyNode)).toBe(true);
+      await lock.release();
+      await slowDone;
+      expect(events[events.length - 1]).toBe(`replica-${busy}`);
+    } finally {
+      await lock.release();
+    }
   });
 
   it("a user function chooses, among the healthy candidates", async () => {

@@ -131,6 +131,7 @@ describe("routing table, row by row, on a real primary and streaming replica", (
     expect(portOf(await client.$replica().nodeInfo.findMany())).toBe(replicaPort());
     expect(portOf(await client.$withPrimary(() => client.nodeInfo.findMany()))).toBe(primaryPort());
     const nested = await client.$withPrimary(async () => {
+      // A timer hop, the scenario itself: the scope must survive it (AsyncLocalStorage), not a wait for anything.
       await new Promise((resolve) => setTimeout(resolve, 5));
       const deeper = async () => client.$queryRaw<{ port: number }[]>`SELECT inet_server_port() AS port`;
       return Promise.all([client.nodeInfo.findFirst(), deeper()]);

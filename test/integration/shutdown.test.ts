@@ -6,6 +6,7 @@ import { splitStateOf } from "../../src/split-state.ts";
 import type { PgNode } from "../cluster/index.ts";
 import { ChildApp } from "./child-app.ts";
 import { useCluster } from "./harness.ts";
+import { type HeldLock, holdLock } from "./held-lock.ts";
 
 /** Backends our pools opened (application_name prisma-split/<node>), on one server. */
 async function ourBackends(node: PgNode): Promise<Array<{ application_name: string; state: string; query: string }>> {
@@ -40,6 +41,20 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
   const { cluster, db } = useCluster(1);
   const nodes = () => cluster().nodes;
   const children: ChildApp[] = [];
+  const locks: HeldLock[] = [];
+  /** A lock held on every node: slow statements that wait on it end when the test releases it. */
+  const lockEverywhere = async () => {
+    const lock = await holdLock(nodes());
+    locks.push(lock);
+    return lock;
+  };
+  /** Waits until `count` statements wait on `lock`, over all nodes. */
+  const waitForWaiters = (lock: HeldLock, count: number) =>
+    expect
+      .poll(async () => (await Promise.all(nodes().map((node) => lock.waiting(node)))).reduce((a, b) => a + b), {
+        timeout: 20_000,
+      })
+      .toBe(count);
   const start = (env: Record<string, string>, runner: "node" | "tsx" = "node") => {
     const child = new ChildApp(
       "test/fixtures/shutdown-app.ts",
@@ -50,6 +65,7 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     return child;
   };
   afterEach(async () => {
+    for (const lock of locks.splice(0)) await lock.release();
     for (const child of children.splice(0)) {
       if (child.process.exitCode === null && child.process.signalCode === null) child.kill("SIGKILL");
       await child.exited;
@@ -57,10 +73,14 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
   });
 
   it("SIGTERM: in-flight queries finish, new ones get 503 shutting-down, the process ends by SIGTERM, no backend left", async () => {
-    const child = start({ SLOW_QUERIES: "4", SLOW_SECONDS: "2" });
+    const lock = await lockEverywhere();
+    const child = start({ SLOW_QUERIES: "4", SLOW_LOCK: lock.waitSql });
     await child.waitFor("started");
-    await waitForSleepers(nodes(), 4);
+    await waitForWaiters(lock, 4);
     child.kill("SIGTERM");
+    // The slow queries are still in flight when the shutdown begins: they end when the lock goes.
+    await child.waitFor("shutdown:start");
+    await lock.release();
     const exit = await child.exited;
 
     expect(exit, child.stderr).toEqual({ code: null, signal: "SIGTERM" });
@@ -77,8 +97,9 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     expect(child.events("shutdown:done")).toEqual([
       { event: "shutdown:done", trigger: "SIGTERM", drained: true, cancelled: 0 },
     ]);
-    // Every slow query was reported done before the shutdown was.
+    // Every slow query was in flight when the shutdown began, and reported done before it was.
     const order = child.lines.map((line) => line.event);
+    expect(order.indexOf("shutdown:start")).toBeLessThan(order.indexOf("slow-done"));
     expect(order.lastIndexOf("slow-done")).toBeLessThan(order.indexOf("shutdown:done"));
     expect(await waitForNoBackends(nodes())).toBe(0);
   });
@@ -102,12 +123,15 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
   });
 
   it("two signals, and a $disconnect() on top, do the work once; SIGINT ends the process by SIGINT", async () => {
-    const child = start({ SLOW_QUERIES: "2", SLOW_SECONDS: "2", MODE: "disconnect-too" });
+    const lock = await lockEverywhere();
+    const child = start({ SLOW_QUERIES: "2", SLOW_LOCK: lock.waitSql, MODE: "disconnect-too" });
     await child.waitFor("started");
-    await waitForSleepers(nodes(), 2);
+    await waitForWaiters(lock, 2);
     child.kill("SIGINT");
     await child.waitFor("shutdown:start");
+    // The second signal is delivered now, while the drain still waits on the lock.
     child.kill("SIGINT");
+    await lock.release();
     const exit = await child.exited;
 
     expect(exit, child.stderr).toEqual({ code: null, signal: "SIGINT" });
@@ -121,12 +145,15 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
   });
 
   it("under the tsx command (its own hidden SIGTERM listener in the app's process): the signal raised again still ends it, with status 143", async () => {
-    const child = start({ SLOW_QUERIES: "2", SLOW_SECONDS: "1" }, "tsx");
+    const lock = await lockEverywhere();
+    const child = start({ SLOW_QUERIES: "2", SLOW_LOCK: lock.waitSql }, "tsx");
     const [started] = await child.waitFor("started");
-    await waitForSleepers(nodes(), 2);
+    await waitForWaiters(lock, 2);
     // To the app's own process, as a terminal's Ctrl-C does (the tsx parent relays a signal sent
     // to it, and kills the app if it has not acknowledged within 30 ms: not ours to test).
     process.kill(Number(started?.pid), "SIGTERM");
+    await child.waitFor("shutdown:start");
+    await lock.release();
     const exit = await child.exited;
 
     // tsx's parent reports its child's end as an exit code.
@@ -138,10 +165,13 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
   });
 
   it("leaves the signal to the app when the app listens too: no re-raise, the process ends by itself (code 0)", async () => {
-    const child = start({ SLOW_QUERIES: "2", SLOW_SECONDS: "1", MODE: "own-listener" });
+    const lock = await lockEverywhere();
+    const child = start({ SLOW_QUERIES: "2", SLOW_LOCK: lock.waitSql, MODE: "own-listener" });
     await child.waitFor("started");
-    await waitForSleepers(nodes(), 2);
+    await waitForWaiters(lock, 2);
     child.kill("SIGTERM");
+    await child.waitFor("shutdown:start");
+    await lock.release();
     const exit = await child.exited;
 
     // Had prisma-split called process.exit or re-raised the signal, this would differ.
@@ -178,9 +208,13 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       expect((await fetch(`${base}/health/ready`)).status).toBe(200);
-      const slow = client.$executeRawUnsafe("SELECT pg_sleep(1)");
-      const started = slow.then(() => "done");
-      await waitForSleepers([cluster().primary], 1);
+      const lock = await lockEverywhere();
+      let drained = false;
+      const started = client.$executeRawUnsafe(`SELECT 1 FROM ${lock.waitSql}`).then(() => {
+        drained = true;
+        return "done";
+      });
+      await waitForWaiters(lock, 1);
 
       const shutdown = client.$shutdown();
       const ready = await fetch(`${base}/health/ready`);
@@ -189,7 +223,9 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
       expect((await fetch(`${base}/health`)).status).toBe(200);
       const report = await client.$health();
       expect(report).toMatchObject({ status: "down", ready: false, shuttingDown: true });
+      expect(drained).toBe(false); // all of it while the query was still in flight
 
+      await lock.release();
       await shutdown;
       expect(await started).toBe("done");
       await expect(client.user.count()).rejects.toMatchObject({ status: 503, reason: "shutting-down" });
@@ -200,12 +236,15 @@ describe("graceful shutdown in a child process, on a real primary and replica", 
 
   it("a call still waiting for a connection when shutdown begins is drained too: it runs and succeeds", async () => {
     const client = db({ primaryUrl: `${cluster().primaryUrl}?connection_limit=1` });
-    const holder = client.$executeRawUnsafe("SELECT pg_sleep(0.5)").then(() => "held");
-    await waitForSleepers([cluster().primary], 1);
+    const lock = await lockEverywhere();
+    const holder = client.$executeRawUnsafe(`SELECT 1 FROM ${lock.waitSql}`).then(() => "held");
+    await waitForWaiters(lock, 1);
     // The only connection is taken: this one waits in the pool's queue.
     const waiter = client.$primary().$queryRaw`SELECT 1 AS one`.then(() => "served");
-    await expect.poll(() => splitStateOf(client)?.nodes[0]?.currentPool?.waitingCount).toBe(1);
-    await client.$shutdown();
+    await expect.poll(() => splitStateOf(client)?.nodes[0]?.currentPool?.waitingCount, { timeout: 10_000 }).toBe(1);
+    const shutdown = client.$shutdown();
+    await lock.release();
+    await shutdown;
     expect(await Promise.all([holder, waiter])).toEqual(["held", "served"]);
   });
 });

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreateDbOptions } from "../../../src/config/options.ts";
 import { createDb } from "../../../src/index.ts";
 import { PrismaClient } from "../../generated/prisma/client.ts";
 import { type TestDb, useCluster } from "../harness.ts";
+import { holdLock } from "../held-lock.ts";
 import { type EventName, outcomeOf } from "../observe.ts";
 import {
   countExactlyOnce,
@@ -52,7 +52,7 @@ describe("chaos: node failures under load", () => {
     name: string,
     options: DbOptions,
     durationMs: number,
-    fault: (marks: Record<string, number>, db: TestDb) => Promise<void>,
+    fault: (marks: Record<string, number>, db: TestDb, samples: readonly Sample[]) => Promise<void>,
     until?: (samples: readonly Sample[], marks: Record<string, number>) => boolean,
   ): Promise<Observed> {
     const before = resourceCounts();
@@ -71,10 +71,14 @@ describe("chaos: node failures under load", () => {
     let live: LiveDurability;
     try {
       // The fault's first steps run before the load's first requests (scenario 4 takes the slots first).
-      const faulted = fault(marks, db);
-      [result] = await Promise.all([
+      const samples: Sample[] = [];
+      const faulted = fault(marks, db, samples);
+      // Both settle before the scenario ends, also when the fault fails: a load left running would
+      // go on into the next scenario.
+      const [loaded, played] = await Promise.allSettled([
         runLoad(db, {
           ...LOAD,
+          samples,
           durationMs,
           tag: name.replace(/\W+/g, "-"),
           authorId,
@@ -82,12 +86,16 @@ describe("chaos: node failures under load", () => {
         }),
         faulted,
       ]);
+      if (played.status === "rejected") throw played.reason;
+      if (loaded.status === "rejected") throw loaded.reason;
+      result = loaded.value;
       for (const node of cluster().nodes) await node.start();
       live = await liveDurability(cluster(), result);
     } finally {
       await db.$disconnect();
+      // Also after a failed scenario: the next one starts with every node up.
+      for (const node of cluster().nodes) await node.start();
     }
-    for (const node of cluster().nodes) await node.start();
     await cluster().waitForReplicas(30_000);
     rows.push(await scenarioRow(cluster(), name, result, before, live));
     notes.push(`${name}: failures: ${describeFailures(result.samples)}; breaker: ${summarize(events)}`);
@@ -144,23 +152,24 @@ describe("chaos: node failures under load", () => {
 
   it("2. the primary killed mid-load and restarted: writes fail fast with 503 only, reads go on, writes resume", async () => {
     const primary = cluster().primary;
-    const writeAfter = (samples: readonly Sample[], at: number | undefined) =>
-      at !== undefined && samples.some((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > at);
     const { result, marks, events } = await scenario(
       "primary killed",
       { breaker: BREAKER },
       6_000,
-      async (marks) => {
-        await sleep(1_000);
+      async (marks, db, samples) => {
+        // Killed once it has taken the load's writes, started again once its open breaker refuses
+        // the load's writes without the network (a busy machine may not get there within a fixed 2 s).
+        await nextEvent(db, ["query"], (event) => event.node === "primary" && event.reason === "write" && !event.error);
         await primary.kill();
-        marks.killed = performance.now();
-        await sleep(2_000);
+        const killed = performance.now();
+        marks.killed = killed;
+        const refused = () =>
+          samples.some((s) => s.kind === "write" && s.detail === "breaker-open" && s.startedAt > killed);
+        await expect.poll(refused, { timeout: 20_000, interval: 50 }).toBe(true);
         await primary.start();
         marks.restarted = performance.now();
       },
-      // Writes resume after crash recovery and the breaker's trial call; on a busy machine the
-      // restart alone outlasted a fixed 6 s load, and the count below was 0. The load goes on until then.
-      (samples, marks) => writeAfter(samples, marks.restarted),
+      (samples, marks) => writeOkAfter(samples, marks.restarted),
     );
     const { samples } = result;
     expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
@@ -174,7 +183,7 @@ describe("chaos: node failures under load", () => {
     // No hang: every call came back within the time bounds (generous: this asserts no hang, not speed).
     expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(15_000);
     // Writes resumed after the restart, with the same client.
-    expect(writeAfter(samples, marks.restarted)).toBe(true);
+    expect(writeOkAfter(samples, marks.restarted)).toBe(true);
     expectAcknowledgedWritesExactlyOnce();
   }, 90_000);
 
@@ -185,10 +194,13 @@ describe("chaos: node failures under load", () => {
         replicaUrls: [`postgresql://postgres@127.0.0.1:${proxy.port}/app?connect_timeout=1&pool_timeout=1`],
         breaker: { ...BREAKER, timeout: 500 },
       };
-      const { result, events } = await scenario("replica black-holed", options, 6_000, async () => {
-        await sleep(1_000);
+      const { result, events } = await scenario("replica black-holed", options, 6_000, async (_marks, db) => {
+        // Black-holed once it has served the load, restored once the client has noticed.
+        await nextEvent(db, ["query"], (event) => event.node === "replica-0" && !event.error);
+        const noticed = nextEvent(db, ["breaker:open", "replica:down"], (event) => event.node === "replica-0");
+        noticed.catch(() => {});
         proxy.blackHole();
-        await sleep(2_000);
+        await noticed;
         proxy.restore();
       });
       const { samples } = result;
@@ -216,7 +228,11 @@ describe("chaos: node failures under load", () => {
         options,
         6_000,
         async (marks, db) => {
-          await sleep(1_000);
+          await nextEvent(
+            db,
+            ["query"],
+            (event) => event.node === "primary" && event.reason === "write" && !event.error,
+          );
           // Silence is detected per statement (statement_timeout + grace) and per connect
           // (connect_timeout): the hole stays until the breaker has seen enough of it to open.
           const opened = nextEvent(db, ["breaker:open"], (event) => event.node === "primary");
@@ -225,9 +241,7 @@ describe("chaos: node failures under load", () => {
           proxy.restore();
           marks.restored = performance.now();
         },
-        (samples, marks) =>
-          marks.restored !== undefined &&
-          samples.some((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > marks.restored!),
+        (samples, marks) => writeOkAfter(samples, marks.restored),
       );
       const { samples } = result;
       expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
@@ -251,18 +265,32 @@ describe("chaos: node failures under load", () => {
       breaker: BREAKER,
     };
     const slow: string[] = [];
-    const { result, events, marks } = await scenario("pool exhausted", options, 6_000, async (marks, db) => {
-      // Two hold both connections for 2 s, two wait in the queue and then hold them 2 s more.
-      const holders = Array.from({ length: 4 }, () => Promise.resolve(db.$executeRawUnsafe("SELECT pg_sleep(2)")));
-      marks.exhausted = performance.now();
-      const outcomes = await Promise.allSettled(holders);
-      marks.freed = performance.now();
-      slow.push(
-        ...outcomes.map((outcome) =>
-          outcome.status === "fulfilled" ? "held" : String((outcome.reason as Error).message).slice(0, 120),
-        ),
-      );
-    });
+    // Taken before the scenario starts: its first step (the holders) must come before the load's first requests.
+    const lock = await holdLock([cluster().primary]);
+    let observed: Observed;
+    try {
+      observed = await scenario("pool exhausted", options, 6_000, async (marks, db) => {
+        // Two hold both connections and two wait in the queue, until the bulkhead has shed a write
+        // of the load (a fixed 2 s + 2 s may pass on a busy machine before the load gets there).
+        const shed = nextEvent(db, ["shed"], (event) => event.node === "primary");
+        shed.catch(() => {});
+        const holders = Array.from({ length: 4 }, () =>
+          Promise.resolve(db.$executeRawUnsafe(`SELECT 1 FROM ${lock.waitSql}`)),
+        );
+        marks.exhausted = performance.now();
+        await shed.finally(() => lock.release());
+        const outcomes = await Promise.allSettled(holders);
+        marks.freed = performance.now();
+        slow.push(
+          ...outcomes.map((outcome) =>
+            outcome.status === "fulfilled" ? "held" : String((outcome.reason as Error).message).slice(0, 120),
+          ),
+        );
+      });
+    } finally {
+      await lock.release();
+    }
+    const { result, events, marks } = observed;
     const { samples } = result;
     expect(slow).toEqual(["held", "held", "held", "held"]);
     expect(where(samples, (s) => s.outcome === "other")).toEqual([]);
@@ -290,7 +318,8 @@ describe("chaos: node failures under load", () => {
       4_000,
       async (marks, db) => {
         await nextEvent(db, ["query"], (event) => event.node === "replica-0" && event.error === undefined);
-        // 12 reads that outlast the breaker's timeout, at once: more than a node's pool runs.
+        // 12 reads that outlast the breaker's timeout, at once: more than a node's pool runs. The
+        // pg_sleep is the fault (a query slower than the timeout), not a wait: it ends as 57014.
         const outcomes = await Promise.allSettled(
           Array.from({ length: 12 }, () => Promise.resolve(db.$queryRaw`select 1 as x from pg_sleep(1.5)`)),
         );
@@ -371,7 +400,7 @@ describe("chaos: node failures under load", () => {
 function nextEvent(
   db: TestDb,
   names: readonly EventName[],
-  test: (payload: { node?: string; error?: unknown }) => boolean,
+  test: (payload: { node?: string; error?: unknown; reason?: string }) => boolean,
   timeoutMs = 20_000,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -387,13 +416,18 @@ function nextEvent(
     for (const name of names) {
       offs.push(
         db.$events.on(name, (payload: unknown) => {
-          if (!test(payload as { node?: string; error?: unknown })) return;
+          if (!test(payload as { node?: string; error?: unknown; reason?: string })) return;
           done();
           resolve(name);
         }),
       );
     }
   });
+}
+
+/** Whether a load's write started after `at` succeeded: the scenario's "writes resumed". */
+function writeOkAfter(samples: readonly Sample[], at: number | undefined): boolean {
+  return at !== undefined && samples.some((s) => s.kind === "write" && s.outcome === "ok" && s.startedAt > at);
 }
 
 function summarize(events: readonly string[]): string {

@@ -45,6 +45,8 @@ export interface LoadOptions {
   readonly until?: (samples: readonly Sample[]) => boolean;
   /** Default: 30 s. */
   readonly maxDurationMs?: number;
+  /** Where to record the samples as they come (a fault may watch them). Default: a new array. */
+  readonly samples?: Sample[];
 }
 
 /**
@@ -53,7 +55,7 @@ export interface LoadOptions {
  * that ran twice would show as two rows).
  */
 export async function runLoad(db: TestDb, options: LoadOptions): Promise<LoadResult> {
-  const samples: Sample[] = [];
+  const samples: Sample[] = options.samples ?? [];
   const acknowledged: string[] = [];
   const notApplied: string[] = [];
   const began = performance.now();
