@@ -1,7 +1,8 @@
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { busyConnections, destroyConnection } from "../pool/busy-connections.js";
+import { busyConnections } from "../pool/busy-connections.js";
 import { sendCancelRequest } from "../pool/cancel-request.js";
+import { destroySocket } from "../pool/pg-internals.js";
 
 /** How long cancelled queries get to come back, and closing clients and pools gets, before sockets are cut. */
 export const FORCE_GRACE_MS = 1_000;
@@ -77,7 +78,7 @@ async function closeNodes(nodes: readonly DbNode[]): Promise<unknown[]> {
   if (results !== undefined) {
     return results.filter((result) => result.status === "rejected").map((result) => result.reason);
   }
-  for (const node of nodes) for (const client of busyConnections(node.pool)) destroyConnection(client);
+  for (const node of nodes) for (const client of busyConnections(node.pool)) destroySocket(client);
   return (await closing).filter((result) => result.status === "rejected").map((result) => result.reason);
 }
 

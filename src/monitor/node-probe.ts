@@ -2,6 +2,7 @@ import type { Client } from "pg";
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { type Lsn, parseOptionalLsn } from "../nodes/lsn.js";
 import { loadDriver } from "../pool/driver.js";
+import { unrefSocket } from "../pool/pg-internals.js";
 import { mergeOverUrl } from "../pool/pool-config.js";
 
 /** What one probe reads off a server, in one round trip. */
@@ -175,9 +176,4 @@ export class NodeProbe {
     this.#connected = client;
     return client;
   }
-}
-
-function unrefSocket(client: Client): void {
-  const stream = (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream;
-  stream?.unref?.();
 }

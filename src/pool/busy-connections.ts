@@ -30,12 +30,3 @@ export function trackBusyConnections(pool: Pool): void {
 export function busyConnections(pool: Pool): BusyConnection[] {
   return [...(trackers.get(pool) ?? [])];
 }
-
-/**
- * Closes a connection's socket at once, without the goodbye `end()` waits for: the last resort
- * when the server does not answer. The only place that touches pg's private `connection.stream`.
- */
-export function destroyConnection(client: BusyConnection): void {
-  const stream = (client as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
-  stream?.destroy?.();
-}

@@ -1,12 +1,5 @@
 import type { BusyConnection } from "./busy-connections.js";
-import { loadDriver } from "./driver.js";
-
-interface CancelConnection {
-  connect(port: number | string, host?: string): void;
-  cancel(processID: number, secretKey: number): void;
-  on(event: "connect" | "end" | "error", listener: (...args: unknown[]) => void): unknown;
-  stream: { destroy(): void };
-}
+import { newCancelConnection } from "./pg-internals.js";
 
 /**
  * What became of a cancel request: `unsent` (no connection to the server, or no backend key:
@@ -25,10 +18,8 @@ export type CancelOutcome = "unsent" | "confirmed" | "unconfirmed";
 export function sendCancelRequest(client: BusyConnection, timeoutMs: number): Promise<CancelOutcome> {
   const { processID, secretKey } = client;
   if (typeof processID !== "number" || typeof secretKey !== "number") return Promise.resolve("unsent");
-  const { pg } = loadDriver();
-  const Connection = (pg as unknown as { Connection: new () => CancelConnection }).Connection;
   return new Promise((resolve) => {
-    const connection = new Connection();
+    const connection = newCancelConnection();
     let sent = false;
     const finish = (confirmed: boolean) => {
       clearTimeout(timer);

@@ -3,6 +3,7 @@ import type { BreakerSettings } from "../config/resolve-resilience.js";
 import type { NodeRole } from "../errors.js";
 import { AttemptFailure } from "./attempt-failure.js";
 import { verdictOn } from "./classify-fault.js";
+import { type CountingWindow, countingStatus } from "./opossum-internals.js";
 import { breakerOpenError, shuttingDownError } from "./refusals.js";
 
 /**
@@ -30,11 +31,6 @@ function runGuarded(run: GuardedRun<unknown>, task: unknown): Promise<unknown> {
 
 /** The "run" of a call that already ran and failed: opossum only judges its failure. */
 const ALREADY_FAILED: GuardedRun<unknown> = (failure) => Promise.reject(failure);
-
-/** The part of opossum's status a closed breaker's fast path writes to (see countingStatus). */
-interface CountingWindow {
-  increment(property: "fires" | "successes" | "failures"): void;
-}
 
 /**
  * One node's circuit breaker (never one per model: it is the server that fails), a layer of the
@@ -177,30 +173,6 @@ export class NodeBreaker {
   shutdown(): void {
     if (!this.#breaker.isShutdown) this.#breaker.shutdown();
   }
-}
-
-/**
- * opossum's rolling window, without the latency list. opossum 9 keeps every call's latency for the
- * whole window even with `rollingPercentilesEnabled: false` (its `Status.increment` ignores the
- * flag): at 20 000 queries/s that is 200 000 numbers per node, held for 10 s. Counts are all the
- * breaker needs. `test/unit/circuit-breaker-memory.test.ts` breaks if opossum changes this.
- */
-export function countingStatus(settings: {
-  rollingCountTimeout: number;
-  rollingCountBuckets: number;
-}): CircuitBreaker.Status {
-  const status = CircuitBreaker.newStatus({
-    rollingCountTimeout: settings.rollingCountTimeout,
-    rollingCountBuckets: settings.rollingCountBuckets,
-    rollingPercentilesEnabled: false,
-    enableSnapshots: false,
-  } as CircuitBreaker.StatusOptions);
-  const counting = status as unknown as { window: Array<Record<string, number>>; increment(property: string): void };
-  counting.increment = function increment(this: typeof counting, property: string) {
-    const bucket = this.window[0];
-    if (bucket !== undefined) bucket[property] = (bucket[property] ?? 0) + 1;
-  };
-  return status;
 }
 
 export type { BreakerSettings } from "../config/resolve-resilience.js";

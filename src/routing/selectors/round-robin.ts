@@ -1,6 +1,6 @@
 import type { ReplicaCandidate, ReplicaSelector } from "./types.js";
 
-/** Takes the candidates in turn; the default, as in pgpool-II and Rails. */
+/** Takes the candidates in turn, as pgpool-II and Rails do. */
 export function roundRobin(): ReplicaSelector {
   let next = 0;
   return (candidates) => {

@@ -1,6 +1,6 @@
 import CircuitBreaker from "opossum";
 import { describe, expect, it } from "vitest";
-import { countingStatus } from "../../src/resilience/circuit-breaker.ts";
+import { countingStatus } from "../../src/resilience/opossum-internals.ts";
 
 type Bucket = { successes: number; failures: number; latencyTimes: number[] };
 const windowOf = (status: CircuitBreaker.Status) => (status as unknown as { window: Bucket[] }).window;
@@ -29,6 +29,21 @@ describe("the breaker's rolling window keeps counts, not a latency per call", ()
     expect(bucket?.latencyTimes).toHaveLength(0);
     expect(status.stats.successes).toBe(1000);
     (status as unknown as { shutdown(): void }).shutdown();
+  });
+
+  it("a count written straight into the window is what fire() would have counted: opossum's stats and rule see it", async () => {
+    const status = countingStatus(settings);
+    const fired = new CircuitBreaker(async () => "ok", { status } as CircuitBreaker.Options);
+    await fired.fire();
+    const viaFire = { fires: status.stats.fires, successes: status.stats.successes };
+    const window = status as unknown as { increment(p: "fires" | "successes"): void };
+    window.increment("fires");
+    window.increment("successes");
+    expect({ fires: status.stats.fires, successes: status.stats.successes }).toEqual({
+      fires: viaFire.fires * 2,
+      successes: viaFire.successes * 2,
+    });
+    fired.shutdown();
   });
 
   it("a breaker built on it still opens on failures", async () => {
