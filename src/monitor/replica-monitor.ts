@@ -85,8 +85,8 @@ export class ReplicaMonitor {
   readonly #events: SplitEvents;
   readonly #now: () => number;
   readonly #probes: Map<DbNode, NodeProbe>;
-  /** The `node.targets` each probe was made for: a retargeted primary gets a new probe. */
-  readonly #probeTargets = new Map<DbNode, number>();
+  /** The `node.retargets` each probe was made for: a retargeted primary gets a new probe. */
+  readonly #probeRetargets = new Map<DbNode, number>();
   readonly #probeTimeoutMs: number;
   readonly #health = new Map<DbNode, ReplicaHealth>();
   readonly #timeline: WalTimeline;
@@ -172,7 +172,7 @@ export class ReplicaMonitor {
 
   async #poll(): Promise<void> {
     const nodes = this.#nodes();
-    const primaryTarget = this.#primary.targets;
+    const primaryRetargets = this.#primary.retargets;
     const results = await Promise.allSettled(nodes.map((node) => this.#probeOf(node).probe()));
     if (this.#stopped) return;
     const now = this.#now();
@@ -184,7 +184,7 @@ export class ReplicaMonitor {
     try {
       const [primaryResult, ...replicaResults] = results;
       // The primary was pointed elsewhere while this round ran: what it found is about the old server.
-      if (this.#primary.targets !== primaryTarget) return;
+      if (this.#primary.retargets !== primaryRetargets) return;
       const primaryLsn = this.#observePrimary(primaryResult as PromiseSettledResult<ProbeSample>, now);
       // The server the primary reaches, when it takes writes.
       const primaryWriter =
@@ -211,11 +211,11 @@ export class ReplicaMonitor {
   /** The node's probe; a new one after the node was pointed at another server. */
   #probeOf(node: DbNode): NodeProbe {
     let probe = this.#probes.get(node) as NodeProbe;
-    if ((this.#probeTargets.get(node) ?? 0) !== node.targets) {
+    if ((this.#probeRetargets.get(node) ?? 0) !== node.retargets) {
       probe.close();
       probe = new NodeProbe(node.settings, node.name, this.#probeTimeoutMs, this.#options.isPermanent, this.#now);
       this.#probes.set(node, probe);
-      this.#probeTargets.set(node, node.targets);
+      this.#probeRetargets.set(node, node.retargets);
     }
     return probe;
   }

@@ -85,7 +85,7 @@ export class DbNode {
   /** What the replica monitor last saw (its only writer); undefined until its first poll. */
   observed: NodeObservation | undefined;
   /** How many times `retarget()` ran: whoever keeps a connection of its own (the monitor) reconnects when it changes. */
-  targets = 0;
+  retargets = 0;
   /** The last error an idle pooled connection reported (the pool drops such connections itself). */
   lastIdleError: Error | undefined;
   #settings: ConnectionSettings;
@@ -145,7 +145,7 @@ export class DbNode {
   async retarget(settings: ConnectionSettings = this.#settings): Promise<void> {
     const old = this.#pool;
     this.#settings = settings;
-    this.targets++;
+    this.retargets++;
     this.#pool = undefined;
     try {
       await this.client.$disconnect();
@@ -257,7 +257,7 @@ export class DbNode {
     if (this.#refusal !== undefined) return Promise.reject(mapError(this.#refusal(), false));
     if (this.#hold !== undefined) return this.#hold.then(() => this.run(task, mapError));
     this.#load?.started(++this.inFlight);
-    const target = this.targets;
+    const retargets = this.retargets;
     const timed = this.#timesQueries;
     const startedAt = timed ? performance.now() : 0;
     let started: PromiseLike<unknown>;
@@ -285,7 +285,7 @@ export class DbNode {
             this.latency.penalize(now - startedAt, now);
           }
           this.#settle();
-          throw mapError(error, this.targets !== target);
+          throw mapError(error, this.retargets !== retargets);
         },
       ),
     );
