@@ -8,6 +8,7 @@ import { attachLogger, flushLogger } from "./lifecycle/logger.js";
 import { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
 import { FORCE_GRACE_MS } from "./lifecycle/shutdown.js";
 import { startLifecycle } from "./lifecycle/start.js";
+import { PrimaryPositions } from "./monitor/primary-positions.js";
 import { ReplicaMonitor } from "./monitor/replica-monitor.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
@@ -61,9 +62,17 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     { ...config.follower, onRetarget: () => guards.get(primary)?.resetBreaker() },
     events,
   );
+  const monitored = config.monitor !== undefined && replicas.length > 0;
+  // What the monitor reads off the primary bounds what a context's reads saw (monotonic reads).
+  const primaryPositions = monitored ? new PrimaryPositions() : undefined;
   // The write's position, read through the pipeline as any call: gate, deadline, guard, span.
-  const readYourWrites = new ReadYourWrites(config.consistency, () =>
-    pipeline.execute(PRIMARY_LSN_CALL).then((result) => lsnOfRow((result as { rows: Array<{ lsn?: unknown }> }).rows)),
+  const readYourWrites = new ReadYourWrites(
+    config.consistency,
+    () =>
+      pipeline
+        .execute(PRIMARY_LSN_CALL)
+        .then((result) => lsnOfRow((result as { rows: Array<{ lsn?: unknown }> }).rows)),
+    { primaryPositions },
   );
   const router = new Router(
     primary,
@@ -73,7 +82,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     readYourWrites,
   );
   const monitor =
-    config.monitor === undefined || replicas.length === 0
+    config.monitor === undefined || !monitored
       ? undefined
       : new ReplicaMonitor(
           primary,
@@ -93,6 +102,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
             },
             onCandidateWriter: () => void follower.suspect("promoted"),
             roundsWithoutWriter: () => follower.roundsWithoutWriter,
+            primaryPositions,
           },
           events,
         );

@@ -52,6 +52,18 @@ export interface SplitEventMap {
   "shutdown:servers": [ServersDrainedEvent];
   /** Every instance's pools together could open more connections than a server allows (checked once). */
   "pool:oversubscribed": [PoolOversubscribedEvent];
+  /**
+   * A consistency token that does not parse was refused: the request (HTTP middleware) runs in a
+   * fresh consistency context; `$withConsistency` rejects with the `ConsistencyTokenError`.
+   */
+  "consistency:token-refused": [TokenRefusedEvent];
+}
+
+export interface TokenRefusedEvent {
+  /** Where the token came from. */
+  readonly source: "header" | "cookie" | "$withConsistency";
+  /** Why it was refused (the `ConsistencyTokenError`'s message). */
+  readonly reason: string;
 }
 
 export interface NodeEvent {

@@ -55,6 +55,7 @@ export type {
   ShutdownEvent,
   SplitEventMap,
   SplitEvents,
+  TokenRefusedEvent,
   TopologyChangeEvent,
   TopologyTrigger,
 } from "./events.js";

@@ -12,7 +12,7 @@ import {
 } from "../routing/operations.js";
 import type { RawQueryClassifier } from "../routing/raw-sql/raw-query-classifier.js";
 import { sqlTextOf } from "../routing/raw-sql/sql-text.js";
-import { runInSession, runOnPrimary } from "../routing/scope.js";
+import { runInConsistencyContext, runOnPrimary } from "../routing/scope.js";
 import { registerView, type SplitState } from "../split-state.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type ClientSet, ClientView, fluentCallClass, RoutedCall, TransactionCall } from "./routed-call.js";
@@ -75,7 +75,7 @@ export function createRoutedClient(parts: RoutedParts, clients: ClientSet, force
   define("$primary", () => roleView("primary"));
   define("$replica", () => roleView("replica"));
   define("$withPrimary", runOnPrimary);
-  define("$withSession", (fn: () => unknown) => runInSession(fn));
+  define("$withSession", (fn: () => unknown) => runInConsistencyContext(fn));
   define("$withDeadline", runWithDeadline);
   define("$consistencyToken", () => state.readYourWrites.token());
   define("$withConsistency", (token: string | null | undefined, fn: () => unknown) => {
@@ -84,9 +84,15 @@ export function createRoutedClient(parts: RoutedParts, clients: ClientSet, force
     try {
       point = readYourWrites.decode(token);
     } catch (error) {
+      if (state.events.has("consistency:token-refused")) {
+        state.events.emit("consistency:token-refused", {
+          source: "$withConsistency",
+          reason: (error as Error).message,
+        });
+      }
       return Promise.reject(error);
     }
-    return runInSession(fn, point === undefined ? undefined : () => readYourWrites.resume(point));
+    return runInConsistencyContext(fn, point === undefined ? undefined : () => readYourWrites.resume(point));
   });
   define("$extends", (extension: unknown) =>
     createRoutedClient(

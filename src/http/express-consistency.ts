@@ -23,7 +23,7 @@ export function expressConsistency(
 ): (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void {
   const carrier = new TokenCarrier(options, "expressConsistency");
   return function prismaSplitConsistency(request, response, next) {
-    db.$withConsistency(carrier.read(request.headers), () => {
+    db.$withConsistency(carrier.read(request.headers, db.$events), () => {
       // Bound to this request's context, wherever the response ends up being written from.
       const currentToken = AsyncLocalStorage.bind(() => db.$consistencyToken());
       beforeHeaders(response, () => carrier.write(nodeHeaders(response), currentToken()));

@@ -42,7 +42,7 @@ export function fastifyConsistency(
   const tokenOf = new WeakMap<RequestLike, () => string | undefined>();
   const plugin = (app: FastifyLike, _pluginOptions: unknown, done: (error?: Error) => void) => {
     app.addHook("onRequest", (request, _reply, hookDone) => {
-      db.$withConsistency(carrier.read(request.headers), () => {
+      db.$withConsistency(carrier.read(request.headers, db.$events), () => {
         tokenOf.set(
           request,
           AsyncLocalStorage.bind(() => db.$consistencyToken()),

@@ -1,6 +1,7 @@
 import { DEFAULTS } from "../config/defaults.js";
 import type { OptionsOf } from "../config/rules.js";
 import { RULES } from "../config/schema.js";
+import type { SplitEvents } from "../events.js";
 import { decodeConsistencyToken } from "../routing/consistency/token.js";
 
 /**
@@ -15,6 +16,8 @@ export type ConsistencyHttpOptions = OptionsOf<typeof DEFAULTS.consistencyHttp, 
 export interface ConsistencyClient {
   $withConsistency<T>(token: string | null | undefined, fn: () => T | Promise<T>): Promise<T>;
   $consistencyToken(): string | undefined;
+  /** Where a refused token is reported (`consistency:token-refused`). */
+  readonly $events?: Pick<SplitEvents, "has" | "emit">;
 }
 
 type HeaderValue = string | string[] | number | undefined;
@@ -39,17 +42,22 @@ export class TokenCarrier {
 
   /**
    * The request's token, header first, then cookie. A malformed one (an old app version's, a
-   * client's garbage) is ignored: a bad hint must not fail the request.
+   * client's garbage) is refused, reported on `events`, and the request starts a fresh
+   * consistency context: a bad hint must not fail the request.
    */
-  read(headers: Record<string, HeaderValue>): string | undefined {
+  read(headers: Record<string, HeaderValue>, events?: Pick<SplitEvents, "has" | "emit">): string | undefined {
     const fromHeader = this.#header === undefined ? undefined : first(headers[this.#header]);
+    const source = fromHeader === undefined ? "cookie" : "header";
     const candidate =
       fromHeader ?? (this.#cookie === undefined ? undefined : cookieValue(headers.cookie, this.#cookie.name));
     if (candidate === undefined || candidate === "") return undefined;
     try {
       decodeConsistencyToken(candidate);
       return candidate;
-    } catch {
+    } catch (error) {
+      if (events?.has("consistency:token-refused") === true) {
+        events.emit("consistency:token-refused", { source, reason: (error as Error).message });
+      }
       return undefined;
     }
   }

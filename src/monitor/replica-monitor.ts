@@ -2,6 +2,7 @@ import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { NodeProbe, type ProbeSample } from "./node-probe.js";
 import { PollSchedule } from "./poll-schedule.js";
+import type { PrimaryPositions } from "./primary-positions.js";
 import {
   type HealthEvent,
   INITIAL_HEALTH,
@@ -68,6 +69,8 @@ export interface ReplicaMonitorOptions extends LagBounds {
    * follower asks again every poll, so a round is nearly always under way.
    */
   readonly roundsWithoutWriter?: () => number;
+  /** Where each position read off the primary goes, with when its probe was sent (monotonic reads). */
+  readonly primaryPositions?: PrimaryPositions;
 }
 
 /**
@@ -173,6 +176,7 @@ export class ReplicaMonitor {
   async #poll(): Promise<void> {
     const nodes = this.#nodes();
     const primaryRetargets = this.#primary.retargets;
+    const sentAt = this.#now();
     const results = await Promise.allSettled(nodes.map((node) => this.#probeOf(node).probe()));
     if (this.#stopped) return;
     const now = this.#now();
@@ -186,6 +190,7 @@ export class ReplicaMonitor {
       // The primary was pointed elsewhere while this round ran: what it found is about the old server.
       if (this.#primary.retargets !== primaryRetargets) return;
       const primaryLsn = this.#observePrimary(primaryResult as PromiseSettledResult<ProbeSample>, now);
+      if (primaryLsn !== undefined) this.#options.primaryPositions?.record(sentAt, primaryLsn);
       // The server the primary reaches, when it takes writes.
       const primaryWriter =
         primaryResult?.status === "fulfilled" && !primaryResult.value.inRecovery

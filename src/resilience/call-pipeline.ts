@@ -2,6 +2,7 @@ import { DatabaseUnavailableError, type NodeRole } from "../errors.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode, NodeTask } from "../nodes/db-node.js";
 import type { StatementTicket } from "../pool/statement-ticket.js";
+import type { ContextRead } from "../routing/consistency/read-history.js";
 import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
 import type { Placement, QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
@@ -145,7 +146,7 @@ export class CallPipeline {
     const first =
       this.#hedge !== undefined && call.kind === "read" && this.#router.mayHedge(placement)
         ? this.#hedged(this.#hedge, call, placement, decision, ticket)
-        : this.#attempt(call, decision);
+        : this.#attempt(call, decision, placement.context);
     const settled = first.then(undefined, (failure: unknown) =>
       this.#recover(call, placement, ticket, decision.node, toAttemptFailure(failure)),
     );
@@ -163,15 +164,19 @@ export class CallPipeline {
     // A shared statement's attempts get no branch of the call's ticket: its expiry must not cancel them.
     return hedge.race(
       decision,
-      (target) => this.#attempt(call, target),
+      (target) => this.#attempt(call, target, placement.context),
       () => this.#router.routeHedge(placement, decision.node),
       call.batchable ? undefined : ticket,
       !call.batchable,
     );
   }
 
-  /** One attempt on the node `decision` names, through its guard; reported as a `query` event when it reached the node. */
-  #attempt(call: PipelineCall, decision: RouteDecision): Promise<unknown> {
+  /**
+   * One attempt on the node `decision` names, through its guard; reported as a `query` event when
+   * it reached the node. A read of a consistency context learns from its first answer what it saw
+   * (`context`), before the caller does.
+   */
+  #attempt(call: PipelineCall, decision: RouteDecision, context?: ContextRead): Promise<unknown> {
     const guard = this.#guards.get(decision.node) as NodeGuard;
     const tracer = this.#tracer;
     // No SDK registered (the API alone arrives with prom-client): no span, no closure.
@@ -179,6 +184,7 @@ export class CallPipeline {
       tracer === undefined || !tracer.live
         ? guard.run(call)
         : (tracer.run(call, decision, () => guard.run(call)) as Promise<unknown>);
+    if (context !== undefined) running.then(() => context.served(decision.node), ignore);
     if (call.internal === true || !this.#events.has("query")) return running;
     const started = performance.now();
     running.then(
@@ -204,7 +210,8 @@ export class CallPipeline {
     const judged = this.#judge(call, state, node, failure, 1);
     const first = judged.action === "move-on" ? await this.#onNextNode(call, placement, state, 1) : judged;
     if (first.ok) return first.value;
-    if (!(first.action === "retry" && this.#mayRetry(first.node, ticket))) return this.#finish(call, state, first);
+    if (!(first.action === "retry" && this.#mayRetry(first.node, ticket)))
+      return this.#finish(call, placement, state, first);
     return this.#retries.run(
       async (bail, attemptNumber) => {
         // Attempt 1's failure is known and retryable: async-retry backs off, then runs attempt 2.
@@ -214,7 +221,7 @@ export class CallPipeline {
         if (outcome.ok) return outcome.value;
         if (outcome.action === "retry" && this.#mayRetry(outcome.node, ticket)) throw outcome.failure;
         try {
-          return await this.#finish(call, state, outcome);
+          return await this.#finish(call, placement, state, outcome);
         } catch (error) {
           bail(error);
           return undefined;
@@ -239,7 +246,7 @@ export class CallPipeline {
         return { ...state.last, action: "fail" };
       }
       try {
-        return { ok: true, value: await this.#attempt(call, decision) };
+        return { ok: true, value: await this.#attempt(call, decision, placement.context) };
       } catch (thrown) {
         const outcome = this.#judge(call, state, decision.node, toAttemptFailure(thrown), attempt);
         if (outcome.action !== "move-on") return outcome;
@@ -281,8 +288,8 @@ export class CallPipeline {
   }
 
   /** The call's end after its last attempt: a re-run on the primary, or the caller's error. */
-  #finish(call: PipelineCall, state: FailedCall, outcome: Failed): Promise<unknown> {
-    if (outcome.action === "primary") return this.#rerunOnPrimary(call, outcome);
+  #finish(call: PipelineCall, placement: Placement, state: FailedCall, outcome: Failed): Promise<unknown> {
+    if (outcome.action === "primary") return this.#rerunOnPrimary(call, outcome, placement.context);
     const { fault, error } = outcome.failure;
     return Promise.reject(
       surfaceFailure(fault, error, outcome.node, {
@@ -299,7 +306,7 @@ export class CallPipeline {
    * (so it is recorded for read-your-writes, and never sent twice), a read a replica could not
    * answer (55000, a recovery conflict, a relation it has not replayed) as a read.
    */
-  #rerunOnPrimary(call: PipelineCall, outcome: Failed): Promise<unknown> {
+  #rerunOnPrimary(call: PipelineCall, outcome: Failed, context: ContextRead | undefined): Promise<unknown> {
     const { node, failure } = outcome;
     if (this.#events.has("rerun")) {
       this.#events.emit("rerun", {
@@ -310,10 +317,10 @@ export class CallPipeline {
       });
     }
     const wrote = failure.fault.kind === "read-only" && /25006/.test(failure.fault.label);
-    return this.#run(
-      new RerunCall(call, wrote ? "write" : "read", wrote ? undefined : this.#router.rerunOnPrimary),
-      undefined,
-    );
+    const rerun = this.#router.rerunOnPrimary;
+    // A read the primary answers instead still belongs to its context's reads.
+    const placement = context === undefined ? rerun : { ...rerun, context };
+    return this.#run(new RerunCall(call, wrote ? "write" : "read", wrote ? undefined : placement), undefined);
   }
 
   #mayRetry(node: DbNode, ticket: StatementTicket | undefined): boolean {
@@ -382,6 +389,8 @@ class RerunCall implements PipelineCall {
     return this.#call.startOn(node);
   }
 }
+
+function ignore(): void {}
 
 function describe(call: PipelineCall): string {
   return call.model === undefined ? call.operation : `${call.model}.${call.operation}()`;

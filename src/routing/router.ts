@@ -2,6 +2,7 @@ import { DatabaseUnavailableError, type NodeRole, ReplicaWriteError } from "../e
 import type { RouteReason } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { type Lsn, lsnReached } from "../nodes/lsn.js";
+import type { ContextRead } from "./consistency/read-history.js";
 import type { ReadGate } from "./consistency/types.js";
 import { type RoutingScope, routingScope } from "./scope.js";
 import type { ReplicaSelector } from "./selectors/index.js";
@@ -23,9 +24,11 @@ type PrimaryReason = (typeof PRIMARY_REASONS)[number];
 /** What a call does: reads, writes (raw SQL that may write included), or a whole `$transaction`. */
 export type QueryKind = "read" | "write" | "transaction";
 
-/** What the Router asks of read-your-writes (`ReadYourWrites`). */
+/** What the Router asks of the consistency of contexts (`ReadYourWrites`). */
 export interface ReadConsistency {
   readGate(scope: RoutingScope | undefined): ReadGate;
+  /** The monotonic-reads rule of a read in `scope`'s consistency context; undefined outside one. */
+  contextRead(scope: RoutingScope | undefined): ContextRead | undefined;
 }
 
 /** Where one query runs, and why. */
@@ -40,9 +43,13 @@ export interface RouteDecision {
  * primary whatever happens, or a replica (that has replayed `replayed`, when set). Every attempt
  * and hedge of the call is routed from it.
  */
-export type Placement =
+export type Placement = (
   | { readonly on: "primary"; readonly decision: RouteDecision }
-  | { readonly on: "replica"; readonly reason: "read" | "forced"; readonly replayed: Lsn | undefined };
+  | { readonly on: "replica"; readonly reason: "read" | "forced"; readonly replayed: Lsn | undefined }
+) & {
+  /** A read of a consistency context: which replicas it may use, and what it saw (monotonic reads). */
+  readonly context?: ContextRead | undefined;
+};
 
 const ANY_REPLICA: Placement = Object.freeze({ on: "replica", reason: "read", replayed: undefined });
 const FORCED_REPLICA: Placement = Object.freeze({ on: "replica", reason: "forced", replayed: undefined });
@@ -96,9 +103,16 @@ export class Router {
       if (forced === "replica") throw new ReplicaWriteError(operation);
       return this.#onPrimary.write;
     }
-    if (forced === "primary") return this.#onPrimary.forced;
+    // The caller said a replica: it stands outside its context's monotonic reads.
     if (forced === "replica") return FORCED_REPLICA;
     const scope = routingScope.getStore();
+    const placement = this.#placeRead(forced, scope);
+    const context = this.#consistency?.contextRead(scope);
+    return context === undefined ? placement : { ...placement, context };
+  }
+
+  #placeRead(forced: NodeRole | undefined, scope: RoutingScope | undefined): Placement {
+    if (forced === "primary") return this.#onPrimary.forced;
     if (scope?.primary === true) return this.#onPrimary.forced;
     const gate = this.#consistency?.readGate(scope);
     if (gate === undefined || gate.kind === "any") return ANY_REPLICA;
@@ -123,7 +137,7 @@ export class Router {
   route(placement: Placement, exclude?: ReadonlySet<DbNode>): RouteDecision {
     return placement.on === "primary"
       ? placement.decision
-      : this.routeRead(placement.reason, exclude, placement.replayed);
+      : this.routeRead(placement.reason, exclude, placement.replayed, placement.context);
   }
 
   /**
@@ -139,12 +153,17 @@ export class Router {
    * `exclude`: replicas a retry of this call must avoid (they just failed it). With `replayed`,
    * only a replica the monitor has seen replay that far will do; when replicas are up but none
    * has, the read goes to the primary (reason `lsn`), fallback or not, as in `$withPrimary`.
+   * With `context`, only the replicas its monotonic reads allow, else the primary (reason `lsn`).
    */
-  routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>, replayed?: Lsn): RouteDecision {
+  routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>, replayed?: Lsn, context?: ContextRead): RouteDecision {
     if (this.replicas.length === 0) return this.#onPrimary["no-replicas"].decision;
     let candidates = this.#candidates(exclude);
     if (replayed !== undefined && candidates.length > 0) {
       candidates = candidates.filter((replica) => hasReplayed(replica, replayed));
+      if (candidates.length === 0) return this.#onPrimary.lsn.decision;
+    }
+    if (context !== undefined && candidates.length > 0) {
+      candidates = context.narrow(candidates);
       if (candidates.length === 0) return this.#onPrimary.lsn.decision;
     }
     if (candidates.length === 0) {
@@ -194,7 +213,8 @@ export class Router {
    */
   routeHedge(placement: Placement, first: DbNode): RouteDecision | undefined {
     if (placement.on !== "replica") return undefined;
-    const candidates = this.#candidates(new Set([first]));
+    const others = this.#candidates(new Set([first]));
+    const candidates = placement.context === undefined ? others : placement.context.narrow(others);
     if (candidates.length === 0) return undefined;
     const chosen = candidates.length === 1 ? candidates[0] : this.#select(candidates);
     const node = candidates.includes(chosen as DbNode) ? (chosen as DbNode) : (candidates[0] as DbNode);

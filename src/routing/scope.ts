@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ConsistencySession } from "./consistency/session-state.js";
+import { ConsistencyContext } from "./consistency/context-state.js";
 
 /** What the async context of a call says about routing (`db.$withPrimary(fn)`, `db.$withSession(fn)`). */
 export interface RoutingScope {
   readonly primary: boolean;
-  /** The consistency context (a request) the call belongs to, if any. */
-  readonly session?: ConsistencySession;
+  /** The consistency context (a request, `$withSession`) the call belongs to, if any. */
+  readonly consistencyContext?: ConsistencyContext;
 }
 
 export const routingScope = new AsyncLocalStorage<RoutingScope>();
@@ -22,13 +22,15 @@ export function runOnPrimary<T>(fn: () => T | PromiseLike<T>): Promise<T> {
 
 /**
  * Runs `fn` in a consistency context: writes made in it are seen by its later reads. Inside one
- * already, `fn` joins it (a helper opening its own session inside a request keeps the request's).
+ * already, `fn` joins it (a helper calling `$withSession` inside a request keeps the request's).
  * `enter` runs first, inside the context (`$withConsistency` seeds it from a token there).
  */
-export function runInSession<T>(fn: () => T | PromiseLike<T>, enter?: () => void): Promise<T> {
+export function runInConsistencyContext<T>(fn: () => T | PromiseLike<T>, enter?: () => void): Promise<T> {
   const current = routingScope.getStore();
   const scope =
-    current?.session !== undefined ? current : { primary: false, ...current, session: new ConsistencySession() };
+    current?.consistencyContext !== undefined
+      ? current
+      : { primary: false, ...current, consistencyContext: new ConsistencyContext() };
   return runIn(scope, () => {
     enter?.();
     return fn();

@@ -4,7 +4,7 @@ import { ReadYourWrites } from "../../src/routing/consistency/read-your-writes.t
 import { decodeConsistencyToken, encodeConsistencyToken } from "../../src/routing/consistency/token.ts";
 import type { ReadGate } from "../../src/routing/consistency/types.ts";
 import { Router } from "../../src/routing/router.ts";
-import { routingScope, runInSession, runOnPrimary } from "../../src/routing/scope.ts";
+import { routingScope, runInConsistencyContext, runOnPrimary } from "../../src/routing/scope.ts";
 import { roundRobin } from "../../src/routing/selectors/round-robin.ts";
 
 /** Where one call of `kind` on a client tagged `forced` runs: placed, then routed, as the pipeline does. */
@@ -44,7 +44,7 @@ describe("read-your-writes modes (fake clock)", () => {
   it("session: the primary for stickyMs after a write, then any replica", async () => {
     const clock = fakeClock();
     const { rw } = readYourWrites("session", clock);
-    await runInSession(async () => {
+    await runInConsistencyContext(async () => {
       expect(gate(rw)).toEqual({ kind: "any" });
       expect(await write(rw)).toBe("written");
       clock.now += 999;
@@ -57,7 +57,7 @@ describe("read-your-writes modes (fake clock)", () => {
   it("lsn: a write reads the primary's position once; reads then need a replica that replayed it", async () => {
     const clock = fakeClock();
     const { rw, lsnQueries } = readYourWrites("lsn", clock, [500n, 400n]);
-    await runInSession(async () => {
+    await runInConsistencyContext(async () => {
       await write(rw);
       expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
       await write(rw); // a lower position (reordered) never lowers the requirement
@@ -71,7 +71,7 @@ describe("read-your-writes modes (fake clock)", () => {
   it("lsn: a failed write is recorded too (it may have committed), without a query that would delay its error", async () => {
     const clock = fakeClock();
     const { rw, lsnQueries } = readYourWrites("lsn", clock, [700n]);
-    await runInSession(async () => {
+    await runInConsistencyContext(async () => {
       await expect(rw.afterWrite(Promise.reject(new Error("connection lost after COMMIT?")))).rejects.toThrow(
         /connection lost/,
       );
@@ -85,7 +85,7 @@ describe("read-your-writes modes (fake clock)", () => {
   it("lsn: when the position cannot be read, the write still succeeds and reads stick to the primary for stickyMs", async () => {
     const clock = fakeClock();
     const { rw } = readYourWrites("lsn", clock, [new Error("primary went away")]);
-    await runInSession(async () => {
+    await runInConsistencyContext(async () => {
       expect(await write(rw)).toBe("written");
       expect(gate(rw)).toEqual({ kind: "sticky" });
       expect(decodeConsistencyToken(rw.token())).toEqual({ writtenAt: clock.now, lsn: undefined });
@@ -105,7 +105,7 @@ describe("read-your-writes modes (fake clock)", () => {
 
   it("off: no query and no token, even in a context", async () => {
     const { rw, lsnQueries } = readYourWrites("off", fakeClock(), [1n]);
-    await runInSession(async () => {
+    await runInConsistencyContext(async () => {
       await write(rw);
       expect(gate(rw)).toEqual({ kind: "any" });
       expect(rw.token()).toBeUndefined();
@@ -116,20 +116,20 @@ describe("read-your-writes modes (fake clock)", () => {
   it("contexts are separate; a nested one joins; $withPrimary keeps it", async () => {
     const { rw } = readYourWrites("session", fakeClock());
     await Promise.all([
-      runInSession(async () => {
+      runInConsistencyContext(async () => {
         await write(rw);
         expect(gate(rw).kind).toBe("sticky");
-        await runInSession(async () => expect(gate(rw).kind).toBe("sticky"));
-        await runOnPrimary(async () => expect(routingScope.getStore()?.session).toBeDefined());
+        await runInConsistencyContext(async () => expect(gate(rw).kind).toBe("sticky"));
+        await runOnPrimary(async () => expect(routingScope.getStore()?.consistencyContext).toBeDefined());
       }),
-      runInSession(async () => expect(gate(rw).kind).toBe("any")),
+      runInConsistencyContext(async () => expect(gate(rw).kind).toBe("any")),
     ]);
   });
 
   it("a token resumes the write elsewhere; a write time from a clock ahead is clamped to ours", async () => {
     const clock = fakeClock();
     const { rw } = readYourWrites("session", clock);
-    await runInSession(
+    await runInConsistencyContext(
       async () => {
         expect(gate(rw)).toEqual({ kind: "sticky" });
         expect(decodeConsistencyToken(rw.token()).writtenAt).toBe(clock.now);
@@ -144,14 +144,14 @@ describe("read-your-writes modes (fake clock)", () => {
     const clock = fakeClock();
     const { rw } = readYourWrites("lsn", clock);
     const token = encodeConsistencyToken({ writtenAt: clock.now, lsn: 0xabcn });
-    await runInSession(
+    await runInConsistencyContext(
       async () => {
         expect(gate(rw)).toEqual({ kind: "replayed", lsn: 0xabcn });
         expect(rw.token()).toBe(token);
       },
       () => rw.resume(decodeConsistencyToken(token)),
     );
-    await runInSession(
+    await runInConsistencyContext(
       async () => expect(gate(rw)).toEqual({ kind: "sticky" }),
       () => rw.resume({ writtenAt: clock.now, lsn: undefined }),
     );

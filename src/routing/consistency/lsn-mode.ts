@@ -11,19 +11,25 @@ export type ReadPrimaryLsn = () => Promise<Lsn>;
  * yet seen a replica catch up, the primary answers, and one round trip there costs what asking a
  * replica "have you caught up?" would, before even reading.
  *
+ * The write does not wait for that query: it is sent as the write settles and its answer is
+ * taken in when it comes. Until then the write counts as a read of the primary
+ * (`ReadHistory.noteServed`): a read of the context goes to the primary, where it sees the write,
+ * and a token carries the write's "floor after" time instead of its position.
+ *
  * The insert position, not `pg_current_wal_lsn()`: with `synchronous_commit = off` a commit can
  * return before its WAL is written, and the write position may then be short of it.
  *
  * @param stickyMs how long reads stay on the primary when the position could not be read.
+ * @param monotonicNow the clock of `ReadHistory` (the replica monitor's).
  */
-export function lsnMode(readPrimaryLsn: ReadPrimaryLsn, stickyMs: number): ConsistencyMode {
+export function lsnMode(readPrimaryLsn: ReadPrimaryLsn, stickyMs: number, monotonicNow: () => number): ConsistencyMode {
   return {
     name: "lsn",
     readGate(state, now): ReadGate {
       if (state.lsnMissingAt !== undefined && now < state.lsnMissingAt + stickyMs) return STICKY;
       return state.lsn === undefined ? ANY_NODE : { kind: "replayed", lsn: state.lsn };
     },
-    async recordWrite(state, now, failed) {
+    recordWrite(state, now, failed) {
       state.noteWrite(now());
       if (failed) {
         // It may have committed, but asking the primary now (perhaps down: that may be why it
@@ -31,13 +37,19 @@ export function lsnMode(readPrimaryLsn: ReadPrimaryLsn, stickyMs: number): Consi
         state.noteLsnMissing(now());
         return;
       }
-      try {
-        state.noteLsn(await readPrimaryLsn());
-      } catch {
-        // The write is done; only its position is unknown (the primary just went away?): the
-        // context falls back to "session" for this write rather than failing it.
-        state.noteLsnMissing(now());
-      }
+      const endedAt = monotonicNow();
+      readPrimaryLsn().then(
+        (lsn) => {
+          state.noteLsn(lsn);
+          // Read after the write committed: an upper bound of what the write saw, too.
+          state.reads.noteFloor(lsn, endedAt);
+        },
+        () => {
+          // The write is done; only its position is unknown (the primary just went away?): the
+          // context falls back to "session" for this write rather than failing it.
+          state.noteLsnMissing(now());
+        },
+      );
     },
   };
 }

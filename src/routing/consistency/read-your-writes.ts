@@ -1,56 +1,86 @@
 import type { ConsistencySettings } from "../../config/resolve-config.js";
+import type { PrimaryPositions } from "../../monitor/primary-positions.js";
 import type { RoutingScope } from "../scope.js";
 import { routingScope } from "../scope.js";
+import type { ContextState } from "./context-state.js";
 import { lsnMode, type ReadPrimaryLsn } from "./lsn-mode.js";
 import { offMode } from "./off.js";
-import type { SessionState } from "./session-state.js";
+import { ContextRead } from "./read-history.js";
 import { stickyMode } from "./sticky.js";
 import { type ConsistencyPoint, decodeConsistencyToken, encodeConsistencyToken } from "./token.js";
 import { ANY_NODE, type ConsistencyMode, type ReadGate } from "./types.js";
 
 /**
- * Read-your-writes for one createDb() instance: what the current consistency context (if any)
- * needs from its reads, what a write there must record, and the token that carries it on.
- * Outside a context (no `$withSession`, middleware or `$withConsistency`), it does nothing.
+ * How far another instance's clock may be ahead of ours, for a token's "floor after" time: the
+ * primary's position counts as its bound only when sampled this long after the time it names.
+ */
+export const TOKEN_CLOCK_SKEW_MS = 1000;
+
+/** What the consistency of contexts needs from the rest of createDb(). */
+export interface ContextClocks {
+  /** Wall-clock ms (tokens travel between machines). */
+  readonly now?: () => number;
+  /** Monotonic ms, the replica monitor's clock. */
+  readonly monotonicNow?: () => number;
+  /** The primary's positions as the monitor samples them; undefined without a monitor. */
+  readonly primaryPositions?: PrimaryPositions | undefined;
+}
+
+/**
+ * The session guarantees of one createDb() instance's consistency contexts: read-your-writes
+ * (what a read of the current context needs after its writes, what a write must record) and
+ * monotonic reads (`ReadHistory`), and the token that carries both on. Outside a context (no
+ * `$withSession`, middleware or `$withConsistency`), or in mode `"off"`, it does nothing.
  */
 export class ReadYourWrites {
   readonly mode: ConsistencyMode;
   readonly #stickyMs: number;
   readonly #now: () => number;
+  readonly #monotonicNow: () => number;
+  readonly #positions: PrimaryPositions | undefined;
 
-  /** @param now wall-clock ms (tokens travel between machines); injectable for tests. */
-  constructor(settings: ConsistencySettings, readPrimaryLsn: ReadPrimaryLsn, now: () => number = Date.now) {
+  constructor(settings: ConsistencySettings, readPrimaryLsn: ReadPrimaryLsn, clocks: ContextClocks = {}) {
     this.#stickyMs = settings.stickyMs;
-    this.#now = now;
+    this.#now = clocks.now ?? Date.now;
+    this.#monotonicNow = clocks.monotonicNow ?? (() => performance.now());
+    this.#positions = clocks.primaryPositions;
     this.mode =
       settings.readYourWrites === "lsn"
-        ? lsnMode(readPrimaryLsn, settings.stickyMs)
+        ? lsnMode(readPrimaryLsn, settings.stickyMs, this.#monotonicNow)
         : settings.readYourWrites === "session"
           ? stickyMode(settings.stickyMs)
           : offMode;
   }
 
-  /** What a read in `scope` needs. */
+  /** What a read in `scope` needs for its context's writes. */
   readGate(scope: RoutingScope | undefined): ReadGate {
-    const state = scope?.session?.peek(this);
+    const state = scope?.consistencyContext?.peek(this);
     return state === undefined ? ANY_NODE : this.mode.readGate(state, this.#now());
   }
 
+  /** The monotonic-reads rule of one read in `scope`; undefined outside a context (or `"off"`). */
+  contextRead(scope: RoutingScope | undefined): ContextRead | undefined {
+    const context = scope?.consistencyContext;
+    if (context === undefined || this.mode === offMode) return undefined;
+    return new ContextRead(context.stateFor(this).reads, this.#positions, this.#monotonicNow);
+  }
+
   /**
-   * `settled`, delayed until the write is recorded in the current context (no delay, and no
-   * extra work, outside one). Call it where the call starts: the context is read now.
+   * `settled`, with the write recorded in the current context as it settles (no extra work outside
+   * one). It resolves when the write does: what it records later (its position) is for the next
+   * reads. Call it where the call starts: the context is read now.
    */
   afterWrite<T>(settled: Promise<T>): Promise<T> {
-    const session = this.mode === offMode ? undefined : routingScope.getStore()?.session;
-    if (session === undefined) return settled;
-    const state = session.stateFor(this);
+    const context = this.mode === offMode ? undefined : routingScope.getStore()?.consistencyContext;
+    if (context === undefined) return settled;
+    const state = context.stateFor(this);
     return settled.then(
-      async (value) => {
-        await this.mode.recordWrite(state, this.#now, false);
+      (value) => {
+        this.#recordWrite(state, false);
         return value;
       },
-      async (error: unknown) => {
-        await this.mode.recordWrite(state, this.#now, true);
+      (error: unknown) => {
+        this.#recordWrite(state, true);
         throw error;
       },
     );
@@ -58,7 +88,7 @@ export class ReadYourWrites {
 
   /** The current context's point as a token; undefined when there is nothing to carry. */
   token(): string | undefined {
-    const state = routingScope.getStore()?.session?.peek(this);
+    const state = routingScope.getStore()?.consistencyContext?.peek(this);
     const point = state === undefined ? undefined : this.#pointOf(state);
     return point === undefined ? undefined : encodeConsistencyToken(point);
   }
@@ -70,17 +100,50 @@ export class ReadYourWrites {
 
   /** Merges a token's point into the current context. */
   resume(point: ConsistencyPoint): void {
-    const session = routingScope.getStore()?.session;
-    if (session === undefined || this.mode === offMode) return;
-    const state = session.stateFor(this);
-    // A clock ahead of ours must not stretch the sticky window.
-    const writtenAt = Math.min(point.writtenAt, this.#now());
-    state.noteWrite(writtenAt);
-    if (point.lsn !== undefined) state.noteLsn(point.lsn);
-    else if (this.mode.name === "lsn") state.noteLsnMissing(writtenAt);
+    const context = routingScope.getStore()?.consistencyContext;
+    if (context === undefined || this.mode === offMode) return;
+    const state = context.stateFor(this);
+    if (point.writtenAt !== undefined) {
+      // A clock ahead of ours must not stretch the sticky window.
+      const writtenAt = Math.min(point.writtenAt, this.#now());
+      state.noteWrite(writtenAt);
+      if (point.lsn !== undefined) state.noteLsn(point.lsn);
+      // A write whose position is not known: its floor covers it, if the token has one.
+      else if (this.mode.name === "lsn" && point.floor === undefined && point.floorAfter === undefined) {
+        state.noteLsnMissing(writtenAt);
+      }
+    }
+    const floorAfter =
+      point.floorAfter === undefined
+        ? undefined
+        : this.#monotonicNow() - (this.#now() - (point.floorAfter + TOKEN_CLOCK_SKEW_MS));
+    state.reads.resume(point.pin, point.floor, floorAfter);
   }
 
-  #pointOf(state: SessionState): ConsistencyPoint | undefined {
+  #recordWrite(state: ContextState, failed: boolean): void {
+    // A write sees the primary as it is: later reads need a replica past the primary's position after it.
+    state.reads.noteServed(undefined, this.#monotonicNow());
+    this.mode.recordWrite(state, this.#now, failed);
+  }
+
+  #pointOf(state: ContextState): ConsistencyPoint | undefined {
+    const reads = state.reads;
+    reads.settle(this.#positions);
+    const floorAfter =
+      reads.floorAfter === undefined ? undefined : this.#now() - (this.#monotonicNow() - reads.floorAfter);
+    const write = this.#writeOf(state);
+    if (write === undefined && !reads.started) return undefined;
+    return {
+      writtenAt: write?.writtenAt,
+      lsn: write?.lsn,
+      pin: reads.pinId,
+      floor: floorAfter === undefined ? reads.floor : undefined,
+      floorAfter,
+    };
+  }
+
+  /** The write part of the point: its time and position, while they still tell the next request something. */
+  #writeOf(state: ContextState): { writtenAt: number; lsn: ConsistencyPoint["lsn"] } | undefined {
     if (state.writtenAt === undefined || this.mode === offMode) return undefined;
     const now = this.#now();
     const lsnTrusted =

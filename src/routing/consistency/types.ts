@@ -1,6 +1,6 @@
 import type { ReadYourWrites } from "../../config/options.js";
 import type { Lsn } from "../../nodes/lsn.js";
-import type { SessionState } from "./session-state.js";
+import type { ContextState } from "./context-state.js";
 
 /** What a read of a consistency context needs. */
 export type ReadGate =
@@ -18,10 +18,10 @@ export const STICKY: ReadGate = Object.freeze({ kind: "sticky" });
 export interface ConsistencyMode {
   readonly name: ReadYourWrites;
   /** What a read needs now, given the context's state; `now` is wall-clock ms. */
-  readGate(state: SessionState, now: number): ReadGate;
+  readGate(state: ContextState, now: number): ReadGate;
   /**
    * Records a write that settled in the context, successful or not (a failed write may still
-   * have committed). Resolves when later reads can rely on it. Never rejects.
+   * have committed). Returns at once: what it learns later (a position) it records when it comes.
    */
-  recordWrite(state: SessionState, now: () => number, failed: boolean): Promise<void> | undefined;
+  recordWrite(state: ContextState, now: () => number, failed: boolean): void;
 }

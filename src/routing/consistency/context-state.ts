@@ -1,13 +1,16 @@
 import type { Lsn } from "../../nodes/lsn.js";
+import { ReadHistory } from "./read-history.js";
 
-/** What one consistency context knows about its own writes, for one createDb() instance. */
-export class SessionState {
+/** What one consistency context knows about its own writes and reads, for one createDb() instance. */
+export class ContextState {
   /** Wall-clock ms of the latest write (its own, or one carried in by a token). */
   writtenAt: number | undefined;
   /** The highest primary WAL position its reads must see. */
   lsn: Lsn | undefined;
   /** When a write's WAL position could not be read: reads fall back to the sticky window. */
   lsnMissingAt: number | undefined;
+  /** What its reads may have seen (monotonic reads). */
+  readonly reads = new ReadHistory();
 
   noteWrite(at: number): void {
     if (this.writtenAt === undefined || at > this.writtenAt) this.writtenAt = at;
@@ -23,24 +26,25 @@ export class SessionState {
 }
 
 /**
- * One consistency context (a request): `db.$withSession(fn)` opens it in AsyncLocalStorage. It
- * holds a state per createDb() instance, so two databases used in one request keep apart.
+ * One consistency context (a request): `db.$withSession(fn)` opens it in AsyncLocalStorage. Not a
+ * database session: it holds a state per createDb() instance, so two databases used in one
+ * request keep apart.
  */
-export class ConsistencySession {
-  readonly #states = new Map<object, SessionState>();
+export class ConsistencyContext {
+  readonly #states = new Map<object, ContextState>();
 
   /** The state of `owner` (a createDb() instance's consistency), created on first use. */
-  stateFor(owner: object): SessionState {
+  stateFor(owner: object): ContextState {
     let state = this.#states.get(owner);
     if (state === undefined) {
-      state = new SessionState();
+      state = new ContextState();
       this.#states.set(owner, state);
     }
     return state;
   }
 
-  /** The state of `owner` if it has one; reads never create it. */
-  peek(owner: object): SessionState | undefined {
+  /** The state of `owner` if it has one. */
+  peek(owner: object): ContextState | undefined {
     return this.#states.get(owner);
   }
 }
