@@ -140,6 +140,7 @@ export class CallPipeline {
     try {
       placement = call.placement ?? this.#router.place(call.kind, call.forced, describe(call));
       decision = this.#route(placement, undefined);
+      placement.context?.sent(decision.node);
     } catch (error) {
       return Promise.reject(error);
     }

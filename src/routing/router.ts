@@ -117,6 +117,7 @@ export class Router {
     const gate = this.#consistency?.readGate(scope);
     if (gate === undefined || gate.kind === "any") return ANY_REPLICA;
     if (gate.kind === "sticky") return this.#onPrimary.sticky;
+    if (gate.kind === "position-pending") return this.#onPrimary.lsn;
     return { on: "replica", reason: "read", replayed: gate.lsn };
   }
 

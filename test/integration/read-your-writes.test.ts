@@ -62,7 +62,27 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
     const result = await writeThenRead(target);
     expect(result.found).toBe(true);
     expect(seen).toEqual(["write", reason]);
-    expect(result.token).toMatch(/^v1\./);
+    expect(result.token).toMatch(/^v2\./);
+  });
+
+  it("lsn: the write resolves without waiting for its position; a read issued at once after it sees it", async () => {
+    const target = client("lsn");
+    await target.$connect();
+    await pause();
+    const seen = reasons(target);
+    const email = uniqueEmail("at-once");
+    const { tokenAfterWrite, found, tokenAfterRead } = await target.$withSession(async () => {
+      await target.user.create({ data: { email } });
+      // Nothing has run since the write resolved but microtasks: an answer from the server cannot
+      // have come in. Had the write waited for its position, the token would carry it (`.l…`).
+      const tokenAfterWrite = target.$consistencyToken();
+      const found = (await target.user.findUnique({ where: { email } })) !== null;
+      return { tokenAfterWrite, found, tokenAfterRead: target.$consistencyToken() };
+    });
+    expect(tokenAfterWrite).toMatch(/^v2\.t[0-9a-z]+\.a[0-9a-z]+$/);
+    expect(found).toBe(true);
+    expect(seen).toEqual(["write", "lsn"]);
+    expect(tokenAfterRead).toMatch(/^v2\.t[0-9a-z]+\.l[0-9a-f]+\.a[0-9a-z]+$/);
   });
 
   it("off: the same read misses the row, served by the replica (the negative control)", async () => {
@@ -114,7 +134,11 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
         vi.advanceTimersByTime(1499);
         expect((await target.nodeInfo.findFirstOrThrow()).port).toBe(cluster().primary.port);
         vi.advanceTimersByTime(1);
-        expect((await target.nodeInfo.findFirstOrThrow()).port).toBe(replica().port);
+        // Monotonic reads: back on the replica once the monitor has seen it past what the primary
+        // showed the context (its reads there included), a poll or two.
+        await expect
+          .poll(async () => (await target.nodeInfo.findFirstOrThrow()).port, { timeout: 10_000, interval: 50 })
+          .toBe(replica().port);
       });
     } finally {
       vi.useRealTimers();
@@ -173,7 +197,7 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
         await first.user.create({ data: { email } });
         return first.$consistencyToken();
       });
-      expect(token).toMatch(/^v1\./);
+      expect(token).toMatch(/^v2\./);
       // Without the token the other instance reads from the replica, which has not replayed it.
       expect(await second.$withSession(() => second.user.findUnique({ where: { email } }))).toBeNull();
       const resumed = await second.$withConsistency(token, async () => ({
@@ -181,12 +205,17 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
         token: second.$consistencyToken(),
       }));
       expect(resumed.row?.email).toBe(email);
-      expect(resumed.token).toBe(token); // carried on to the next response
+      // Carried on to the next response: the write (and in "lsn" its position), with what this read saw.
+      const written = /^v2(\.t[0-9a-z]+)(\.l[0-9a-f]+)?/.exec(token ?? "")?.[0];
+      expect(written).toBeDefined();
+      expect(resumed.token?.startsWith(written as string)).toBe(true);
     },
   );
 
-  it("a malformed or foreign token is refused with a clear error before fn runs", async () => {
+  it("a malformed or foreign token is refused with a clear error before fn runs, and the event says so", async () => {
     const target = client("lsn");
+    const refused: string[] = [];
+    target.$events.on("consistency:token-refused", (event) => refused.push(`${event.source}: ${event.reason}`));
     let ran = false;
     const error = await target
       .$withConsistency("v9.abc.def", () => {
@@ -196,6 +225,7 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
     expect(isConsistencyTokenError(error)).toBe(true);
     expect((error as Error).message).toMatch(/version v9 is not supported/);
     expect(ran).toBe(false);
+    expect(refused).toEqual([expect.stringMatching(/^\$withConsistency: .*version v9 is not supported/)]);
     expect(await target.$withConsistency(undefined, () => "no token, just a context")).toBe("no token, just a context");
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { DbNode } from "../../src/nodes/db-node.ts";
 import { ReadYourWrites } from "../../src/routing/consistency/read-your-writes.ts";
-import { decodeConsistencyToken, encodeConsistencyToken } from "../../src/routing/consistency/token.ts";
+import {
+  type ConsistencyPoint,
+  decodeConsistencyToken,
+  encodeConsistencyToken,
+} from "../../src/routing/consistency/token.ts";
 import type { ReadGate } from "../../src/routing/consistency/types.ts";
 import { Router } from "../../src/routing/router.ts";
 import { routingScope, runInConsistencyContext, runOnPrimary } from "../../src/routing/scope.ts";
@@ -32,9 +36,37 @@ function readYourWrites(
       if (next instanceof Error || next === undefined) throw next ?? new Error("no position");
       return next;
     },
-    clock.read,
+    { now: clock.read },
   );
   return { rw, lsnQueries: () => lsnQueries };
+}
+
+/** A token's point, the fields not given absent. */
+const point = (fields: Partial<ConsistencyPoint>): ConsistencyPoint => ({
+  writtenAt: undefined,
+  lsn: undefined,
+  pin: undefined,
+  floor: undefined,
+  floorAfter: undefined,
+  ...fields,
+});
+
+/** Lets the write's position query (a promise of the test's) answer. */
+const positionAnswered = () => new Promise((resolve) => setImmediate(resolve));
+
+/** The part of a DbNode the router and the monotonic rule read. */
+function node(name: string, role: "primary" | "replica", replayLsn?: bigint, flags: string[] = []): DbNode {
+  const outOfRotation = new Set(flags);
+  return {
+    name,
+    role,
+    index: role === "primary" ? -1 : Number(name.slice(-1)),
+    inFlight: 0,
+    outOfRotation,
+    servesReads: outOfRotation.size === 0,
+    observed: replayLsn === undefined ? undefined : { replayLsn },
+    settings: { identity: `${name}:5432/app?app` },
+  } as unknown as DbNode;
 }
 
 const gate = (rw: ReadYourWrites) => rw.readGate(routingScope.getStore());
@@ -59,8 +91,10 @@ describe("read-your-writes modes (fake clock)", () => {
     const { rw, lsnQueries } = readYourWrites("lsn", clock, [500n, 400n]);
     await runInConsistencyContext(async () => {
       await write(rw);
+      await positionAnswered();
       expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
       await write(rw); // a lower position (reordered) never lowers the requirement
+      await positionAnswered();
       expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
       clock.now += 60_000;
       expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n }); // exact, not a time window
@@ -87,11 +121,13 @@ describe("read-your-writes modes (fake clock)", () => {
     const { rw } = readYourWrites("lsn", clock, [new Error("primary went away")]);
     await runInConsistencyContext(async () => {
       expect(await write(rw)).toBe("written");
+      await positionAnswered();
       expect(gate(rw)).toEqual({ kind: "sticky" });
-      expect(decodeConsistencyToken(rw.token())).toEqual({ writtenAt: clock.now, lsn: undefined });
+      expect(decodeConsistencyToken(rw.token())).toMatchObject({ writtenAt: clock.now, lsn: undefined });
       clock.now += 1000;
       expect(gate(rw)).toEqual({ kind: "any" });
-      expect(rw.token()).toBeUndefined();
+      // Past the window, only what its reads may have seen is left (the write counts as one on the primary).
+      expect(decodeConsistencyToken(rw.token())).toMatchObject({ writtenAt: undefined, pin: undefined });
     });
   });
 
@@ -136,14 +172,14 @@ describe("read-your-writes modes (fake clock)", () => {
         clock.now += 1000;
         expect(gate(rw)).toEqual({ kind: "any" }); // not stretched by the other clock's lead
       },
-      () => rw.resume({ writtenAt: clock.now + 3_600_000, lsn: undefined }),
+      () => rw.resume(point({ writtenAt: clock.now + 3_600_000 })),
     );
   });
 
   it("lsn: a token's position is resumed; a token without one sticks for stickyMs", async () => {
     const clock = fakeClock();
     const { rw } = readYourWrites("lsn", clock);
-    const token = encodeConsistencyToken({ writtenAt: clock.now, lsn: 0xabcn });
+    const token = encodeConsistencyToken(point({ writtenAt: clock.now, lsn: 0xabcn, floor: 0xabcn }));
     await runInConsistencyContext(
       async () => {
         expect(gate(rw)).toEqual({ kind: "replayed", lsn: 0xabcn });
@@ -153,27 +189,44 @@ describe("read-your-writes modes (fake clock)", () => {
     );
     await runInConsistencyContext(
       async () => expect(gate(rw)).toEqual({ kind: "sticky" }),
-      () => rw.resume({ writtenAt: clock.now, lsn: undefined }),
+      () => rw.resume(point({ writtenAt: clock.now })),
     );
+    // A v1 token (an app instance before monotonic reads) is still read.
+    await runInConsistencyContext(
+      async () => expect(gate(rw)).toEqual({ kind: "replayed", lsn: 0xabcn }),
+      () => rw.resume(decodeConsistencyToken(`v1.${clock.now.toString(36)}.abc`)),
+    );
+  });
+
+  it("lsn: the write resolves before its position is known; a read meanwhile has only the primary", async () => {
+    const clock = fakeClock();
+    let answer: ((lsn: bigint) => void) | undefined;
+    const rw = new ReadYourWrites(
+      { readYourWrites: "lsn", stickyMs: 1000 },
+      () => new Promise<bigint>((resolve) => (answer = resolve)),
+      { now: clock.read },
+    );
+    const replica = node("replica-0", "replica", 600n);
+    const routes = new Router(node("primary", "primary"), [replica], roundRobin(), true, rw);
+    await runInConsistencyContext(async () => {
+      expect(await write(rw)).toBe("written");
+      expect(answer).toBeDefined(); // asked, not waited for
+      expect(routeOf(routes, "read", undefined)).toMatchObject({ node: { name: "primary" }, reason: "lsn" });
+      expect(decodeConsistencyToken(rw.token())).toMatchObject({ writtenAt: clock.now, lsn: undefined });
+      answer?.(500n);
+      await positionAnswered();
+      expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
+      expect(decodeConsistencyToken(rw.token())).toMatchObject({ lsn: 500n });
+    });
   });
 });
 
 describe("Router with a read gate", () => {
-  const node = (name: string, role: "primary" | "replica", replayLsn?: bigint, flags: string[] = []) => {
-    const outOfRotation = new Set(flags);
-    return {
-      name,
-      role,
-      index: role === "primary" ? -1 : Number(name.slice(-1)),
-      inFlight: 0,
-      outOfRotation,
-      servesReads: outOfRotation.size === 0,
-      observed: replayLsn === undefined ? undefined : { replayLsn },
-    } as unknown as DbNode;
-  };
-
   function router(replicas: DbNode[], gateValue: ReadGate) {
-    return new Router(node("primary", "primary"), replicas, roundRobin(), true, { readGate: () => gateValue });
+    return new Router(node("primary", "primary"), replicas, roundRobin(), true, {
+      readGate: () => gateValue,
+      contextRead: () => undefined,
+    });
   }
 
   it("sends a replayed-gated read to a replica that has replayed that far, else to the primary (lsn)", () => {

@@ -9,6 +9,8 @@ export class ContextState {
   lsn: Lsn | undefined;
   /** When a write's WAL position could not be read: reads fall back to the sticky window. */
   lsnMissingAt: number | undefined;
+  /** Writes whose position is being read: until it comes, reads go to the primary. */
+  positionsPending = 0;
   /** What its reads may have seen (monotonic reads). */
   readonly reads = new ReadHistory();
 

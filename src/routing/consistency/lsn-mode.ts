@@ -1,5 +1,5 @@
 import { type Lsn, parseLsn } from "../../nodes/lsn.js";
-import { ANY_NODE, type ConsistencyMode, type ReadGate, STICKY } from "./types.js";
+import { ANY_NODE, type ConsistencyMode, POSITION_PENDING, type ReadGate, STICKY } from "./types.js";
 
 /** Reads the primary's WAL position right after a write. */
 export type ReadPrimaryLsn = () => Promise<Lsn>;
@@ -12,9 +12,9 @@ export type ReadPrimaryLsn = () => Promise<Lsn>;
  * replica "have you caught up?" would, before even reading.
  *
  * The write does not wait for that query: it is sent as the write settles and its answer is
- * taken in when it comes. Until then the write counts as a read of the primary
- * (`ReadHistory.noteServed`): a read of the context goes to the primary, where it sees the write,
- * and a token carries the write's "floor after" time instead of its position.
+ * taken in when it comes. Until then a read of the context goes to the primary, where it sees
+ * the write, and a token carries the write's "floor after" time instead of its position (the
+ * write counts as a read of the primary for monotonic reads, `ReadHistory.noteServed`).
  *
  * The insert position, not `pg_current_wal_lsn()`: with `synchronous_commit = off` a commit can
  * return before its WAL is written, and the write position may then be short of it.
@@ -27,6 +27,7 @@ export function lsnMode(readPrimaryLsn: ReadPrimaryLsn, stickyMs: number, monoto
     name: "lsn",
     readGate(state, now): ReadGate {
       if (state.lsnMissingAt !== undefined && now < state.lsnMissingAt + stickyMs) return STICKY;
+      if (state.positionsPending > 0) return POSITION_PENDING;
       return state.lsn === undefined ? ANY_NODE : { kind: "replayed", lsn: state.lsn };
     },
     recordWrite(state, now, failed) {
@@ -38,13 +39,16 @@ export function lsnMode(readPrimaryLsn: ReadPrimaryLsn, stickyMs: number, monoto
         return;
       }
       const endedAt = monotonicNow();
+      state.positionsPending++;
       readPrimaryLsn().then(
         (lsn) => {
+          state.positionsPending--;
           state.noteLsn(lsn);
           // Read after the write committed: an upper bound of what the write saw, too.
           state.reads.noteFloor(lsn, endedAt);
         },
         () => {
+          state.positionsPending--;
           // The write is done; only its position is unknown (the primary just went away?): the
           // context falls back to "session" for this write rather than failing it.
           state.noteLsnMissing(now());

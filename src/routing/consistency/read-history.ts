@@ -21,6 +21,11 @@ export class ReadHistory {
   floor: Lsn | undefined;
   /** Monotonic ms: a read or write ended then, and the primary has not been sampled since. */
   floorAfter: number | undefined;
+  /**
+   * Where the context's first read was sent, before it answered: reads beside it go there too,
+   * so that once they answer the context has one replica to stay on, not two.
+   */
+  firstSentTo: string | undefined;
   /** Bumped on every read or write served: a read that ran beside another cannot tell which one saw more. */
   version = 0;
 
@@ -86,10 +91,12 @@ export class ContextRead {
    */
   narrow(candidates: readonly DbNode[]): readonly DbNode[] {
     const history = this.#history;
-    if (!history.started) return candidates;
-    if (history.pinId !== undefined) {
-      for (const candidate of candidates) if (pinIdOf(candidate) === history.pinId) return [candidate];
+    const pinId = history.started ? history.pinId : history.firstSentTo;
+    if (pinId !== undefined) {
+      for (const candidate of candidates) if (pinIdOf(candidate) === pinId) return [candidate];
     }
+    // Without the monitor nothing bounds what a read saw: the pin is all there is.
+    if (!history.started || this.#positions === undefined) return candidates;
     history.settle(this.#positions);
     if (history.floorAfter !== undefined) return [];
     const floor = history.floor;
@@ -98,6 +105,14 @@ export class ContextRead {
       const replayed = candidate.observed?.replayLsn;
       return replayed !== undefined && lsnReached(replayed, floor);
     });
+  }
+
+  /** The router sent the read's first attempt to `node`. */
+  sent(node: DbNode): void {
+    const history = this.#history;
+    if (!history.started && history.firstSentTo === undefined && node.role === "replica") {
+      history.firstSentTo = pinIdOf(node);
+    }
   }
 
   /**

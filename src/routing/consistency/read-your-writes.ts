@@ -14,7 +14,7 @@ import { ANY_NODE, type ConsistencyMode, type ReadGate } from "./types.js";
  * How far another instance's clock may be ahead of ours, for a token's "floor after" time: the
  * primary's position counts as its bound only when sampled this long after the time it names.
  */
-export const TOKEN_CLOCK_SKEW_MS = 1000;
+export const TOKEN_CLOCK_SKEW_MS = 250;
 
 /** What the consistency of contexts needs from the rest of createDb(). */
 export interface ContextClocks {

@@ -9,10 +9,13 @@ export type ReadGate =
   /** The primary (a write happened within the sticky window). */
   | { readonly kind: "sticky" }
   /** A replica that has replayed up to `lsn`, else the primary. */
-  | { readonly kind: "replayed"; readonly lsn: Lsn };
+  | { readonly kind: "replayed"; readonly lsn: Lsn }
+  /** The primary: a write's position is being read (`"lsn"`), and only the primary surely has the write. */
+  | { readonly kind: "position-pending" };
 
 export const ANY_NODE: ReadGate = Object.freeze({ kind: "any" });
 export const STICKY: ReadGate = Object.freeze({ kind: "sticky" });
+export const POSITION_PENDING: ReadGate = Object.freeze({ kind: "position-pending" });
 
 /** One `consistency.readYourWrites` mode. */
 export interface ConsistencyMode {
