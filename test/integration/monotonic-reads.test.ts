@@ -174,4 +174,34 @@ describe("monotonic reads with two replicas at different replay positions", () =
       },
     );
   });
+
+  // Last: it stops the replica that is ahead (and starts it again).
+  it("when the replica a context reads from leaves rotation, it reads on the primary, not on the replica behind", async () => {
+    const prefersAhead: ReplicaSelector = (candidates) =>
+      candidates.find((candidate) => candidate.name === "replica-0") ?? candidates[0]!;
+    const target = client(prefersAhead);
+    const other = client(prefersAhead);
+    await Promise.all([target.$connect(), other.$connect()]);
+    const down = new Set<string>();
+    target.$events.on("replica:down", (event) => event.node === "replica-0" && down.add("target"));
+    other.$events.on("replica:down", (event) => event.node === "replica-0" && down.add("other"));
+    const reasons: string[] = [];
+    target.$events.on("query", (event) => reasons.push(`${event.node}:${event.reason}`));
+    try {
+      await target.$withSession(async () => {
+        expect(await found(target)).toBe(true);
+        const token = target.$consistencyToken();
+        await ahead().stop();
+        // Both instances' monitors have taken it out of rotation.
+        await vi.waitFor(() => expect(down).toEqual(new Set(["target", "other"])), { timeout: 15_000, interval: 50 });
+        reasons.length = 0;
+        expect(await found(target)).toBe(true);
+        expect(reasons).toEqual(["primary:lsn"]);
+        // The same through its token on another instance.
+        expect(await other.$withConsistency(token, () => found(other))).toBe(true);
+      });
+    } finally {
+      await ahead().start();
+    }
+  });
 });
