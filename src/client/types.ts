@@ -14,9 +14,10 @@ export interface SplitMethods<Client> {
   /** Runs `fn`; every query it starts, however deep in its async calls, goes to the primary. */
   $withPrimary<T>(fn: () => T | Promise<T>): Promise<T>;
   /**
-   * Runs `fn` in one consistency context (a request): with `consistency.readYourWrites` on,
-   * reads in it see its own writes (see `consistency`). Outside any context each call stands
-   * alone; inside one already, `fn` joins it. The HTTP middleware opens one per request.
+   * Runs `fn` in one consistency context (a request; not a database session): with
+   * `consistency.readYourWrites` on, reads in it see its own writes (see `consistency`) and never
+   * an older state than an earlier read of it saw (monotonic reads). Outside any context each
+   * call stands alone; inside one already, `fn` joins it. The HTTP middleware opens one per request.
    *
    * @example
    * await db.$withSession(async () => {
@@ -26,16 +27,18 @@ export interface SplitMethods<Client> {
    */
   $withSession<T>(fn: () => T | Promise<T>): Promise<T>;
   /**
-   * The current context's read-your-writes position as an opaque string (versioned), to hand to
-   * the client (header, cookie) and back to `$withConsistency` on its next request, on any app
-   * instance. `undefined` outside a context, or when there is nothing to carry.
+   * The current context's read-your-writes position and monotonic-reads state (the replica it
+   * reads from, a bound of what it saw) as an opaque string (versioned), to hand to the client
+   * (header, cookie) and back to `$withConsistency` on its next request, on any app instance.
+   * `undefined` outside a context, or when there is nothing to carry.
    */
   $consistencyToken(): string | undefined;
   /**
    * Runs `fn` in a consistency context that starts from `token` (from `$consistencyToken()`,
-   * here or on another app instance), so its reads see the writes the token stands for. An
-   * empty or missing token just opens a context; a malformed one rejects with a
-   * `ConsistencyTokenError` before `fn` runs.
+   * here or on another app instance), so its reads see the writes the token stands for, and
+   * nothing older than what its reads saw. An empty or missing token just opens a context; one
+   * that does not parse rejects with a `ConsistencyTokenError` before `fn` runs (and
+   * `consistency:token-refused` is emitted).
    *
    * @example
    * const body = await db.$withConsistency(req.get("x-consistency-token"), () => handle(req));
