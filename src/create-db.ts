@@ -20,6 +20,7 @@ import { Hedge } from "./resilience/hedge.js";
 import { NodeGuard } from "./resilience/node-guard.js";
 import { Retries } from "./resilience/retries.js";
 import { lsnOfRow, PRIMARY_LSN_SQL } from "./routing/consistency/lsn-mode.js";
+import { sharedPositionReads } from "./routing/consistency/position-reads.js";
 import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { catalogReader } from "./routing/raw-sql/catalog-reader.js";
 import { RawQueryClassifier } from "./routing/raw-sql/raw-query-classifier.js";
@@ -68,10 +69,11 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   // The write's position, read through the pipeline as any call: gate, deadline, guard, span.
   const readYourWrites = new ReadYourWrites(
     config.consistency,
-    () =>
+    sharedPositionReads(() =>
       pipeline
         .execute(PRIMARY_LSN_CALL)
         .then((result) => lsnOfRow((result as { rows: Array<{ lsn?: unknown }> }).rows)),
+    ),
     { primaryPositions },
   );
   const router = new Router(

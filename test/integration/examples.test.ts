@@ -90,7 +90,7 @@ describe.each([
     expect(created.body).toMatchObject({ email, name: "Ada" });
     expect(created.headers.get(SERVED_BY)).toBe("primary");
     const token = created.headers.get(TOKEN);
-    expect(token).toMatch(/^v1\./);
+    expect(token).toMatch(/^v2\./);
 
     const read = await call(app, "GET", `/users/${created.body.id}`, { headers: { [TOKEN]: token! } });
     expect(read.status).toBe(200);
