@@ -25,6 +25,7 @@ import { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 import { catalogReader } from "./routing/raw-sql/catalog-reader.js";
 import { RawQueryClassifier } from "./routing/raw-sql/raw-query-classifier.js";
 import { Router } from "./routing/router.js";
+import { routingScope } from "./routing/scope.js";
 import { resolveSelector } from "./routing/selectors/index.js";
 import { SplitState } from "./split-state.js";
 import { PrimaryFollower } from "./topology/primary-follower.js";
@@ -69,10 +70,14 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
   // The write's position, read through the pipeline as any call: gate, deadline, guard, span.
   const readYourWrites = new ReadYourWrites(
     config.consistency,
+    // Outside the routing scope: the query is shared by the writes of several contexts, and it is
+    // no read of theirs (monotonic reads would count it as one on the primary).
     sharedPositionReads(() =>
-      pipeline
-        .execute(PRIMARY_LSN_CALL)
-        .then((result) => lsnOfRow((result as { rows: Array<{ lsn?: unknown }> }).rows)),
+      routingScope.exit(() =>
+        pipeline
+          .execute(PRIMARY_LSN_CALL)
+          .then((result) => lsnOfRow((result as { rows: Array<{ lsn?: unknown }> }).rows)),
+      ),
     ),
     { primaryPositions },
   );

@@ -85,6 +85,22 @@ describe("read-your-writes on a real primary and a paused streaming replica", ()
     expect(tokenAfterRead).toMatch(/^v2\.t[0-9a-z]+\.l[0-9a-f]+\.a[0-9a-z]+$/);
   });
 
+  it("lsn: once the write's position has come, it is also the context's floor (the query is no read of the context)", async () => {
+    const target = client("lsn");
+    await target.$connect();
+    const token = await target.$withSession(async () => {
+      await target.user.create({ data: { email: uniqueEmail("floor") } });
+      await vi.waitFor(() => expect(target.$consistencyToken()).toMatch(/\.l[0-9a-f]+/), {
+        timeout: 5_000,
+        interval: 5,
+      });
+      return target.$consistencyToken();
+    });
+    const [, position, floor] = /\.l([0-9a-f]+)\.f([0-9a-f]+)$/.exec(token ?? "") ?? [];
+    expect(position).toBeDefined();
+    expect(floor).toBe(position);
+  });
+
   it("off: the same read misses the row, served by the replica (the negative control)", async () => {
     const target = client("off");
     await pause();
