@@ -86,14 +86,18 @@ describe("read-your-writes modes (fake clock)", () => {
     });
   });
 
-  it("lsn: a write reads the primary's position once; reads then need a replica that replayed it", async () => {
+  it("lsn: the next read asks for the write's position once; reads then need a replica that replayed it", async () => {
     const clock = fakeClock();
     const { rw, lsnQueries } = readYourWrites("lsn", clock, [500n, 400n]);
     await runInConsistencyContext(async () => {
       await write(rw);
+      await write(rw); // two writes before a read: one query, sent after both
+      expect(lsnQueries()).toBe(0);
+      expect(gate(rw)).toEqual({ kind: "position-pending" });
       await positionAnswered();
       expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
       await write(rw); // a lower position (reordered) never lowers the requirement
+      expect(gate(rw)).toEqual({ kind: "position-pending" });
       await positionAnswered();
       expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });
       clock.now += 60_000;
@@ -121,6 +125,7 @@ describe("read-your-writes modes (fake clock)", () => {
     const { rw } = readYourWrites("lsn", clock, [new Error("primary went away")]);
     await runInConsistencyContext(async () => {
       expect(await write(rw)).toBe("written");
+      expect(gate(rw)).toEqual({ kind: "position-pending" });
       await positionAnswered();
       expect(gate(rw)).toEqual({ kind: "sticky" });
       expect(decodeConsistencyToken(rw.token())).toMatchObject({ writtenAt: clock.now, lsn: undefined });
@@ -198,7 +203,7 @@ describe("read-your-writes modes (fake clock)", () => {
     );
   });
 
-  it("lsn: the write resolves before its position is known; a read meanwhile has only the primary", async () => {
+  it("lsn: the write resolves before its position is asked for; the read that asks goes to the primary without waiting", async () => {
     const clock = fakeClock();
     let answer: ((lsn: bigint) => void) | undefined;
     const rw = new ReadYourWrites(
@@ -210,9 +215,11 @@ describe("read-your-writes modes (fake clock)", () => {
     const routes = new Router(node("primary", "primary"), [replica], roundRobin(), true, rw);
     await runInConsistencyContext(async () => {
       expect(await write(rw)).toBe("written");
-      expect(answer).toBeDefined(); // asked, not waited for
-      expect(routeOf(routes, "read", undefined)).toMatchObject({ node: { name: "primary" }, reason: "lsn" });
+      expect(answer).toBeUndefined(); // a context that only writes sends no query
       expect(decodeConsistencyToken(rw.token())).toMatchObject({ writtenAt: clock.now, lsn: undefined });
+      expect(routeOf(routes, "read", undefined)).toMatchObject({ node: { name: "primary" }, reason: "lsn" });
+      expect(answer).toBeDefined(); // asked by the read, not waited for
+      expect(routeOf(routes, "read", undefined)).toMatchObject({ node: { name: "primary" }, reason: "lsn" });
       answer?.(500n);
       await positionAnswered();
       expect(gate(rw)).toEqual({ kind: "replayed", lsn: 500n });

@@ -9,7 +9,9 @@ export class ContextState {
   lsn: Lsn | undefined;
   /** When a write's WAL position could not be read: reads fall back to the sticky window. */
   lsnMissingAt: number | undefined;
-  /** Writes whose position is being read: until it comes, reads go to the primary. */
+  /** A write committed and no position query has been sent since (`"lsn"`: the next read sends one). */
+  positionUnread = false;
+  /** Position queries sent and not answered: until they are, reads go to the primary. */
   positionsPending = 0;
   /** What its reads may have seen (monotonic reads). */
   readonly reads = new ReadHistory();
