@@ -204,7 +204,7 @@ export function lsnContenderNote(workload: Workload): string {
     "Metrics are on in both prisma-split rows (prom-client is installed, so the default turns them on; +lsn+metrics asks for them explicitly).";
   return workload === "reads"
     ? `${prismaSplitLsn.label}: each read in its own db.$withSession(), as a consistency middleware runs a request; with no write in the context it routes like ${prismaSplit.label}'s (any replica), so the difference is the context's own cost. ${metrics}`
-    : `${prismaSplitLsn.label}: each create in its own db.$withSession(); the create resolves when it commits, and one SELECT pg_current_wal_insert_lsn() is sent on the primary (through the same pool) as it does, not waited for: a later read of that context goes to the primary until it answers, then to a replica that replayed it. ${metrics}`;
+    : `${prismaSplitLsn.label}: each create in its own db.$withSession(); the create resolves when it commits; no SELECT pg_current_wal_insert_lsn() is sent, since nothing reads in that context (a later read would send it, not wait for it, and go to the primary until it answers). ${metrics}`;
 }
 
 /** The three contenders of the memory and failure scenarios, baseline first. */
