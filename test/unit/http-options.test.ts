@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SplitEvents, type TokenRefusedEvent } from "../../src/events.ts";
 import { expressConsistency } from "../../src/http/express-consistency.ts";
 import { fastifyConsistency } from "../../src/http/fastify-consistency.ts";
 import { healthHandlers } from "../../src/http/health.ts";
@@ -109,5 +110,22 @@ describe("healthHandlers' options", () => {
     const error = configRefusal(() => healthHandlers(health, options as never));
     expect(error.setting).toBe(setting);
     expect(error.message).toContain(message);
+  });
+});
+
+describe("the middleware's token reader", () => {
+  it("refuses a token that does not parse, says so on the events, and the request starts a fresh context", () => {
+    const events = new SplitEvents();
+    const refused: TokenRefusedEvent[] = [];
+    events.on("consistency:token-refused", (event) => refused.push(event));
+    const carrier = new TokenCarrier({ cookie: { name: "rsw" } });
+    expect(carrier.read({ "x-consistency-token": "v1.abc." }, events)).toBeUndefined();
+    expect(carrier.read({ cookie: "rsw=v9.x" }, events)).toBeUndefined();
+    expect(carrier.read({ "x-consistency-token": "v2.t5" }, events)).toBe("v2.t5");
+    expect(carrier.read({}, events)).toBeUndefined(); // no token: nothing refused
+    expect(refused).toEqual([
+      { source: "header", reason: expect.stringMatching(/malformed v1 consistency token/) },
+      { source: "cookie", reason: expect.stringMatching(/version v9 is not supported/) },
+    ]);
   });
 });
