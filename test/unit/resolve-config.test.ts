@@ -258,8 +258,8 @@ describe("resolveConfig", () => {
     expect(refusal({ PrismaClient, primaryUrl, replicas: false })).toEqual({
       setting: "replicas",
       message:
-        "prisma-split: replicas: must be an options object { select, fallbackToPrimary, maxLagMs, maxLagBytes, " +
-        "pollIntervalMs, strict, hedge }, got false",
+        "prisma-split: replicas: must be an options object { select, preferZone, zones, fallbackToPrimary, maxLagMs, " +
+        "maxLagBytes, pollIntervalMs, strict, hedge }, got false",
     });
     expect(refusal({ PrismaClient, primaryUrl, health: [] }).setting).toBe("health");
     expect(refusal({ PrismaClient, primaryUrl, clientOptions: [] }).setting).toBe("clientOptions");
