@@ -249,7 +249,7 @@ describe("resolveConfig", () => {
   it("lists every option of createDb() when refusing an unknown one", () => {
     expect(refusal({ PrismaClient, primaryUrl, replica: {} }).message).toBe(
       "prisma-split: replica: is not an option; known: PrismaClient, primaryUrl, replicaUrls, clientOptions, pool, logger, tracing, " +
-        "replicas, consistency, breaker, retry, bulkhead, shutdown, metrics, health, poolCheck, queryTimeoutMs; " +
+        "reads, replicas, consistency, breaker, retry, bulkhead, shutdown, metrics, health, poolCheck, queryTimeoutMs; " +
         'did you mean "replicas"?',
     );
   });
