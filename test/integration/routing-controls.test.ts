@@ -101,8 +101,11 @@ describe("routing controls: reads on the primary by default, transactions, zones
       replicas: { preferZone: "zone-b", select: "round-robin", maxLagMs: 300, pollIntervalMs: 50 },
       metrics: { registry, prefix: "zones_" },
     });
-    const seen = routes(client);
     const [port0, port1] = replicaPorts();
+    // An earlier test's writes may still be replaying somewhere: start from both in rotation.
+    await cluster().waitForReplicas();
+    await expect.poll(() => portOf(client.nodeInfo.findFirstOrThrow()), { timeout: 15_000 }).toBe(port1);
+    const seen = routes(client);
     for (let i = 0; i < 4; i++) expect(await portOf(client.nodeInfo.findFirstOrThrow())).toBe(port1);
     expect(seen).toEqual(Array(4).fill("replica-1 read local"));
 
