@@ -157,7 +157,7 @@ const ADAPTER_KINDS: Readonly<Record<string, Fault>> = {
   ConnectionClosed: node("connection-closed"),
   SocketTimeout: node("socket-timeout"),
   TooManyConnections: fault("overloaded", "too-many-connections", false),
-  TlsConnectionError: configuration("ssl", "tls"),
+  TlsConnectionError: configuration("ssl", "TLS connection failed"),
   AuthenticationFailed: configuration("authentication", "authentication failed"),
   DatabaseAccessDenied: configuration("authentication", "access denied"),
   DatabaseDoesNotExist: configuration("unknown-database", "database does not exist"),

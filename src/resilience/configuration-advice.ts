@@ -48,6 +48,9 @@ function startupParameterAdvice(text: string, settings: ConnectionSettings): str
 const CERTIFICATE_TEXT =
   /self[- ]signed|unable to (verify|get (local )?issuer)|certificate (has expired|is not yet valid)|certificate chain/i;
 const HOSTNAME_TEXT = /altnames|Hostname\/IP does not match|does not match certificate/i;
+/** node:tls's words for why a certificate was not accepted, as the adapter's `reason` carries them. */
+const CERTIFICATE_REASON =
+  /(self[- ]signed certificate(?: in certificate chain)?|unable to verify the first certificate|unable to get local issuer certificate|certificate has expired|certificate is not yet valid|Hostname\/IP does not match certificate's altnames)/i;
 
 function sslAdvice(text: string, settings: ConnectionSettings): string | undefined {
   const url = urlParameters(settings.connectionString);
@@ -63,10 +66,7 @@ function sslAdvice(text: string, settings: ConnectionSettings): string | undefin
   if (/does not support SSL|server does not support/i.test(text)) {
     return `the server does not accept TLS (its \`ssl\` is off): remove \`sslmode\`${sslObject ? " and `pool.ssl`" : ""}, or turn TLS on at the server`;
   }
-  const reason =
-    /(self[- ]signed certificate[^.;,]*|unable to [^.;,]*|certificate has expired|Hostname\/IP does not match[^;]*)/i
-      .exec(text)?.[1]
-      ?.trim();
+  const reason = CERTIFICATE_REASON.exec(text)?.[1];
   const why = reason === undefined ? "" : ` (${reason})`;
   if (HOSTNAME_TEXT.test(text)) {
     return `the server's certificate does not name the host in the URL${why}: connect by a name the certificate lists, or fix its subjectAltName`;
