@@ -150,7 +150,9 @@ describe.skipIf(!installed)("through PgBouncer (transaction mode)", () => {
         .user.count()
         .catch((error: unknown) => error as { name?: string; problem?: string; message?: string });
       expect(plain).toMatchObject({ name: "DatabaseConfigurationError", problem: "ssl" });
-      expect((plain as Error).message).toMatch(/takes this connection only over TLS.*sslmode=verify-full.*sslmode=no-verify/);
+      expect((plain as Error).message).toMatch(
+        /takes this connection only over TLS.*sslmode=verify-full.*sslmode=no-verify/,
+      );
       const untrusted = await db({ ...urls, replicaUrls: [], pool: { ssl: {} } })
         .user.count()
         .catch((error: unknown) => error as { name?: string; problem?: string });
