@@ -286,7 +286,7 @@ describe("per-node driver settings", () => {
     await app.$disconnect();
   });
 
-  it("a node's `types` changes neither $health()'s roles, the monitor's, the LSN of read-your-writes, nor Prisma's results", async () => {
+  it("a node's `types` changes neither $health()'s roles, the monitor's, the LSN of read-your-writes, raw SQL's routing, nor Prisma's results", async () => {
     // A bool parser that returns strings ("false" is truthy), a text parser that wraps the text.
     const types = {
       getTypeParser: (oid: number, format?: "text" | "binary") => {
@@ -322,6 +322,9 @@ describe("per-node driver settings", () => {
     await expect.poll(polls, { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 5);
     expect((await app.$health()).primary.actualRole).toBe("primary");
     expect(changes).toEqual([]);
+    // The raw-SQL classifier reads the catalog's booleans as text too: "false" must not make a
+    // stable built-in look volatile and send the query to the primary.
+    expect(portOf(await app.$queryRawUnsafe("SELECT inet_server_port() AS port"))).toBe(cluster().replicas[0]?.port);
     await app.$disconnect();
   });
 });
