@@ -1,6 +1,6 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { loadDriver } from "../pool/driver.js";
-import { mergeOverUrl } from "../pool/pool-config.js";
+import { ownConnectionConfig } from "../pool/pool-config.js";
 import { serverNumber, serverQuery } from "../pool/server-text.js";
 
 /** PgBouncer's own limits, from its admin console (`SHOW CONFIG`). */
@@ -28,9 +28,8 @@ export async function readPgBouncerLimits(
   const url = new URL(settings.connectionString);
   url.pathname = "/pgbouncer";
   // The node's own driver settings (a password function, an ssl object), as its pool logs in.
-  const { types: _ignored, ...driver } = (settings.driver ?? {}) as Record<string, unknown>;
   const client = new pg.Client({
-    ...mergeOverUrl(url.toString(), {}, driver),
+    ...ownConnectionConfig(url.toString(), settings.driver),
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: "prisma-split/doctor",
   } as never);

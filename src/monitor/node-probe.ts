@@ -3,7 +3,7 @@ import type { ConnectionSettings } from "../config/connection-url.js";
 import { type Lsn, parseOptionalLsn } from "../nodes/lsn.js";
 import { loadDriver } from "../pool/driver.js";
 import { unrefSocket } from "../pool/pg-internals.js";
-import { mergeOverUrl } from "../pool/pool-config.js";
+import { ownConnectionConfig } from "../pool/pool-config.js";
 import { serverBoolean, serverNumber, serverQuery } from "../pool/server-text.js";
 
 /** What one probe reads off a server, in one round trip. */
@@ -153,8 +153,7 @@ export class NodeProbe {
     const { pg } = loadDriver();
     // The URL parsed into fields (a connection string would win over the bounds below), with the
     // user's own driver settings (a password function, an ssl object) as the node's pool has them.
-    const { types: _ignored, ...driver } = (this.#settings.driver ?? {}) as Record<string, unknown>;
-    const config = mergeOverUrl(this.#settings.connectionString, {}, driver);
+    const config = ownConnectionConfig(this.#settings.connectionString, this.#settings.driver);
     const client = new pg.Client({
       ...config,
       connectionTimeoutMillis: this.#timeoutMs,

@@ -1,5 +1,6 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { loadDriver } from "../pool/driver.js";
+import { ownConnectionConfig } from "../pool/pool-config.js";
 import { serverBoolean, serverQuery } from "../pool/server-text.js";
 
 /** Asked of each candidate; its answer parsed by prisma-split (server-text.ts), never by pg's global parsers. */
@@ -27,8 +28,9 @@ export function askCandidates(
 
 async function askOne(settings: ConnectionSettings, timeoutMs: number): Promise<CandidateRole> {
   const { pg } = loadDriver();
+  // Logs in as the node's pool does: an IAM token's password function, an ssl object.
   const client = new pg.Client({
-    connectionString: settings.connectionString,
+    ...ownConnectionConfig(settings.connectionString, settings.driver),
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
     fallback_application_name: "prisma-split/topology",
