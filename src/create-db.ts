@@ -12,6 +12,7 @@ import { PrimaryPositions } from "./monitor/primary-positions.js";
 import { ReplicaMonitor } from "./monitor/replica-monitor.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
+import { serverQuery } from "./pool/server-text.js";
 import { AttemptTracer } from "./resilience/attempt-tracer.js";
 import { CallPipeline, type PipelineCall } from "./resilience/call-pipeline.js";
 import type { BreakerState } from "./resilience/circuit-breaker.js";
@@ -87,6 +88,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     resolveSelector(config.select),
     config.fallbackToPrimary,
     readYourWrites,
+    { readsOnPrimary: config.reads === "primary", preferZone: config.preferZone },
   );
   const monitor =
     config.monitor === undefined || !monitored
@@ -154,9 +156,14 @@ const PRIMARY_LSN_CALL: PipelineCall = Object.freeze({
   operation: "pg_current_wal_insert_lsn",
   model: undefined,
   internal: true,
-  startOn: (node: DbNode) => node.pool.query(PRIMARY_LSN_SQL),
+  startOn: (node: DbNode) => node.pool.query(serverQuery(PRIMARY_LSN_SQL)),
 });
 
+/**
+ * A server's refusal the monitor backs off on. Not a failed password function: it sent nothing,
+ * and an IAM token service that is back must bring the replica back at the next poll.
+ */
 function isConfigurationFault(error: unknown): boolean {
-  return classifyFault(error).kind === "configuration";
+  const fault = classifyFault(error);
+  return fault.kind === "configuration" && fault.nodeLocal !== true;
 }

@@ -1,3 +1,4 @@
+import type { ReadMode } from "./choices.js";
 import type { DEFAULTS } from "./defaults.js";
 import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
 import type { SplitLogger } from "./logger-option.js";
@@ -5,7 +6,9 @@ import type { ClientOptionsOption, PoolOption } from "./node-overrides.js";
 import type { OptionsOf } from "./rules.js";
 
 export {
+  READ_MODES,
   READ_YOUR_WRITES_MODES,
+  type ReadMode,
   type ReadYourWrites,
   SELECTION_STRATEGIES,
   type SelectionStrategy,
@@ -38,7 +41,10 @@ export interface CreateDbOptions<Client> {
   /**
    * Each node's `pg` pool and connection settings, merged over what its URL gives: an `ssl`
    * object, a `password` function called for every new connection (RDS IAM, Azure AD tokens),
-   * `types` parsers, `keepAlive`, ... An object applies to every node; a function of the node
+   * `types` parsers (for your own queries on the pool: Prisma parses its results itself, and
+   * prisma-split's probes read the server's text), `keepAlive`, ... A `password` function that
+   * fails is a `DatabaseConfigurationError` (`password-function`) naming the node; a read moves to
+   * another node meanwhile. An object applies to every node; a function of the node
    * (`{ name, role, index, url }`) may differ per node. `connection_limit`, `pool_timeout` and
    * `connect_timeout` in the URL keep their meaning unless overridden here (`max`, ...).
    * Default: the URL alone.
@@ -70,6 +76,17 @@ export interface CreateDbOptions<Client> {
    * Default: `true`.
    */
   tracing?: boolean | { tracer?: unknown };
+  /**
+   * Where reads go unless a call says otherwise: `"replica"`, or `"primary"`, where only reads
+   * made on `db.$replica()` or inside `db.$withReplica(fn)` go to a replica (adopt replicas one
+   * query at a time). Health, metrics and the replica monitor work alike in both. Default: `"replica"`.
+   *
+   * @example
+   * const db = createDb({ PrismaClient, reads: "primary" });
+   * await db.user.findMany(); // the primary
+   * await db.$replica().user.findMany(); // a replica
+   */
+  reads?: ReadMode;
   /** How reads pick a replica, the replica monitor (lag, outages, roles) and hedged reads. */
   replicas?: ReplicaOptions;
   /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
@@ -110,6 +127,7 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
   pool: true,
   logger: true,
   tracing: true,
+  reads: true,
   replicas: true,
   consistency: true,
   breaker: true,
@@ -159,6 +177,8 @@ export interface ReplicaCandidate {
   readonly name: string;
   /** Position in `replicaUrls`. */
   readonly index: number;
+  /** Its zone (`replicas.zones`, `DATABASE_REPLICA_ZONES`, `?zone=`); undefined when none was given. */
+  readonly zone?: string | undefined;
   /** Queries this process has in flight on it right now. */
   readonly inFlight: number;
   /**

@@ -7,6 +7,7 @@ import {
   type PoolOption,
   poolConfigFor,
 } from "./node-overrides.js";
+import { withCheckedPassword } from "./password-function.js";
 import type { ResolvedUrls } from "./resolve-urls.js";
 import { withTimeBounds } from "./time-bounds.js";
 
@@ -24,6 +25,8 @@ export interface NodeConfig {
    */
   readonly settings: ConnectionSettings;
   readonly clientOptions: Readonly<Record<string, unknown>>;
+  /** The zone the replica runs in (`replicas.zones`, `DATABASE_REPLICA_ZONES`, `?zone=`); undefined for the primary. */
+  readonly zone: string | undefined;
 }
 
 export interface ResolvedNodes {
@@ -39,11 +42,13 @@ export interface ResolvedNodes {
 /**
  * Each node's settings: the URL, the statement time bound (`boundMs`, see time-bounds.ts) and the
  * `pool` and `clientOptions` the user gave for it (their functions are called here, once per node).
+ * A `password` function is checked on each call (password-function.ts).
  */
 export function resolveNodes(
   urls: ResolvedUrls,
   overrides: { readonly pool: PoolOption | undefined; readonly clientOptions: ClientOptionsOption | undefined },
   boundMs: number | false,
+  zones: readonly (string | undefined)[] = [],
 ): ResolvedNodes {
   const node = (name: string, role: NodeRole, index: number, url: ConnectionSettings): NodeConfig => {
     const described = { name, role, index, url: url.connectionString };
@@ -51,8 +56,9 @@ export function resolveNodes(
       name,
       role,
       index,
-      settings: nodeSettings(url, poolConfigFor(overrides.pool, described), boundMs),
+      settings: nodeSettings(url, withCheckedPassword(poolConfigFor(overrides.pool, described), name), boundMs),
       clientOptions: clientOptionsFor(overrides.clientOptions, described),
+      zone: role === "replica" ? zones[index] : undefined,
     };
   };
   const primary = node("primary", "primary", -1, urls.primary);
