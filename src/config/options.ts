@@ -161,9 +161,17 @@ export interface ReplicaCandidate {
   readonly index: number;
   /** Queries this process has in flight on it right now. */
   readonly inFlight: number;
+  /** How many queries can run on it at once (its pool's size, `connection_limit`); more wait for a connection. */
+  readonly connections?: number;
   /**
-   * Its recent answer time in ms: a decaying average that takes a slowdown at once and fades
-   * while the replica gets no queries; undefined before its first answer.
+   * Its statements running on a connection or waiting for one (its pool's count). `inFlight` also
+   * counts calls still in Prisma's JavaScript, which with a busy client are most of them.
+   */
+  readonly statements?: number;
+  /**
+   * Its recent answer time in ms, per statement on a connection (the wait for a free connection
+   * left out): a decaying average that takes a slowdown at once and fades while the replica gets
+   * no queries; undefined before its first answer.
    */
   readonly latencyMs?: number | undefined;
 }
