@@ -11,6 +11,7 @@ import { startLifecycle } from "./lifecycle/start.js";
 import { ReplicaMonitor } from "./monitor/replica-monitor.js";
 import { createNodes } from "./nodes/create-nodes.js";
 import type { DbNode } from "./nodes/db-node.js";
+import { serverQuery } from "./pool/server-text.js";
 import { AttemptTracer } from "./resilience/attempt-tracer.js";
 import { CallPipeline, type PipelineCall } from "./resilience/call-pipeline.js";
 import type { BreakerState } from "./resilience/circuit-breaker.js";
@@ -137,9 +138,14 @@ const PRIMARY_LSN_CALL: PipelineCall = Object.freeze({
   operation: "pg_current_wal_insert_lsn",
   model: undefined,
   internal: true,
-  startOn: (node: DbNode) => node.pool.query(PRIMARY_LSN_SQL),
+  startOn: (node: DbNode) => node.pool.query(serverQuery(PRIMARY_LSN_SQL)),
 });
 
+/**
+ * A server's refusal the monitor backs off on. Not a failed password function: it sent nothing,
+ * and an IAM token service that is back must bring the replica back at the next poll.
+ */
 function isConfigurationFault(error: unknown): boolean {
-  return classifyFault(error).kind === "configuration";
+  const fault = classifyFault(error);
+  return fault.kind === "configuration" && fault.nodeLocal !== true;
 }

@@ -161,8 +161,17 @@ export function isReplicaWriteError(error: unknown): error is ReplicaWriteError 
   return typeof error === "object" && error !== null && REPLICA_WRITE_ERROR in error;
 }
 
-/** What a server refused about how it is reached: a fault no retry or wait can mend. */
-export type DatabaseConfigurationProblem = "authentication" | "unknown-database" | "ssl" | "startup-parameter";
+/**
+ * What a server refused about how it is reached: a fault no retry or wait can mend. Or
+ * `password-function`: the node's `password` function threw, rejected or returned no string, so
+ * no connection could be opened (a read goes to another node meanwhile).
+ */
+export type DatabaseConfigurationProblem =
+  | "authentication"
+  | "unknown-database"
+  | "ssl"
+  | "startup-parameter"
+  | "password-function";
 
 /**
  * A server refused the connection for a reason of configuration (wrong password or role,

@@ -1,7 +1,13 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { resolveConfig } from "../config/resolve-config.js";
 import type { NodeRole } from "../errors.js";
-import { type ConnectionPlan, describeOversubscription, planConnections } from "../lifecycle/pool-sizing.js";
+import {
+  type ConnectionPlan,
+  describeClientOversubscription,
+  describeOversubscription,
+  planConnections,
+} from "../lifecycle/pool-sizing.js";
+import { type PgBouncerLimits, readPgBouncerLimits } from "./probe-pgbouncer.js";
 import { lsnToBytes, probeServer, type ServerFacts } from "./probe-server.js";
 
 export interface DoctorOptions {
@@ -35,7 +41,20 @@ export interface DoctorNode {
   readonly lagMs: number | undefined;
   readonly maxConnections: number | undefined;
   readonly connections: number | undefined;
+  /**
+   * The pool arithmetic of its server: against `max_connections`, or, behind PgBouncer, against
+   * PgBouncer's `max_client_conn` when its admin console answered (undefined when it did not).
+   */
   readonly plan: ConnectionPlan | undefined;
+  /** Behind PgBouncer (`pgbouncer=true`): its limits, or why they could not be read. */
+  readonly pgbouncer: PgBouncerCheck | undefined;
+}
+
+/** What doctor learned of the PgBouncer a node's URL reaches. */
+export interface PgBouncerCheck {
+  readonly limits: PgBouncerLimits | undefined;
+  /** Why the admin console did not answer (usually: the app's role is not in admin_users / stats_users). */
+  readonly unreadable: string | undefined;
 }
 
 export interface DoctorReport {
@@ -43,6 +62,8 @@ export interface DoctorReport {
   readonly instances: number;
   readonly nodes: readonly DoctorNode[];
   readonly problems: readonly string[];
+  /** What was checked differently, or not at all, and why (not problems: exit code 0). */
+  readonly notes: readonly string[];
 }
 
 /** Checks every node createDb() would use, the way createDb() would read its settings. */
@@ -85,14 +106,30 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   );
 
   const serverOf = (settings: ConnectionSettings) => settings.identity.split("/")[0] as string;
+  const poolsOn = (server: string) => targets.filter((other) => serverOf(other.settings) === server);
+  const bouncers = await checkPgBouncers(targets, facts, serverOf);
   const plans = new Map<string, ConnectionPlan>();
   targets.forEach((target, index) => {
     const fact = facts[index];
     const server = serverOf(target.settings);
     if (fact instanceof Error || fact === undefined || plans.has(server)) return;
-    const limits = targets
-      .filter((other) => serverOf(other.settings) === server)
-      .map((other) => other.settings.poolMax);
+    const limits = poolsOn(server).map((other) => other.settings.poolMax);
+    const bouncer = bouncers.get(server);
+    if (bouncer !== undefined) {
+      // Behind PgBouncer the pools are its clients: the server's max_connections is not theirs to use up.
+      if (bouncer.limits !== undefined) {
+        plans.set(
+          server,
+          planConnections({
+            maxConnections: bouncer.limits.maxClientConn,
+            reserved: 0,
+            instances: poolCheck.instances,
+            connectionLimits: limits,
+          }),
+        );
+      }
+      return;
+    }
     plans.set(
       server,
       planConnections({
@@ -119,7 +156,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     };
     if (fact instanceof Error || fact === undefined) {
       problems.push(`${target.name}: unreachable (${target.settings.redactedUrl}): ${fact?.message ?? "no answer"}`);
-      return { ...base, ...UNKNOWN, reachable: false, error: fact?.message };
+      return { ...base, ...UNKNOWN, reachable: false, error: fact?.message, pgbouncer: bouncers.get(server) };
     }
     const actualRole: NodeRole = fact.inRecovery ? "replica" : "primary";
     if (actualRole !== target.role) problems.push(describeMismatch(target.name, target.role));
@@ -175,15 +212,75 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       maxConnections: fact.maxConnections,
       connections: fact.connections,
       plan: plans.get(server),
+      pgbouncer: bouncers.get(server),
     };
   });
 
+  const namesOn = (server: string) => nodes.filter((node) => node.server === server).map((node) => node.name);
   for (const [server, plan] of plans) {
     if (plan.fits) continue;
-    const names = nodes.filter((node) => node.server === server).map((node) => node.name);
-    problems.push(describeOversubscription(server, names, plan));
+    const describe = bouncers.has(server) ? describeClientOversubscription : describeOversubscription;
+    problems.push(describe(server, namesOn(server), plan));
   }
-  return { ok: problems.length === 0, instances: poolCheck.instances, nodes, problems };
+  const notes = [...bouncers].map(([server, bouncer]) => {
+    const perInstance = poolsOn(server).reduce((sum, target) => sum + target.settings.poolMax, 0);
+    return describePgBouncerCheck(server, namesOn(server), bouncer, poolCheck.instances, perInstance);
+  });
+  return { ok: problems.length === 0, instances: poolCheck.instances, nodes, problems, notes };
+}
+
+/**
+ * For each server reached with `pgbouncer=true` (and reachable): PgBouncer's limits from its
+ * admin console, or why they could not be read.
+ */
+async function checkPgBouncers(
+  targets: ReadonlyArray<{ settings: ConnectionSettings }>,
+  facts: ReadonlyArray<ServerFacts | Error>,
+  serverOf: (settings: ConnectionSettings) => string,
+): Promise<Map<string, PgBouncerCheck>> {
+  const first = new Map<string, ConnectionSettings>();
+  targets.forEach((target, index) => {
+    const server = serverOf(target.settings);
+    if (target.settings.pgbouncer && !(facts[index] instanceof Error) && !first.has(server))
+      first.set(server, target.settings);
+  });
+  const checks = await Promise.all(
+    [...first].map(async ([server, settings]): Promise<[string, PgBouncerCheck]> => {
+      try {
+        const limits = await readPgBouncerLimits(settings, settings.connectTimeoutMs || 5_000);
+        return [server, { limits, unreadable: undefined }];
+      } catch (error) {
+        return [server, { limits: undefined, unreadable: error instanceof Error ? error.message : String(error) }];
+      }
+    }),
+  );
+  return new Map(checks);
+}
+
+function describePgBouncerCheck(
+  server: string,
+  names: readonly string[],
+  bouncer: PgBouncerCheck,
+  instances: number,
+  perInstance: number,
+): string {
+  const behind =
+    `${names.join(", ")}: behind PgBouncer (pgbouncer=true) at ${server}: the server's max_connections is not ` +
+    "checked (PgBouncer puts these pools' queries on its own server connections)";
+  const clients = `${instances} instance(s) x ${perInstance} = ${instances * perInstance} client connections`;
+  const limits = bouncer.limits;
+  if (limits === undefined) {
+    return (
+      `${behind}, and PgBouncer's own limits could not be read (its admin console: ${bouncer.unreadable}): ` +
+      `check yourself that ${clients} fit its max_client_conn, or run doctor as a user in its admin_users or stats_users`
+    );
+  }
+  const pool =
+    limits.defaultPoolSize === undefined
+      ? ""
+      : `; it opens at most default_pool_size ${limits.defaultPoolSize}` +
+        `${limits.reservePoolSize ? ` + reserve_pool_size ${limits.reservePoolSize}` : ""} server connections per database and user`;
+  return `${behind}; ${clients} counted against its max_client_conn ${limits.maxClientConn} (SHOW CONFIG)${pool}`;
 }
 
 /** The first candidate not in recovery; the first candidate when none answers as a writer (its problem is then reported). */

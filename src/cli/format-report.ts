@@ -34,7 +34,8 @@ export function formatReport(report: DoctorReport): string {
         `${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}:`,
         ...report.problems.map((p) => `  - ${p}`),
       ];
-  return [header, "", ...lines, "", ...verdict].join("\n");
+  const notes = report.notes.length === 0 ? [] : ["", "Notes:", ...report.notes.map((note) => `  - ${note}`)];
+  return [header, "", ...lines, "", ...verdict, ...notes].join("\n");
 }
 
 function roleCell(node: DoctorNode): string {
@@ -51,7 +52,8 @@ function lagCell(node: DoctorNode): string {
 
 function poolCell(node: DoctorNode): string {
   const plan = node.plan;
-  if (plan === undefined) return "-";
+  if (plan === undefined) return node.pgbouncer === undefined ? "-" : "PgBouncer: not checked (see notes)";
   const verdict = plan.fits ? "ok" : `OVER (use ${plan.recommendedConnectionLimit})`;
-  return `${plan.instances} x ${plan.perInstance} = ${plan.planned} / ${plan.budget} ${verdict}`;
+  const of = node.pgbouncer === undefined ? "" : " PgBouncer clients";
+  return `${plan.instances} x ${plan.perInstance} = ${plan.planned} / ${plan.budget}${of} ${verdict}`;
 }

@@ -49,7 +49,8 @@ export async function probeServer(settings: ConnectionSettings, connectTimeoutMs
     connectionString: settings.connectionString,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: "prisma-split/doctor",
-    ...(settings.schema === undefined ? {} : { options: `-c search_path="${settings.schema}"` }),
+    // PgBouncer refuses the `options` startup parameter (and the facts need no schema).
+    ...(settings.schema === undefined || settings.pgbouncer ? {} : { options: `-c search_path="${settings.schema}"` }),
   });
   client.on("error", () => {});
   await client.connect();

@@ -38,7 +38,10 @@ export interface CreateDbOptions<Client> {
   /**
    * Each node's `pg` pool and connection settings, merged over what its URL gives: an `ssl`
    * object, a `password` function called for every new connection (RDS IAM, Azure AD tokens),
-   * `types` parsers, `keepAlive`, ... An object applies to every node; a function of the node
+   * `types` parsers (for your own queries on the pool: Prisma parses its results itself, and
+   * prisma-split's probes read the server's text), `keepAlive`, ... A `password` function that
+   * fails is a `DatabaseConfigurationError` (`password-function`) naming the node; a read moves to
+   * another node meanwhile. An object applies to every node; a function of the node
    * (`{ name, role, index, url }`) may differ per node. `connection_limit`, `pool_timeout` and
    * `connect_timeout` in the URL keep their meaning unless overridden here (`max`, ...).
    * Default: the URL alone.

@@ -7,6 +7,7 @@ import {
   type PoolOption,
   poolConfigFor,
 } from "./node-overrides.js";
+import { withCheckedPassword } from "./password-function.js";
 import type { ResolvedUrls } from "./resolve-urls.js";
 import { withTimeBounds } from "./time-bounds.js";
 
@@ -39,6 +40,7 @@ export interface ResolvedNodes {
 /**
  * Each node's settings: the URL, the statement time bound (`boundMs`, see time-bounds.ts) and the
  * `pool` and `clientOptions` the user gave for it (their functions are called here, once per node).
+ * A `password` function is checked on each call (password-function.ts).
  */
 export function resolveNodes(
   urls: ResolvedUrls,
@@ -51,7 +53,7 @@ export function resolveNodes(
       name,
       role,
       index,
-      settings: nodeSettings(url, poolConfigFor(overrides.pool, described), boundMs),
+      settings: nodeSettings(url, withCheckedPassword(poolConfigFor(overrides.pool, described), name), boundMs),
       clientOptions: clientOptionsFor(overrides.clientOptions, described),
     };
   };

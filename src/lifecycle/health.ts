@@ -2,6 +2,7 @@ import type { LifecycleSettings, Readiness } from "../config/lifecycle-options.j
 import type { NodeRole } from "../errors.js";
 import { ROTATION_FLAGS } from "../monitor/replica-monitor.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { serverBoolean, serverQuery } from "../pool/server-text.js";
 import type { BreakerState } from "../resilience/circuit-breaker.js";
 import type { PoolBudgetCheck } from "./pool-budget-check.js";
 import type { ConnectionPlan } from "./pool-sizing.js";
@@ -163,12 +164,17 @@ export function anyReachable(probes: ReadonlyArray<Promise<Pick<Probe, "reachabl
 export async function probeNode(node: DbNode, timeoutMs: number): Promise<Probe> {
   const started = performance.now();
   try {
-    const result = await withTimeout(node.pool.query<{ in_recovery: boolean }>(PROBE_SQL), timeoutMs, TIMED_OUT);
+    // Parsed here, never by the user's `types`: a parser must not turn a primary into a standby.
+    const result = await withTimeout(
+      node.pool.query<{ in_recovery: string }>(serverQuery(PROBE_SQL)),
+      timeoutMs,
+      TIMED_OUT,
+    );
     if (result === TIMED_OUT) {
       const busy = node.pool.waitingCount > 0 ? ` (pool busy: ${node.pool.waitingCount} waiting)` : "";
       return unreachable(`no answer within ${timeoutMs} ms${busy}`);
     }
-    const inRecovery = result.rows[0]?.in_recovery;
+    const inRecovery = serverBoolean(result.rows[0]?.in_recovery);
     return {
       reachable: true,
       latencyMs: round(performance.now() - started),

@@ -1,6 +1,7 @@
 import type { LifecycleSettings } from "../config/lifecycle-options.js";
 import type { SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { serverNumber, serverQuery } from "../pool/server-text.js";
 import { type ConnectionPlan, describeOversubscription, planConnections } from "./pool-sizing.js";
 
 /** The server settings the check reads, in one round trip. `reserved_connections` exists from PostgreSQL 16. */
@@ -17,6 +18,11 @@ type Warn = (message: string, options: { type: string; code: string }) => void;
  * override, else `connection_limit`: the size pg really gives it), and warns (a
  * `pool:oversubscribed` event and a process warning) when they do not. It runs when a node's pool opens its first connection (no query
  * before the app's own) or on the first `$health()`.
+ *
+ * A server reached with `pgbouncer=true` is not checked: the pools are PgBouncer's clients, the
+ * server's `max_connections` bounds PgBouncer's own pool, not them, and PgBouncer's limits
+ * (`max_client_conn`) are on its admin console, which the app's role can seldom read. `doctor`
+ * reads them when it may, and says so when it may not.
  */
 export class PoolBudgetCheck {
   readonly #settings: Exclude<LifecycleSettings["poolCheck"], false> | undefined;
@@ -38,6 +44,7 @@ export class PoolBudgetCheck {
     this.#events = events;
     this.#warn = warn;
     for (const node of nodes) {
+      if (node.settings.pgbouncer) continue;
       const server = serverOf(node);
       this.#servers.set(server, [...(this.#servers.get(server) ?? []), node]);
     }
@@ -90,13 +97,12 @@ export class PoolBudgetCheck {
     if (node === undefined) return undefined;
     let plan: ConnectionPlan;
     try {
-      const { rows } = await node.pool.query<{ max_connections: number; superuser_reserved: number }>(
-        SERVER_LIMITS_SQL,
+      const { rows } = await node.pool.query<{ max_connections: string; superuser_reserved: string }>(
+        serverQuery(SERVER_LIMITS_SQL),
       );
-      const limits = rows[0] as { max_connections: number; superuser_reserved: number };
       plan = planConnections({
-        maxConnections: limits.max_connections,
-        superuserReserved: limits.superuser_reserved,
+        maxConnections: serverNumber(rows[0]?.max_connections) as number,
+        superuserReserved: serverNumber(rows[0]?.superuser_reserved) as number,
         instances: settings.instances,
         connectionLimits: nodes.map((each) => each.settings.poolMax),
         ...(settings.reserved === undefined ? {} : { reserved: settings.reserved }),

@@ -137,6 +137,24 @@ export function describeOversubscription(server: string, nodes: readonly string[
   );
 }
 
+/**
+ * What a plan against PgBouncer's `max_client_conn` that does not fit says (`doctor`): behind
+ * PgBouncer the pools are its clients, and the server sees only PgBouncer's own pool.
+ *
+ * @example
+ * const plan = planConnections({ maxConnections: 200, reserved: 0, instances: 40, connectionLimits: [3, 3] });
+ * describeClientOversubscription("bouncer:6432", ["primary", "replica-0"], plan);
+ * // "primary, replica-0: 40 instance(s) x 6 connections = 240 client connections exceed PgBouncer's
+ * //  max_client_conn 200 on bouncer:6432; use connection_limit=2 (or pool.max), fewer instances, or raise max_client_conn"
+ */
+export function describeClientOversubscription(server: string, nodes: readonly string[], plan: ConnectionPlan): string {
+  return (
+    `${nodes.join(", ")}: ${plan.instances} instance(s) x ${plan.perInstance} connections = ${plan.planned} ` +
+    `client connections exceed PgBouncer's max_client_conn ${plan.maxConnections} on ${server}; ` +
+    `use connection_limit=${plan.recommendedConnectionLimit} (or pool.max), fewer instances, or raise max_client_conn`
+  );
+}
+
 function whole(value: unknown, name: string, min: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
     throw new RangeError(`prisma-split: ${name} must be a whole number ≥ ${min}, got ${String(value)}`);

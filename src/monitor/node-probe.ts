@@ -3,7 +3,8 @@ import type { ConnectionSettings } from "../config/connection-url.js";
 import { type Lsn, parseOptionalLsn } from "../nodes/lsn.js";
 import { loadDriver } from "../pool/driver.js";
 import { unrefSocket } from "../pool/pg-internals.js";
-import { mergeOverUrl } from "../pool/pool-config.js";
+import { ownConnectionConfig } from "../pool/pool-config.js";
+import { serverBoolean, serverNumber, serverQuery } from "../pool/server-text.js";
 
 /** What one probe reads off a server, in one round trip. */
 export interface ProbeSample {
@@ -34,12 +35,13 @@ const PROBE_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
 const MIN_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
 
+/** As the server sent it (server-text.ts): `t`/`f`, numbers as text. */
 interface ProbeRow {
-  in_recovery: boolean;
+  in_recovery: string;
   wal_lsn: string | null;
   receive_lsn: string | null;
   replay_lsn: string | null;
-  replay_delay_ms: number | null;
+  replay_delay_ms: string | null;
   server: string;
 }
 
@@ -52,7 +54,8 @@ interface ProbeRow {
  * A probe is bounded by `timeoutMs` as a whole, connecting included: a frozen server accepts the
  * TCP connection and never answers the login. The node URL's own `query_timeout`,
  * `statement_timeout` and `connect_timeout` (set for the app's queries, often 10 s and more) do
- * not apply to it, nor do the user's `types` parsers: the probe's answers must mean what they say.
+ * not apply to it, nor do the user's `types` parsers (nor pg's global ones): the probe reads the
+ * server's text itself, its answers must mean what they say.
  */
 export class NodeProbe {
   readonly #settings: ConnectionSettings;
@@ -117,15 +120,18 @@ export class NodeProbe {
     this.#client ??= this.#connect();
     const client = await this.#client;
     this.queries++;
-    const { rows } = await client.query<ProbeRow>(PROBE_SQL);
+    const { rows } = await client.query<ProbeRow>(serverQuery(PROBE_SQL));
     const row = rows[0] as ProbeRow;
+    const inRecovery = serverBoolean(row.in_recovery);
+    if (inRecovery === undefined) throw new Error("prisma-split: the probe's pg_is_in_recovery() gave no answer");
+    const replayDelayMs = serverNumber(row.replay_delay_ms);
     this.#backoff = undefined;
     return {
-      inRecovery: row.in_recovery,
+      inRecovery,
       walLsn: parseOptionalLsn(row.wal_lsn),
       receiveLsn: parseOptionalLsn(row.receive_lsn),
       replayLsn: parseOptionalLsn(row.replay_lsn),
-      replayDelayMs: row.replay_delay_ms === null ? undefined : Math.max(0, row.replay_delay_ms),
+      replayDelayMs: replayDelayMs === undefined ? undefined : Math.max(0, replayDelayMs),
       server: row.server,
     };
   }
@@ -147,8 +153,7 @@ export class NodeProbe {
     const { pg } = loadDriver();
     // The URL parsed into fields (a connection string would win over the bounds below), with the
     // user's own driver settings (a password function, an ssl object) as the node's pool has them.
-    const { types: _ignored, ...driver } = (this.#settings.driver ?? {}) as Record<string, unknown>;
-    const config = mergeOverUrl(this.#settings.connectionString, {}, driver);
+    const config = ownConnectionConfig(this.#settings.connectionString, this.#settings.driver);
     const client = new pg.Client({
       ...config,
       connectionTimeoutMillis: this.#timeoutMs,

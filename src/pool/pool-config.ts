@@ -36,3 +36,16 @@ export function mergeOverUrl(
 function withoutUndefined(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined && value !== null));
 }
+
+/**
+ * The config of a connection prisma-split opens on its own (a probe, a candidate's role check, the
+ * doctor): the node's URL with the user's driver settings (a password function, an ssl object), so
+ * it logs in as the node's pool does, without their `types`, which must not parse our answers.
+ */
+export function ownConnectionConfig(
+  connectionString: string,
+  user: NodePoolConfig | undefined,
+): Record<string, unknown> {
+  const { types: _ignored, ...driver } = (user ?? {}) as Record<string, unknown>;
+  return mergeOverUrl(connectionString, {}, driver as NodePoolConfig);
+}

@@ -1,3 +1,4 @@
+import { isPasswordFunctionError } from "../config/password-function.js";
 import { type DatabaseConfigurationProblem, isDatabaseUnavailable } from "../errors.js";
 import { isUnansweredCommit } from "../pool/connection-reuse.js";
 
@@ -17,7 +18,9 @@ import { isUnansweredCommit } from "../pool/connection-reuse.js";
  *   progress" (`pg_current_wal_lsn()` ...), `40001` "conflict with recovery" (replay cancelled the
  *   read). On a node chosen as a replica a read runs again on the primary; on the node chosen as
  *   primary, the primary was demoted.
- * - `configuration`: authentication, unknown database, SSL: permanent, never retried.
+ * - `configuration`: authentication, unknown database, SSL: permanent, never retried. A node's
+ *   `password` function that failed is one too (`nodeLocal`): nothing reached the server, and a
+ *   read moves on at once to another node, which has its own way to log in.
  * - `overloaded`: no connection: the pool's `pool_timeout` passed, the server refused the login
  *   with `53300` (too many connections), or a transaction could not begin within `maxWait`. Never
  *   sent; load, not sickness.
@@ -35,6 +38,11 @@ export interface Fault {
   readonly problem?: DatabaseConfigurationProblem;
   /** `42P01`/`42703`: a relation or column the primary may have and a lagging replica not yet. */
   readonly replicaMayLag?: true;
+  /**
+   * A configuration fault of this node's own (its `password` function failed): no connection was
+   * opened, the server was not asked, and another node may serve a read.
+   */
+  readonly nodeLocal?: true;
 }
 
 /**
@@ -46,9 +54,10 @@ export function verdictOn(fault: Fault): "sick" | "alive" | "unknown" {
   switch (fault.kind) {
     case "node":
       return "sick";
+    case "configuration":
+      return fault.nodeLocal === true ? "unknown" : "alive";
     case "query":
     case "read-only":
-    case "configuration":
       return "alive";
     default:
       return "unknown";
@@ -98,8 +107,11 @@ function bySqlState(state: string, message: string): Fault {
     return fault("read-only", `canceled by a conflict with recovery (the standby replayed over it), sqlstate ${state}`);
   }
   if (state === "42P01" || state === "42703") return { ...fault("query", label), replicaMayLag: true };
-  // pg_hba.conf's "no entry for host ..., SSL off" is a server that requires SSL.
-  if (state === "28000" && /SSL off/i.test(message)) return configuration("ssl", label);
+  // pg_hba.conf's "no entry for host ..., no encryption" ("SSL off" before PostgreSQL 17), or its
+  // `hostnossl ... reject`: the server takes this role only over TLS.
+  if (state === "28000" && /no encryption|SSL off/i.test(message)) {
+    return configuration("ssl", `the server refuses this connection without TLS (pg_hba.conf), sqlstate ${state}`);
+  }
   if (state === "28P01" || state === "28000") return configuration("authentication", label);
   if (state === "3D000") return configuration("unknown-database", label);
   // PgBouncer answers login problems with 08P01 (protocol_violation) and a message of its own.
@@ -145,7 +157,7 @@ const ADAPTER_KINDS: Readonly<Record<string, Fault>> = {
   ConnectionClosed: node("connection-closed"),
   SocketTimeout: node("socket-timeout"),
   TooManyConnections: fault("overloaded", "too-many-connections", false),
-  TlsConnectionError: configuration("ssl", "tls"),
+  TlsConnectionError: configuration("ssl", "TLS connection failed"),
   AuthenticationFailed: configuration("authentication", "authentication failed"),
   DatabaseAccessDenied: configuration("authentication", "access denied"),
   DatabaseDoesNotExist: configuration("unknown-database", "database does not exist"),
@@ -215,10 +227,10 @@ const MESSAGES: ReadonlyArray<readonly [RegExp, Fault]> = [
   ],
 ];
 
-type Shape = Record<string, unknown>;
+export type Shape = Record<string, unknown>;
 
 /** The error, then what it wraps: Prisma's `meta.driverAdapterError`, `cause`s. Outermost first. */
-function chainOf(error: unknown): Shape[] {
+export function chainOf(error: unknown): Shape[] {
   const chain: Shape[] = [];
   const pending: unknown[] = [error];
   while (pending.length > 0 && chain.length < 8) {
@@ -242,8 +254,12 @@ function sqlStateOf(shape: Shape): string | undefined {
   return undefined;
 }
 
-function messageOf(chain: readonly Shape[]): string {
-  return chain.map((shape) => (typeof shape.message === "string" ? shape.message : "")).join(" ");
+/** Every message of the chain, the adapter's `originalMessage` (the server's own words) included. */
+export function messageOf(chain: readonly Shape[]): string {
+  return chain
+    .flatMap((shape) => [shape.message, shape.originalMessage, shape.reason])
+    .filter((text): text is string => typeof text === "string" && text !== "")
+    .join(" ");
 }
 
 /**
@@ -259,6 +275,10 @@ export function classifyFault(error: unknown): Fault {
   if (isDatabaseUnavailable(error)) return fault("refusal", error.reason, false);
   const chain = chainOf(error);
   if (chain.some(isUnansweredCommit)) return node(UNANSWERED_COMMIT);
+  const password = chain.find((shape) => isPasswordFunctionError(shape));
+  if (password !== undefined) {
+    return { ...configuration("password-function", String(password.message)), nodeLocal: true };
+  }
   for (const shape of chain) {
     const state = sqlStateOf(shape);
     if (state !== undefined) return bySqlState(state, messageOf(chain));

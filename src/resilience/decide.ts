@@ -53,6 +53,9 @@ export function decide(fault: Fault, attempt: FailedAttempt): AfterFailure {
       // Never sent. A read may find a connection elsewhere now; a write has only the primary.
       if (read) return "move-on";
       return attempt.attempt < attempt.maxAttempts ? "retry" : "fail";
+    case "configuration":
+      // This node's own password function failed: nothing was sent, and another node logs in its own way.
+      return read && fault.nodeLocal === true ? "move-on" : "fail";
     case "node":
       if (read && attempt.nodeOut) return "move-on";
       if (attempt.attempt >= attempt.maxAttempts) return "fail";

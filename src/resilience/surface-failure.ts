@@ -2,6 +2,7 @@ import { DatabaseConfigurationError, DatabaseUnavailableError } from "../errors.
 import type { DbNode } from "../nodes/db-node.js";
 import type { QueryKind } from "../routing/router.js";
 import { type Fault, POOL_ACQUIRE_TIMEOUT, UNANSWERED_COMMIT } from "./classify-fault.js";
+import { configurationAdvice } from "./configuration-advice.js";
 
 export interface FailureContext {
   /** Attempts made. */
@@ -36,13 +37,12 @@ export function surfaceFailure(fault: Fault, error: unknown, node: DbNode, conte
     case "refusal":
       return error;
     case "configuration":
-      return new DatabaseConfigurationError(
-        `prisma-split: ${node.name} (${node.role}, ${node.settings.redactedUrl}) refused the connection: ` +
-          `${fault.label}. This is a setting, not an outage: check ${
-            node.role === "primary" ? "primaryUrl / DATABASE_URL" : "replicaUrls / DATABASE_REPLICA_URLS"
-          } and the server's configuration.`,
-        { problem: fault.problem ?? "authentication", role: node.role, node: node.name, cause: error },
-      );
+      return new DatabaseConfigurationError(describeConfigurationFault(fault, error, node), {
+        problem: fault.problem ?? "authentication",
+        role: node.role,
+        node: node.name,
+        cause: error,
+      });
     case "read-only":
       if (node.role === "replica") return error;
       // The standby refused the statement: it did not run. The primary follower is told (node-guard.ts).
@@ -81,6 +81,23 @@ export function surfaceFailure(fault: Fault, error: unknown, node: DbNode, conte
       );
     }
   }
+}
+
+/** The node, what was refused, why and what to change; never a password. */
+function describeConfigurationFault(fault: Fault, error: unknown, node: DbNode): string {
+  const where = `prisma-split: ${node.name} (${node.role}, ${node.settings.redactedUrl})`;
+  if (fault.problem === "password-function") {
+    return (
+      `${where}: no connection could be opened: ${fault.label}. Nothing was sent to the server; ` +
+      "fix the `password` function of the `pool` option (or what it asks for the password)."
+    );
+  }
+  const advice = configurationAdvice(fault, error, node.settings);
+  const setting = node.role === "primary" ? "primaryUrl / DATABASE_URL" : "replicaUrls / DATABASE_REPLICA_URLS";
+  return (
+    `${where} refused the connection: ${fault.label}${advice === undefined ? "" : `: ${advice}`}. ` +
+    `This is a setting, not an outage: check ${setting} and the server's configuration.`
+  );
 }
 
 function unavailable(

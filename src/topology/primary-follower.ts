@@ -2,8 +2,9 @@ import type { ConnectionSettings } from "../config/connection-url.js";
 import { DatabaseUnavailableError } from "../errors.js";
 import type { SplitEvents, TopologyTrigger } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
+import { serverBoolean, serverQuery } from "../pool/server-text.js";
 import { chooseWriter } from "./choose-writer.js";
-import { askCandidates } from "./writer-probe.js";
+import { askCandidates, IN_RECOVERY_SQL } from "./writer-probe.js";
 
 export interface PrimaryFollowerOptions {
   /**
@@ -125,8 +126,9 @@ export class PrimaryFollower {
       timer = setTimeout(() => resolve(false), this.#options.probeTimeoutMs);
       timer.unref();
     });
-    const asked = this.#primary.pool.query<{ in_recovery: boolean }>("SELECT pg_is_in_recovery() AS in_recovery").then(
-      (result) => result.rows[0]?.in_recovery === false,
+    // Parsed here (server-text.ts), never by the user's `types`.
+    const asked = this.#primary.pool.query<{ in_recovery: string }>(serverQuery(IN_RECOVERY_SQL)).then(
+      (result) => serverBoolean(result.rows[0]?.in_recovery) === false,
       () => false,
     );
     try {

@@ -1,5 +1,10 @@
 import type { ConnectionSettings } from "../config/connection-url.js";
 import { loadDriver } from "../pool/driver.js";
+import { ownConnectionConfig } from "../pool/pool-config.js";
+import { serverBoolean, serverQuery } from "../pool/server-text.js";
+
+/** Asked of each candidate; its answer parsed by prisma-split (server-text.ts), never by pg's global parsers. */
+export const IN_RECOVERY_SQL = "SELECT pg_is_in_recovery() AS in_recovery";
 
 /** What one candidate said when asked whether it takes writes. */
 export type CandidateRole = "primary" | "replica" | "unreachable";
@@ -23,8 +28,9 @@ export function askCandidates(
 
 async function askOne(settings: ConnectionSettings, timeoutMs: number): Promise<CandidateRole> {
   const { pg } = loadDriver();
+  // Logs in as the node's pool does: an IAM token's password function, an ssl object.
   const client = new pg.Client({
-    connectionString: settings.connectionString,
+    ...ownConnectionConfig(settings.connectionString, settings.driver),
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
     fallback_application_name: "prisma-split/topology",
@@ -32,8 +38,8 @@ async function askOne(settings: ConnectionSettings, timeoutMs: number): Promise<
   client.on("error", () => {}); // a server going away mid-probe must not crash the process
   try {
     await client.connect();
-    const { rows } = await client.query<{ in_recovery: boolean }>("SELECT pg_is_in_recovery() AS in_recovery");
-    return rows[0]?.in_recovery === false ? "primary" : "replica";
+    const { rows } = await client.query<{ in_recovery: string }>(serverQuery(IN_RECOVERY_SQL));
+    return serverBoolean(rows[0]?.in_recovery) === false ? "primary" : "replica";
   } catch {
     return "unreachable";
   } finally {

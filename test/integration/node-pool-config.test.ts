@@ -1,6 +1,7 @@
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { queryOnce } from "../../src/dev-cluster/sql.ts";
-import type { NodeDescriptor, PoolOversubscribedEvent } from "../../src/index.ts";
+import type { NodeDescriptor, PoolOversubscribedEvent, TopologyChangeEvent } from "../../src/index.ts";
 import { splitStateOf } from "../../src/split-state.ts";
 import { asUser, createPasswordRole } from "./fixtures/auth.ts";
 import { portOf, uniqueEmail, useCluster } from "./harness.ts";
@@ -145,5 +146,185 @@ describe("per-node driver settings", () => {
     expect(() => db({ clientOptions: () => ({ adapter: {} }) })).toThrow(/clientOptions\(primary\)\.adapter/);
     // pg takes a max of -1 without a word, and every query then waits forever.
     expect(() => db({ pool: { max: -1 } })).toThrow(/pool\.max: must be an integer from 1 to 262143, got -1/);
+  });
+
+  it("a password function that throws, rejects or returns no string: a DatabaseConfigurationError naming the node, never the secret", async () => {
+    await createPasswordRole(cluster(), "split_fn", secret);
+    const primaryUrl = asUser(cluster().primaryUrl, "split_fn");
+    await expect.poll(() => refusedWithoutPassword(primaryUrl), { timeout: 10_000 }).toMatch(/password/);
+    const failing: Array<[password: () => unknown, problem: RegExp]> = [
+      [
+        () => {
+          throw new Error("vault is down");
+        },
+        /the password function of primary failed: Error: vault is down/,
+      ],
+      [
+        () => Promise.reject(new TypeError("token expired")),
+        /the password function of primary failed: TypeError: token expired/,
+      ],
+      [() => undefined, /the password function of primary returned undefined, not a password string/],
+      // The secret in the wrong shape: named by its kind, never shown.
+      [
+        () => ({ token: secret }),
+        /the password function of primary returned an object \(Object\), not a password string/,
+      ],
+    ];
+    for (const [password, problem] of failing) {
+      const app = db({ primaryUrl, replicaUrls: [], pool: { password: password as () => string } });
+      const error = (await app.user.count().catch((e: unknown) => e)) as Error;
+      expect(error, String(error)).toMatchObject({
+        name: "DatabaseConfigurationError",
+        problem: "password-function",
+        node: "primary",
+        role: "primary",
+      });
+      expect(error.message).toMatch(problem);
+      expect(error.message).toContain("fix the `password` function of the `pool` option");
+      expect(String(error)).not.toContain(secret);
+      expect((error as { status?: number }).status).not.toBe(503);
+      await app.$disconnect();
+    }
+  });
+
+  it("only the replica's password function fails: every read is served by the primary at once; with nowhere else to go, the caller gets the configuration error", async () => {
+    await createPasswordRole(cluster(), "split_fn2", secret);
+    const primaryUrl = asUser(cluster().primaryUrl, "split_fn2");
+    const replicaUrl = asUser(cluster().replicaUrls[0] as string, "split_fn2");
+    await expect.poll(() => refusedWithoutPassword(replicaUrl), { timeout: 10_000 }).toMatch(/password/);
+    let replicaAsked = 0;
+    const app = db({
+      primaryUrl,
+      replicaUrls: [replicaUrl],
+      // No monitor: the replica stays in rotation, so every read goes there first.
+      replicas: { pollIntervalMs: false },
+      pool: ({ role }) => ({
+        password:
+          role === "primary"
+            ? () => secret
+            : async () => {
+                replicaAsked += 1;
+                throw new Error("the replica's token service is down");
+              },
+      }),
+    });
+    const ports = await Promise.all(
+      Array.from({ length: 20 }, () => app.nodeInfo.findMany().then(portOf, (error: unknown) => error)),
+    );
+    expect(ports).toEqual(Array.from({ length: 20 }, () => cluster().primary.port));
+    // The replica was tried (the positive signal), and its breaker did not count it.
+    expect(replicaAsked).toBeGreaterThan(0);
+    expect((await app.$health()).replicas[0]?.breaker).toBe("closed");
+
+    // Nowhere else to go (no fallback to the primary): the caller gets the configuration error, not a 503.
+    const noFallback = db({
+      primaryUrl,
+      replicaUrls: [replicaUrl],
+      replicas: { pollIntervalMs: false, fallbackToPrimary: false },
+      pool: ({ role }) => ({
+        password:
+          role === "primary"
+            ? () => secret
+            : () => {
+                throw new Error("the replica's token service is down");
+              },
+      }),
+    });
+    const alone = (await noFallback.nodeInfo.findMany().catch((e: unknown) => e)) as Error;
+    expect(alone).toMatchObject({
+      name: "DatabaseConfigurationError",
+      problem: "password-function",
+      node: "replica-0",
+    });
+    expect(alone.message).toContain(
+      "the password function of replica-0 failed: Error: the replica's token service is down",
+    );
+    expect((alone as { status?: number }).status).not.toBe(503);
+    await noFallback.$disconnect();
+
+    // Every node's function fails: the same, for the last node tried.
+    const none = db({
+      primaryUrl,
+      replicaUrls: [replicaUrl],
+      replicas: { pollIntervalMs: false },
+      pool: {
+        password: () => {
+          throw new Error("no credentials");
+        },
+      },
+    });
+    const refused = (await none.nodeInfo.findMany().catch((e: unknown) => e)) as Error;
+    expect(refused).toMatchObject({ name: "DatabaseConfigurationError", problem: "password-function" });
+    expect((refused as { status?: number }).status).not.toBe(503);
+    await app.$disconnect();
+    await none.$disconnect();
+  });
+
+  it("with the monitor on, a replica whose password function fails leaves rotation and returns once it works", async () => {
+    await createPasswordRole(cluster(), "split_fn3", secret);
+    const replicaUrl = asUser(cluster().replicaUrls[0] as string, "split_fn3");
+    await expect.poll(() => refusedWithoutPassword(replicaUrl), { timeout: 10_000 }).toMatch(/password/);
+    let broken = true;
+    const app = db({
+      primaryUrl: asUser(cluster().primaryUrl, "split_fn3"),
+      replicaUrls: [replicaUrl],
+      replicas: { pollIntervalMs: 100 },
+      pool: ({ role }) => ({
+        password: () => {
+          if (role === "replica" && broken) throw new Error("token service down");
+          return secret;
+        },
+      }),
+    });
+    await expect.poll(async () => (await app.$health()).replicas[0]?.inRotation, { timeout: 10_000 }).toBe(false);
+    expect(portOf(await app.nodeInfo.findMany())).toBe(cluster().primary.port);
+    // Not backed off as a server's refusal is: the next poll after the function works brings it back.
+    broken = false;
+    await expect
+      .poll(async () => portOf(await app.nodeInfo.findMany()), { timeout: 10_000 })
+      .toBe(cluster().replicas[0]?.port);
+    await app.$disconnect();
+  });
+
+  it("a node's `types` changes neither $health()'s roles, the monitor's, the LSN of read-your-writes, raw SQL's routing, nor Prisma's results", async () => {
+    // A bool parser that returns strings ("false" is truthy), a text parser that wraps the text.
+    const types = {
+      getTypeParser: (oid: number, format?: "text" | "binary") => {
+        if (oid === 16) return (text: string) => (text === "t" ? "true" : "false");
+        if (oid === 25) return (text: string) => ({ wrapped: text });
+        return pg.types.getTypeParser(oid, format as never);
+      },
+    };
+    const app = db({ pool: { types }, replicas: { pollIntervalMs: 100 } });
+    const changes: TopologyChangeEvent[] = [];
+    app.$events.on("topology:change", (event) => changes.push(event));
+    // The control: the parsers do reach the node's pool (a plain pg query through it).
+    const state = splitStateOf(app);
+    const primaryPool = state?.nodes[0]?.currentPool;
+    const { rows } = await (primaryPool as pg.Pool).query("SELECT false AS flag, 'x'::text AS word");
+    expect(rows[0]).toEqual({ flag: "false", word: { wrapped: "x" } });
+
+    const health = await app.$health();
+    expect(health.primary).toMatchObject({ actualRole: "primary", roleCheck: "ok" });
+    expect(health.replicas[0]).toMatchObject({ actualRole: "replica", roleCheck: "ok" });
+    expect(health.status).toBe("ok");
+    // Prisma parses its own results; read-your-writes reads the primary's position as text.
+    const email = uniqueEmail("types");
+    const found = await app.$withSession(async () => {
+      const created = await app.user.create({ data: { email } });
+      return { created, read: await app.user.findFirst({ where: { email } }) };
+    });
+    expect(found.read).toEqual(found.created);
+    expect(typeof found.created.email).toBe("string");
+    // The monitor has polled several times (the positive signal) and seen no other role.
+    const polls = () => state?.monitor?.queriesSent().primary ?? 0;
+    const before = polls();
+    await expect.poll(polls, { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 5);
+    expect((await app.$health()).primary.actualRole).toBe("primary");
+    expect(changes).toEqual([]);
+    // The raw-SQL classifier reads the catalog's booleans as text too: "false" must not make a
+    // stable built-in look volatile and send the query to the primary.
+    expect(portOf(await app.$queryRawUnsafe("SELECT inet_server_port() AS port"))).toBe(cluster().replicas[0]?.port);
+    await app.$disconnect();
   });
 });

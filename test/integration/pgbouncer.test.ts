@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runDoctor } from "../../src/cli/doctor.ts";
+import type { PoolOversubscribedEvent } from "../../src/index.ts";
 import {
   PGBOUNCER_MISSING,
   type PgBouncer,
@@ -148,6 +150,9 @@ describe.skipIf(!installed)("through PgBouncer (transaction mode)", () => {
         .user.count()
         .catch((error: unknown) => error as { name?: string; problem?: string; message?: string });
       expect(plain).toMatchObject({ name: "DatabaseConfigurationError", problem: "ssl" });
+      expect((plain as Error).message).toMatch(
+        /takes this connection only over TLS.*sslmode=verify-full.*sslmode=no-verify/,
+      );
       const untrusted = await db({ ...urls, replicaUrls: [], pool: { ssl: {} } })
         .user.count()
         .catch((error: unknown) => error as { name?: string; problem?: string });
@@ -179,5 +184,107 @@ describe.skipIf(!installed)("through PgBouncer (transaction mode)", () => {
     expect(portOf(await app.nodeInfo.findMany())).toBe(cluster().replicas[0]?.port);
     expect(portOf(await app.$primary().nodeInfo.findMany())).toBe(cluster().primary.port);
     await app.$disconnect();
+  });
+
+  it("doctor behind PgBouncer: not failed on the server's max_connections; PgBouncer's max_client_conn when readable", async () => {
+    const b = bouncer as PgBouncer;
+    const asApp = (node: string) =>
+      `${b.url(node, "split_pgb").replace("split_pgb@", `split_pgb:${secret}@`)}&connection_limit=3`;
+    // The app's role: PgBouncer's admin console refuses it, and doctor says what it could not check.
+    // 40 x (3 + 3) = 240 would exceed the server's max_connections 100 - 10: no problem here.
+    const app = await runDoctor({
+      primaryUrl: asApp("primary"),
+      replicaUrls: asApp("replica-0"),
+      instances: 40,
+      env: {},
+    });
+    console.log(app.notes[0]);
+    expect(app.problems).toEqual([]);
+    expect(app.ok).toBe(true);
+    expect(app.nodes.map((node) => node.roleCheck)).toEqual(["ok", "ok"]);
+    expect(app.nodes[0]?.pgbouncer).toMatchObject({ limits: undefined, unreadable: expect.any(String) });
+    expect(app.notes).toHaveLength(1);
+    expect(app.notes[0]).toMatch(
+      /^primary, replica-0: behind PgBouncer \(pgbouncer=true\) at [\w.]+:\d+: the server's max_connections is not checked/,
+    );
+    expect(app.notes[0]).toContain("40 instance(s) x 6 = 240 client connections fit its max_client_conn");
+    expect(app.notes.join(" ")).not.toContain(secret);
+    expect(JSON.stringify(app)).not.toContain("put PgBouncer");
+
+    // An admin (admin_users = postgres): the pools are counted against max_client_conn 500.
+    const asAdmin = (node: string) => `${b.url(node)}&connection_limit=3`;
+    const fits = await runDoctor({
+      primaryUrl: asAdmin("primary"),
+      replicaUrls: asAdmin("replica-0"),
+      instances: 40,
+      env: {},
+    });
+    expect(fits.problems).toEqual([]);
+    expect(fits.nodes[0]?.pgbouncer?.limits).toMatchObject({ maxClientConn: 500, defaultPoolSize: 20 });
+    expect(fits.nodes[0]?.plan).toMatchObject({ planned: 240, budget: 500, fits: true });
+    expect(fits.notes[0]).toContain("240 client connections counted against its max_client_conn 500 (SHOW CONFIG)");
+    const over = await runDoctor({
+      primaryUrl: asAdmin("primary"),
+      replicaUrls: asAdmin("replica-0"),
+      instances: 100,
+      env: {},
+    });
+    expect(over.ok).toBe(false);
+    expect(over.problems).toEqual([
+      expect.stringMatching(
+        /^primary, replica-0: 100 instance\(s\) x 6 connections = 600 client connections exceed PgBouncer's max_client_conn 500 on [\w.]+:\d+; use connection_limit=2/,
+      ),
+    ]);
+  });
+
+  it("the runtime pool check does not count pools behind PgBouncer against the server's max_connections", async () => {
+    const b = bouncer as PgBouncer;
+    const oversubscribed: PoolOversubscribedEvent[] = [];
+    const options = { poolCheck: { instances: 40 } } as const;
+    // The control: the same pools straight to the servers do not fit (40 x 3 > 90), and are reported.
+    const direct = db({
+      ...options,
+      primaryUrl: `${cluster().primaryUrl}?connection_limit=3`,
+      replicaUrls: [`${cluster().replicaUrls[0]}?connection_limit=3`],
+    });
+    direct.$events.on("pool:oversubscribed", (event) => oversubscribed.push(event));
+    await direct.$health();
+    expect(oversubscribed.flatMap((event) => event.nodes).sort()).toEqual(["primary", "replica-0"]);
+    oversubscribed.length = 0;
+
+    const app = db({
+      ...options,
+      primaryUrl: `${b.url("primary")}&connection_limit=3`,
+      replicaUrls: [`${b.url("replica-0")}&connection_limit=3`],
+    });
+    app.$events.on("pool:oversubscribed", (event) => oversubscribed.push(event));
+    expect(portOf(await app.$primary().nodeInfo.findMany())).toBe(cluster().primary.port);
+    // $health() waits for the pool check of every server it checks.
+    const health = await app.$health();
+    expect(health.primary.reachable).toBe(true);
+    expect(oversubscribed).toEqual([]);
+  });
+
+  it("a PgBouncer URL without pgbouncer=true: the error names the startup parameter and says to add pgbouncer=true", async () => {
+    const b = bouncer as PgBouncer;
+    const withoutFlag = b.url("primary").replace("?pgbouncer=true", "");
+    const refused = (await db({ primaryUrl: withoutFlag, replicaUrls: [] })
+      .user.count()
+      .catch((error: unknown) => error)) as Error & { problem?: string };
+    expect(refused).toMatchObject({ name: "DatabaseConfigurationError", problem: "startup-parameter" });
+    console.log(refused.message);
+    expect(refused.message).toContain(
+      "the server is a PgBouncer, which refuses the startup parameter `statement_timeout`",
+    );
+    expect(refused.message).toContain("add `pgbouncer=true` to the URL");
+    expect(refused.message).toContain("`ignore_startup_parameters`");
+    // A parameter of the user's own: remove it.
+    const own = await db({ primaryUrl: `${b.url("primary")}&options=-c%20work_mem%3D8MB`, replicaUrls: [] })
+      .user.count()
+      .catch((error: unknown) => error as Error);
+    expect(own).toMatchObject({ problem: "startup-parameter" });
+    expect((own as Error).message).toContain(
+      "PgBouncer refuses the startup parameter `options`, set in this node's URL or `pool` settings: remove it",
+    );
   });
 });

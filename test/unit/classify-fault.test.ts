@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { PasswordFunctionError } from "../../src/config/password-function.ts";
 import { DatabaseUnavailableError } from "../../src/errors.ts";
 import { markUnansweredCommit } from "../../src/pool/connection-reuse.ts";
-import { classifyFault, type FaultKind, UNANSWERED_COMMIT } from "../../src/resilience/classify-fault.ts";
+import { classifyFault, type FaultKind, UNANSWERED_COMMIT, verdictOn } from "../../src/resilience/classify-fault.ts";
 import { capturedError, capturedFaults } from "../fixtures/faults/index.ts";
 
 // Every row is an error Prisma 7.10 + adapter-pg (or pg, or opossum) really threw on a real
@@ -109,9 +110,32 @@ describe("classifyFault on configuration faults", () => {
       },
     );
     expect(classifyFault(sslOff)).toMatchObject({ kind: "configuration", problem: "ssl" });
+    // PostgreSQL 17+ says "no encryption"; Prisma's adapter keeps the server's words in originalMessage.
+    const hostsslOnly = {
+      kind: "DatabaseAccessDenied",
+      originalCode: "28000",
+      originalMessage: 'no pg_hba.conf entry for host "127.0.0.1", user "app", database "app", no encryption',
+    };
+    expect(classifyFault(new Error("denied", { cause: hostsslOnly }))).toMatchObject({
+      kind: "configuration",
+      problem: "ssl",
+    });
     expect(classifyFault(new Error("The server does not support SSL connections"))).toMatchObject({ problem: "ssl" });
     const selfSigned = Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
     expect(classifyFault(selfSigned)).toMatchObject({ kind: "configuration", problem: "ssl" });
+  });
+
+  it("a password function that failed: a configuration fault of the node's own, the server was not asked", () => {
+    const thrown = new PasswordFunctionError("replica-0", "failed: Error: vault down", new Error("vault down"));
+    const fault = classifyFault(thrown);
+    expect(fault).toMatchObject({
+      kind: "configuration",
+      problem: "password-function",
+      nodeLocal: true,
+      maybeSent: false,
+    });
+    expect(fault.label).toBe("the password function of replica-0 failed: Error: vault down");
+    expect(verdictOn(fault)).toBe("unknown");
   });
 
   it("a server that never answered (pg's read timeout, past statement_timeout) is a node fault", () => {

@@ -20,6 +20,7 @@ const write: FailedAttempt = {
   nodeOut: false,
 };
 const transaction: FailedAttempt = { ...write, kind: "transaction" };
+const passwordFunction: Fault = { ...fault("configuration", false), problem: "password-function", nodeLocal: true };
 const lagging = (state: string): Fault => ({ kind: "query", maybeSent: true, label: state, replicaMayLag: true });
 
 // What follows a failure, for every kind of fault and the attempts that matter.
@@ -67,6 +68,18 @@ const table: ReadonlyArray<[name: string, fault: Fault, attempt: FailedAttempt, 
   ["the query's own error on a write: fail", fault("query"), write, "fail"],
   ["configuration fault: fail at once", fault("configuration", false), read, "fail"],
   ["configuration fault on a write: fail at once", fault("configuration", false), write, "fail"],
+  [
+    "a node's password function failed on a read: the next node at once (it logs in its own way)",
+    passwordFunction,
+    read,
+    "move-on",
+  ],
+  [
+    "a node's password function failed on a write: fail at once (only the primary writes)",
+    passwordFunction,
+    write,
+    "fail",
+  ],
 ];
 
 describe("decide: what follows a failed attempt", () => {

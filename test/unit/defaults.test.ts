@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/config/defaults.ts";
 
 const DEFAULTS_FILE = new URL("../../src/config/defaults.ts", import.meta.url);
-const README = new URL("../../README.md", import.meta.url);
+const README = new URL("../../docs/configuration.md", import.meta.url);
 
 /** Every plain object under `value`, with its path. */
 function groups(value: object, path = "DEFAULTS"): Array<[string, object]> {
@@ -61,7 +61,7 @@ function defaultAt(path: string): unknown {
     .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], DEFAULTS);
 }
 
-/** README's Options table: each option path with the default the table gives it, as JSON where it is a literal. */
+/** docs/configuration.md's Options table: each option path with the default the table gives it, as JSON where it is a literal. */
 function readmeDefaults(): Array<[string, string]> {
   const text = readFileSync(README, "utf8");
   const table = text.slice(text.indexOf("## Options"), text.indexOf("### Connection URL parameters"));
@@ -91,7 +91,7 @@ describe("DEFAULTS", () => {
     for (const [path, doc] of leaves) expect(doc, path).toMatch(/Default|required/);
   });
 
-  it("has the defaults README's Options table documents, under the same names", () => {
+  it("has the defaults docs/configuration.md's Options table documents, under the same names", () => {
     const rows = readmeDefaults();
     let compared = 0;
     for (const [path, shown] of rows) {

@@ -1,5 +1,6 @@
 import type { QueryConfig } from "pg";
 import type { DbNode, NodeTask } from "../../nodes/db-node.js";
+import { SERVER_TEXT, serverBoolean } from "../../pool/server-text.js";
 import type { CatalogQuery } from "./raw-query-classifier.js";
 import type { RoutineRow } from "./routine-catalog.js";
 
@@ -27,16 +28,37 @@ export function catalogReader(
     for (const node of catalogNodes(router)) {
       if (closed()) break;
       const guard = guards.get(node);
-      const query: QueryConfig & { query_timeout: number } = { text, values, query_timeout: CATALOG_QUERY_TIMEOUT_MS };
-      const task = { startOn: () => node.pool.query<RoutineRow>(query) };
+      // The server's text, not the user's `types`: a bool parser of the app must not make every
+      // function look volatile (or none).
+      const query: QueryConfig & { query_timeout: number } = {
+        text,
+        values,
+        types: SERVER_TEXT,
+        query_timeout: CATALOG_QUERY_TIMEOUT_MS,
+      };
+      const task = { startOn: () => node.pool.query<CatalogTextRow>(query) };
       try {
-        const result = (guard === undefined ? await task.startOn() : await guard.run(task)) as { rows: RoutineRow[] };
-        return result.rows;
+        const result = (guard === undefined ? await task.startOn() : await guard.run(task)) as {
+          rows: CatalogTextRow[];
+        };
+        return result.rows.map(routineRow);
       } catch (error) {
         failure = error;
       }
     }
     throw failure;
+  };
+}
+
+/** A catalog row as the server's text: booleans are `t` / `f`. */
+type CatalogTextRow = Omit<RoutineRow, "volatile" | "calls_volatile"> & { volatile: string; calls_volatile: string };
+
+/** NULL (no routine of that kind) reads as false, as `bool_or` of nothing is NULL. */
+function routineRow(row: CatalogTextRow): RoutineRow {
+  return {
+    ...row,
+    volatile: serverBoolean(row.volatile) ?? false,
+    calls_volatile: serverBoolean(row.calls_volatile) ?? false,
   };
 }
 
