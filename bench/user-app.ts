@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -16,7 +16,7 @@ import { assertDistIsFresh, packPackage } from "../test/package/pack.ts";
 import { runCommandOk } from "../test/package/run-command.ts";
 import { EVERY_LAYER_OFF } from "./lib/contenders.ts";
 import { describeEnvironment } from "./lib/environment.ts";
-import { formatFixed } from "./lib/format.ts";
+import { formatFixed, formatSpread } from "./lib/format.ts";
 import { median, quartiles } from "./lib/stats.ts";
 import { appMigrationSql, appSeedSql, writeUserApp } from "./lib/user-app-project.ts";
 
@@ -125,9 +125,10 @@ function runApp(
   });
 }
 
-const spread = (values: readonly number[], digits: number) => {
+/** Median (IQR) over the rounds, to the digits the IQR allows. */
+const spread = (values: readonly number[], fallbackStep: number) => {
   const [q1, q3] = quartiles(values);
-  return `${formatFixed(median(values), digits)} (${formatFixed(q1, digits)}–${formatFixed(q3, digits)})`;
+  return formatSpread(median(values), q1, q3, fallbackStep);
 };
 const ratios = (a: readonly number[], b: readonly number[]) => a.map((value, i) => value / (b[i] as number));
 
@@ -239,13 +240,13 @@ async function main(): Promise<void> {
         [
           `${runtime === "tsx" ? "tsx" : "node, production"}`.padEnd(17),
           set.label.padEnd(46),
-          spread(plain.us, 0).padEnd(16),
-          spread(split.us, 0).padEnd(16),
+          spread(plain.us, 1).padEnd(20),
+          spread(split.us, 1).padEnd(20),
           formatFixed(median(split.us) / median(plain.us), 2).padEnd(7),
-          spread(ratios(split.us, plain.us), 2).padEnd(18),
-          spread(extraUs, 0).padEnd(14),
-          `${formatFixed(median(plain.cpuUs), 0)} / ${formatFixed(median(split.cpuUs), 0)}`.padEnd(10),
-          older ? spread(ratios(split.us, older.us), 2) : "",
+          spread(ratios(split.us, plain.us), 0.01).padEnd(18),
+          spread(extraUs, 1).padEnd(18),
+          `${spread(plain.cpuUs, 1)} / ${spread(split.cpuUs, 1)}`.padEnd(36),
+          older ? spread(ratios(split.us, older.us), 0.01) : "",
         ].join(" "),
       );
     }
@@ -253,12 +254,12 @@ async function main(): Promise<void> {
   const header = [
     "runtime".padEnd(17),
     "createDb options".padEnd(46),
-    "plain µs/read".padEnd(16),
-    "split µs/read".padEnd(16),
+    "plain µs/read".padEnd(20),
+    "split µs/read".padEnd(20),
     "× med".padEnd(7),
-    "× paired (IQR)".padEnd(18),
-    "+µs/read".padEnd(14),
-    "CPU µs".padEnd(10),
+    "× paired".padEnd(18),
+    "+µs/read".padEnd(18),
+    "CPU µs/read, plain / split".padEnd(36),
     baseline ? `÷ @${baseline.commit} paired` : "",
   ].join(" ");
   console.log(`\n## User's app: entry.findUnique({ where: { key } }) on the replica, PostgreSQL ${version}\n`);
@@ -266,10 +267,17 @@ async function main(): Promise<void> {
   console.log("-".repeat(header.length));
   for (const line of lines) console.log(line);
   console.log(
-    `\n  · ${args.rounds} interleaved rounds × ${args.ops} sequential reads after ${args.warmup} warm-up, per contender; every cell: median (IQR) over the rounds.`,
+    `\n  · ${args.rounds} interleaved rounds × ${args.ops} sequential reads after ${args.warmup} warm-up, per contender; every cell but × med: median (IQR) over the rounds, rounded to the digits the IQR allows.`,
   );
   console.log(
-    "  · × med: ratio of the medians (the issue's figure); × paired: split ÷ plain within each round; +µs/read: split − plain within each round; CPU µs: this process's user+system per read, plain / split.",
+    "  · × med: ratio of the medians (the issue's figure; read it with × paired's IQR); × paired: split ÷ plain within each round; +µs/read: split − plain within each round; CPU: this process's user+system per read. Load average at the end: " +
+      os
+        .loadavg()
+        .map((load) => load.toFixed(1))
+        .join(", ") +
+      " on " +
+      os.availableParallelism() +
+      " CPUs.",
   );
   if (baseline)
     console.log(`  · ÷ @${baseline.commit}: this checkout's split ÷ the baseline build's, per round (< 1: faster).`);
