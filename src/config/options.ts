@@ -172,9 +172,9 @@ export interface ReplicaCandidate {
    */
   readonly statements?: number;
   /**
-   * Its recent answer time in ms, per statement on a connection (the wait for a free connection
-   * left out): a decaying average that takes a slowdown at once and fades while the replica gets
-   * no queries; undefined before its first answer.
+   * Its answer time in ms: the fastest of its statements' times on a connection in the last
+   * second or so (the wait for a free connection and for a busy event loop left out), fading
+   * while the replica gets no queries; undefined before its first answer.
    */
   readonly latencyMs?: number | undefined;
 }

@@ -78,10 +78,10 @@ export class DbNode {
   /** When the server last answered one of our queries (ms, `performance.now()`): a result or an error of its own. */
   lastAnsweredAt = performance.now();
   /**
-   * How long its statements have been taking on a connection, sent to answered (the wait for a
-   * free connection excluded: the selector counts that through `inFlight` and `connections`), and
-   * a failed call's whole time when that is longer: for `"fastest"` and a user's selector; never
-   * fed when `timesQueries` is off.
+   * How long its statements take on a connection, sent to answered, the fastest of the last
+   * second or so (the wait for a free connection excluded: the selector counts that queue through
+   * `statements` and `connections`), and a failed call's whole time when that is longer: for
+   * `"fastest"` and a user's selector; never fed when `timesQueries` is off.
    */
   readonly latency = new LatencyEwma();
   /** What the replica monitor last saw (its only writer); undefined until its first poll. */

@@ -117,20 +117,37 @@ const sequence = (...values: number[]) => {
 };
 
 describe("LatencyEwma", () => {
-  it("takes a slower answer at once and blends faster ones in by the time that passed", () => {
+  it("is the fastest answer of the current and the previous window: a node that turns slow shows within two", () => {
     const clock = { now: 0 };
-    const latency = new LatencyEwma(1_000, () => clock.now);
+    const latency = new LatencyEwma(1_000, () => clock.now, 500);
     expect(latency.estimate()).toBeUndefined();
     latency.observe(2);
     expect(latency.estimate()).toBe(2);
     latency.observe(10);
-    expect(latency.estimate()).toBe(10);
-    // One faster answer a moment later moves the average a little, not all the way.
-    clock.now = 10;
-    latency.observe(1);
-    const blended = latency.estimateAt(10);
-    expect(blended).toBeLessThan(10);
-    expect(blended).toBeGreaterThan(9.8);
+    expect(latency.estimate()).toBe(2);
+    // The next window: the last one's 2 ms still counts.
+    clock.now = 600;
+    latency.observe(12);
+    expect(latency.estimate()).toBe(2);
+    // The one after: only 12 and what comes now are recent.
+    clock.now = 1_100;
+    latency.observe(11);
+    expect(latency.estimate()).toBe(11);
+  });
+
+  it("leaves out a busy client's wait for its event loop: 0.3 ms + up to 20 ms of lag reads 0.3, 5.3 ms + lag reads 5.3", () => {
+    const clock = { now: 0 };
+    const fast = new LatencyEwma(1_000, () => clock.now, 500);
+    const slow = new LatencyEwma(1_000, () => clock.now, 500);
+    const lag = mulberry32(3);
+    for (let i = 0; i < 2_000; i++) {
+      clock.now = i;
+      fast.observe(0.3 + 20 * lag());
+      slow.observe(5.3 + 20 * lag());
+    }
+    expect(fast.estimate()).toBeLessThan(0.5);
+    expect(slow.estimate()).toBeGreaterThan(5.3);
+    expect(slow.estimate()).toBeLessThan(5.5);
   });
 
   it("fades toward zero while no answer comes, so an avoided node is tried again", () => {

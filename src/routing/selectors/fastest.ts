@@ -3,8 +3,9 @@ import type { ReplicaCandidate, ReplicaSelector } from "./types.js";
 /**
  * Power of two choices by expected answer time (after Finagle's and Linkerd's P2C + peak EWMA):
  * two distinct candidates at random, and the one a read sent now would hear from sooner: its
- * recent statement time on a connection (`latencyMs`, a decaying average that takes a slowdown at
- * once) times one plus the queue its pool would put the read behind, `statements / connections`.
+ * fastest recent statement time on a connection (`latencyMs`: the server's and the network's
+ * time, the client's own event-loop wait left out, see LatencyEwma) times one plus the queue its
+ * pool would put the read behind, `statements / connections`.
  *
  * The queue is the pool's own count, not `inFlight`: with 16 callers on a busy client most calls
  * in flight are in Prisma's JavaScript or waiting for the event loop, the same wherever they are
