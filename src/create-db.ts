@@ -72,6 +72,7 @@ export function createDb<Client>(options: CreateDbOptions<Client>): SplitClient<
     resolveSelector(config.select),
     config.fallbackToPrimary,
     readYourWrites,
+    { readsOnPrimary: config.reads === "primary", preferZone: config.preferZone },
   );
   const monitor =
     config.monitor === undefined || replicas.length === 0

@@ -8,6 +8,7 @@ const DATABASE_UNAVAILABLE = Symbol.for("prisma-split.DatabaseUnavailableError")
 const CONSISTENCY_TOKEN_ERROR = Symbol.for("prisma-split.ConsistencyTokenError");
 const REPLICA_WRITE_ERROR = Symbol.for("prisma-split.ReplicaWriteError");
 const DATABASE_CONFIGURATION_ERROR = Symbol.for("prisma-split.DatabaseConfigurationError");
+const REPLICA_IN_TRANSACTION_ERROR = Symbol.for("prisma-split.ReplicaInTransactionError");
 
 /**
  * A setting passed to `createDb()` (or read from the environment) is missing or invalid.
@@ -159,6 +160,33 @@ export class ReplicaWriteError extends Error {
 /** True for a {@link ReplicaWriteError}, from any copy of prisma-split. */
 export function isReplicaWriteError(error: unknown): error is ReplicaWriteError {
   return typeof error === "object" && error !== null && REPLICA_WRITE_ERROR in error;
+}
+
+/**
+ * `tx.$replica()` was called inside an interactive transaction. A transaction runs on one
+ * connection of the primary, and a read elsewhere would not see its uncommitted writes nor be
+ * part of its snapshot. Nothing was sent to any server.
+ *
+ * @example
+ * await db.$transaction(async (tx) => tx.$replica()); // throws ReplicaInTransactionError
+ */
+export class ReplicaInTransactionError extends Error {
+  override readonly name = "ReplicaInTransactionError";
+  readonly code = "PRISMA_SPLIT_REPLICA_IN_TRANSACTION";
+  readonly [REPLICA_IN_TRANSACTION_ERROR] = true;
+
+  constructor() {
+    super(
+      "prisma-split: tx.$replica() inside an interactive transaction: the transaction runs on one connection of " +
+        "the primary, and a replica would see neither its uncommitted writes nor its snapshot; read through tx, " +
+        "or use db.$replica() outside the transaction",
+    );
+  }
+}
+
+/** True for a {@link ReplicaInTransactionError}, from any copy of prisma-split. */
+export function isReplicaInTransactionError(error: unknown): error is ReplicaInTransactionError {
+  return typeof error === "object" && error !== null && REPLICA_IN_TRANSACTION_ERROR in error;
 }
 
 /**

@@ -171,6 +171,11 @@ export interface QueryEvent {
   /** `User`'s delegate key (`user`); undefined for raw queries. */
   readonly model: string | undefined;
   readonly reason: RouteReason;
+  /**
+   * With `replicas.preferZone`, whether the replica that ran it is in that zone (`"local"`) or
+   * not (`"remote"`); undefined on the primary and without a preferred zone.
+   */
+  readonly zone?: "local" | "remote" | undefined;
   readonly durationMs: number;
   readonly error: unknown;
 }
@@ -185,6 +190,8 @@ export type RouteReason =
   | "no-replicas" // a read on the primary of a primary-only setup
   | "sticky" // a read on the primary: its consistency context wrote within `stickyMs`
   | "lsn" // a read on the primary: no replica is known to have replayed its context's last write
+  | "reads-primary" // a read on the primary: `reads: "primary"`, and the call did not opt into a replica
+  | "max-lag" // a read on the primary: no replica is known to be within the call's `maxLagMs`
   | "rerun"; // a read run again on the primary after an error only a replica raises (55000, 40001 recovery conflict, 42P01/42703)
 
 type Listener<Args extends unknown[]> = (...args: Args) => void;

@@ -1,4 +1,10 @@
-export type { SplitClient, SplitMethods } from "./client/types.js";
+export type {
+  SplitClient,
+  SplitMethods,
+  SplitTransaction,
+  SplitTransactionClient,
+  TransactionRoles,
+} from "./client/types.js";
 export { DEFAULTS } from "./config/defaults.js";
 export type {
   HealthOptions,
@@ -14,6 +20,7 @@ export type {
   BulkheadOptions,
   ConsistencyOptions,
   CreateDbOptions,
+  ReadMode,
   ReadYourWrites,
   ReplicaCandidate,
   ReplicaOptions,
@@ -23,6 +30,7 @@ export type {
   SelectionStrategy,
 } from "./config/options.js";
 export { redactUrl } from "./config/redact.js";
+export type { ZonesOption } from "./config/replica-zones.js";
 export { createDb } from "./create-db.js";
 export {
   ConfigurationError,
@@ -35,8 +43,10 @@ export {
   isConsistencyTokenError,
   isDatabaseConfigurationError,
   isDatabaseUnavailable,
+  isReplicaInTransactionError,
   isReplicaWriteError,
   type NodeRole,
+  ReplicaInTransactionError,
   ReplicaWriteError,
   type UnavailableReason,
 } from "./errors.js";
@@ -82,3 +92,4 @@ export {
   planConnections,
   recommendPoolSize,
 } from "./lifecycle/pool-sizing.js";
+export type { ReplicaReadOptions } from "./routing/replica-read-options.js";

@@ -1,6 +1,7 @@
 import type { NodeRole } from "../errors.js";
 import type { DbNode } from "../nodes/db-node.js";
 import type { CallPipeline, PipelineCall } from "../resilience/call-pipeline.js";
+import type { ReplicaReadOptions } from "../routing/replica-read-options.js";
 import type { QueryKind } from "../routing/router.js";
 import type { ModelShape } from "./prisma-internals.js";
 
@@ -17,12 +18,20 @@ export interface ClientSet {
 export class ClientView {
   readonly pipeline: CallPipeline;
   readonly forced: NodeRole | undefined;
+  /** What a `$replica(options)` view asked of its replicas; undefined for every other view. */
+  readonly bound: ReplicaReadOptions | undefined;
   readonly clients: ClientSet;
 
-  constructor(pipeline: CallPipeline, clients: ClientSet, forced: NodeRole | undefined) {
+  constructor(
+    pipeline: CallPipeline,
+    clients: ClientSet,
+    forced: NodeRole | undefined,
+    bound?: ReplicaReadOptions | undefined,
+  ) {
     this.pipeline = pipeline;
     this.clients = clients;
     this.forced = forced;
+    this.bound = bound;
   }
 
   /** This view's client of `node` (with the user's extensions). */
@@ -74,6 +83,10 @@ export class RoutedCall implements PromiseLike<unknown>, PipelineCall {
 
   get forced(): NodeRole | undefined {
     return this.view.forced;
+  }
+
+  get bound(): ReplicaReadOptions | undefined {
+    return this.view.bound;
   }
 
   /**

@@ -12,10 +12,12 @@ import {
 } from "../routing/operations.js";
 import type { RawQueryClassifier } from "../routing/raw-sql/raw-query-classifier.js";
 import { sqlTextOf } from "../routing/raw-sql/sql-text.js";
-import { runInSession, runOnPrimary } from "../routing/scope.js";
+import { NO_READ_OPTIONS, type ReplicaReadOptions, readReplicaReadOptions } from "../routing/replica-read-options.js";
+import { runInSession, runOnPrimary, runOnReplica } from "../routing/scope.js";
 import { registerView, type SplitState } from "../split-state.js";
 import type { ModelShape } from "./prisma-internals.js";
 import { type ClientSet, ClientView, fluentCallClass, RoutedCall, TransactionCall } from "./routed-call.js";
+import { withTransactionRoles } from "./transaction-client.js";
 import { UnclassifiedRawCall } from "./unclassified-raw-call.js";
 
 /** What every view of one createDb() shares. */
@@ -35,11 +37,18 @@ type Extendable = { $extends(extension: unknown): unknown };
  * from the primary's client, so what prisma-split does not route (`$name`, a client extension's
  * own method, `instanceof PrismaClient`) behaves as on the primary.
  */
-export function createRoutedClient(parts: RoutedParts, clients: ClientSet, forced?: NodeRole): object {
+export function createRoutedClient(
+  parts: RoutedParts,
+  clients: ClientSet,
+  forced?: NodeRole,
+  bound?: ReplicaReadOptions,
+): object {
   const { state, pipeline, rawQueries, models } = parts;
-  const calls = new ClientView(pipeline, clients, forced);
+  const calls = new ClientView(pipeline, clients, forced, bound);
   const view = Object.create(clients.primary as object) as Record<string | symbol, unknown>;
   const roleViews = new Map<NodeRole, object>();
+  /** `$replica({ maxLagMs })` views by bound: a handful of distinct bounds in an app, each built once. */
+  const boundViews = new Map<number, object>();
   const define = (key: string, value: unknown) =>
     Object.defineProperty(view, key, { value, writable: true, configurable: true, enumerable: false });
 
@@ -70,11 +79,31 @@ export function createRoutedClient(parts: RoutedParts, clients: ClientSet, force
     define(method, (...args: unknown[]) => new RoutedCall(calls, "write", undefined, method, args));
   }
 
-  define("$transaction", (...args: unknown[]) => pipeline.execute(new TransactionCall(calls, args)));
+  define("$transaction", (...args: unknown[]) =>
+    pipeline.execute(new TransactionCall(calls, withTransactionRoles(args))),
+  );
   define("$events", state.events);
   define("$primary", () => roleView("primary"));
-  define("$replica", () => roleView("replica"));
+  define("$replica", (options?: unknown) => {
+    const asked = options === undefined ? NO_READ_OPTIONS : readReplicaReadOptions("$replica(options)", options);
+    return asked.maxLagMs === undefined ? roleView("replica") : boundView(asked.maxLagMs);
+  });
   define("$withPrimary", runOnPrimary);
+  define("$withReplica", (first: unknown, second?: unknown) => {
+    const [options, fn] = typeof first === "function" ? [undefined, first] : [first, second];
+    if (typeof fn !== "function") {
+      return Promise.reject(
+        new TypeError("prisma-split: $withReplica(fn) or $withReplica(options, fn) takes a function"),
+      );
+    }
+    let asked: ReplicaReadOptions;
+    try {
+      asked = options === undefined ? NO_READ_OPTIONS : readReplicaReadOptions("$withReplica(options)", options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return runOnReplica(asked, fn as () => unknown);
+  });
   define("$withSession", (fn: () => unknown) => runInSession(fn));
   define("$withDeadline", runWithDeadline);
   define("$consistencyToken", () => state.readYourWrites.token());
@@ -96,6 +125,7 @@ export function createRoutedClient(parts: RoutedParts, clients: ClientSet, force
         replicas: clients.replicas.map((client) => (client as Extendable).$extends(extension)),
       },
       forced,
+      bound,
     ),
   );
   define("$connect", async () => {
@@ -114,6 +144,16 @@ export function createRoutedClient(parts: RoutedParts, clients: ClientSet, force
   });
 
   registerView(view, state);
+
+  function boundView(maxLagMs: number): object {
+    let existing = boundViews.get(maxLagMs);
+    if (existing === undefined) {
+      existing = createRoutedClient(parts, clients, "replica", { maxLagMs });
+      // A bound computed per request would grow the map without end: past a few, build each anew.
+      if (boundViews.size < 32) boundViews.set(maxLagMs, existing);
+    }
+    return existing;
+  }
 
   function roleView(role: NodeRole): object {
     let existing = roleViews.get(role);

@@ -1,6 +1,10 @@
-import type { Types } from "@prisma/client/runtime/client";
+import type { ITXClientDenyList, Types } from "@prisma/client/runtime/client";
 import type { SplitEvents } from "../events.js";
 import type { HealthReport } from "../lifecycle/health.js";
+import type { ReplicaReadOptions } from "../routing/replica-read-options.js";
+
+/** What a transaction client does not have: prisma-split's methods ($primary and $replica come back in its own form). */
+type SplitOnlyMethod = keyof SplitMethods<unknown>;
 
 /** Methods prisma-split adds to the client. */
 export interface SplitMethods<Client> {
@@ -8,11 +12,26 @@ export interface SplitMethods<Client> {
   $primary(): SplitClient<Client>;
   /**
    * A client bound to the replicas: reads run on one of them (or on the primary when none can
-   * serve and `replicas.fallbackToPrimary` is on); writes are refused.
+   * serve and `replicas.fallbackToPrimary` is on); writes are refused. With `reads: "primary"`,
+   * the way to opt a read into a replica. `maxLagMs`: only a replica the monitor last saw at most
+   * that far behind, else the primary (the `query` event's reason is then `max-lag`).
+   *
+   * @example
+   * const feed = await db.$replica({ maxLagMs: 500 }).post.findMany({ take: 20 });
    */
-  $replica(): SplitClient<Client>;
+  $replica(options?: ReplicaReadOptions): SplitClient<Client>;
   /** Runs `fn`; every query it starts, however deep in its async calls, goes to the primary. */
   $withPrimary<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs `fn`; the reads it starts, however deep in its async calls, may go to a replica (also
+   * with `reads: "primary"`), within `options.maxLagMs` when given; its writes go to the primary.
+   * The innermost of `$withPrimary` and `$withReplica` decides.
+   *
+   * @example
+   * const report = await db.$withReplica({ maxLagMs: 2_000 }, () => buildReport(db));
+   */
+  $withReplica<T>(fn: () => T | Promise<T>): Promise<T>;
+  $withReplica<T>(options: ReplicaReadOptions, fn: () => T | Promise<T>): Promise<T>;
   /**
    * Runs `fn` in one consistency context (a request): with `consistency.readYourWrites` on,
    * reads in it see its own writes (see `consistency`). Outside any context each call stands
@@ -83,6 +102,42 @@ type SplitExtArgs<Client> = ExtArgsOf<Client> & {
   client: { [Method in keyof SplitMethods<Client>]: () => SplitMethods<Client>[Method] };
 };
 
+type SplitTypeMap<Client> = Types.Utils.Call<TypeMapCbOf<Client>, { extArgs: SplitExtArgs<Client> }>;
+
+/** Prisma's transaction options; `Level`: the isolation levels of the user's provider. */
+interface TransactionOptions<Level> {
+  maxWait?: number;
+  timeout?: number;
+  isolationLevel?: Level;
+}
+
+/** `db.$transaction`: Prisma's, with prisma-split's transaction client in the interactive form. */
+export interface SplitTransaction<Db, Level> {
+  <P extends Types.Public.PrismaPromise<any>[]>(
+    arg: [...P],
+    options?: TransactionOptions<Level>,
+  ): Promise<Types.Utils.UnwrapTuple<P>>;
+  <R>(fn: (tx: SplitTransactionClient<Db>) => Promise<R>, options?: TransactionOptions<Level>): Promise<R>;
+}
+
+/**
+ * The `tx` of `db.$transaction(async (tx) => ...)`: Prisma's transaction client. Every statement
+ * runs on the transaction's one connection of the primary, so `tx.$primary()` is `tx` itself and
+ * `tx.$replica()` throws a `ReplicaInTransactionError`.
+ */
+export type SplitTransactionClient<Db> = Omit<Db, ITXClientDenyList | SplitOnlyMethod> & TransactionRoles<Db>;
+
+/** `tx.$primary()` and `tx.$replica()` (see {@link SplitTransactionClient}). */
+export interface TransactionRoles<Db> {
+  /** The transaction itself: it already runs on the primary. */
+  $primary(): SplitTransactionClient<Db>;
+  /**
+   * Throws a `ReplicaInTransactionError`: the transaction runs on one connection of the primary,
+   * and a replica would see neither its uncommitted writes nor its snapshot.
+   */
+  $replica(): never;
+}
+
 /**
  * The type of `createDb()`'s result: the user's own PrismaClient type (every model, every
  * operation, every extension applied later with `$extends`) plus {@link SplitMethods}.
@@ -90,9 +145,21 @@ type SplitExtArgs<Client> = ExtArgsOf<Client> & {
 export type SplitClient<Client> = [TypeMapCbOf<Client>] extends [never]
   ? Client & SplitMethods<Client>
   : TypeMapCbOf<Client> extends Types.Extensions.TypeMapCbDef
-    ? Types.Extensions.DynamicClientExtensionThis<
-        Types.Utils.Call<TypeMapCbOf<Client>, { extArgs: SplitExtArgs<Client> }>,
-        TypeMapCbOf<Client>,
-        SplitExtArgs<Client>
+    ? WithSplitTransaction<
+        Types.Extensions.DynamicClientExtensionThis<
+          Types.Utils.Call<TypeMapCbOf<Client>, { extArgs: SplitExtArgs<Client> }>,
+          TypeMapCbOf<Client>,
+          SplitExtArgs<Client>
+        >,
+        SplitTypeMap<Client>
       >
     : Client & SplitMethods<Client>;
+
+/**
+ * `db.$transaction` typed with {@link SplitTransactionClient}. A client extended further gets
+ * Prisma's own `$transaction` back from `$extends`: its `tx` has the extensions, and `tx.$primary()`
+ * is typed as the client's (at run time it is `tx` there too).
+ */
+type WithSplitTransaction<Db, TypeMap> = {
+  $transaction: SplitTransaction<Db, TypeMap extends { meta: { txIsolationLevel: infer Level } } ? Level : never>;
+} & Db;

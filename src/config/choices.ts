@@ -28,3 +28,12 @@ export type ReadYourWrites = (typeof READ_YOUR_WRITES_MODES)[number];
  */
 export const READINESS_MODES = Object.freeze(["any", "primary"] as const);
 export type Readiness = (typeof READINESS_MODES)[number];
+
+/**
+ * `reads`: where a read goes when nothing else says:
+ * - `"replica"`: to a replica (the primary when none can take it);
+ * - `"primary"`: to the primary, unless the call is made on `db.$replica()` or inside
+ *   `db.$withReplica(fn)`: replicas are adopted one query at a time.
+ */
+export const READ_MODES = Object.freeze(["replica", "primary"] as const);
+export type ReadMode = (typeof READ_MODES)[number];

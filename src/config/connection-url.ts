@@ -3,6 +3,7 @@ import { DEFAULTS } from "./defaults.js";
 import { serverIdentity } from "./host-list.js";
 import type { NodePoolConfig } from "./node-overrides.js";
 import { redactUrl } from "./redact.js";
+import { isZoneName } from "./replica-zones.js";
 import { URL_PARAMETER_RULES } from "./schema.js";
 import { fitsRule, show } from "./validate.js";
 
@@ -32,12 +33,17 @@ export interface ConnectionSettings {
   readonly statementBoundMs?: number;
   /** `pgbouncer=true`: a PgBouncer in transaction mode is in front (no startup parameters). */
   readonly pgbouncer: boolean;
+  /** `zone`: the zone the server runs in (see `replicas.preferZone`); removed from the driver's URL. */
+  readonly zone?: string | undefined;
   /** The user's `pg` settings for this node (the `pool` option), merged over the URL by every connection we open. */
   readonly driver?: NodePoolConfig | undefined;
 }
 
 /** Parameters Prisma documents but `pg` does not understand: removed from the driver's URL. */
 const PRISMA_ONLY_PARAMETERS = ["connection_limit", "pool_timeout", "connect_timeout", "schema", "pgbouncer"];
+
+/** prisma-split's own parameters: removed from the driver's URL too (pg would send them as startup parameters). */
+const OWN_PARAMETERS = ["zone"];
 
 /**
  * Reads a node's connection string.
@@ -88,7 +94,15 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
   }
 
   const pgbouncer = params.get("pgbouncer")?.toLowerCase() === "true";
-  for (const name of PRISMA_ONLY_PARAMETERS) params.delete(name);
+  const zoneParameter = params.get("zone");
+  if (zoneParameter !== null && !isZoneName(zoneParameter)) {
+    throw new ConfigurationError(
+      `${setting}?zone`,
+      `must be a zone name (letters, digits, . _ : / -), got ${quoteParameter(redactedUrl, "zone", zoneParameter)} in ${redactedUrl}`,
+    );
+  }
+  const zone = zoneParameter ?? undefined;
+  for (const name of [...PRISMA_ONLY_PARAMETERS, ...OWN_PARAMETERS]) params.delete(name);
   const user = decode(parsed.username, setting, "user name", redactedUrl);
   const database = decode(parsed.pathname.slice(1), setting, "database name", redactedUrl) || user;
   return {
@@ -101,6 +115,7 @@ export function parseConnectionUrl(url: unknown, setting: string): ConnectionSet
     connectTimeoutMs: connectTimeoutSeconds * 1000,
     schema,
     pgbouncer,
+    zone,
   };
 }
 

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
-import type { Readiness, ReadYourWrites, SelectionStrategy } from "./choices.js";
+import type { Readiness, ReadMode, ReadYourWrites, SelectionStrategy } from "./choices.js";
 import type { ReplicaSelector } from "./options.js";
+import type { ZonesOption } from "./replica-zones.js";
 
 /**
  * Every default of prisma-split, in one frozen object: `createDb()`'s option groups, the URL
@@ -16,6 +17,12 @@ import type { ReplicaSelector } from "./options.js";
  * DEFAULTS.breaker.timeout; // 10_000
  */
 export const DEFAULTS = frozen({
+  /**
+   * Where reads go unless a call says otherwise (see {@link ReadMode}). `"primary"` is the safe
+   * first step of a migration: every read stays on the primary, and `db.$replica()` or
+   * `db.$withReplica(fn)` moves reads to replicas one at a time. Default: `"replica"`.
+   */
+  reads: "replica" as ReadMode,
   replicas: frozen({
     /**
      * How a read picks among healthy replicas: `"round-robin"`, `"random"`, `"least-busy"` (fewest
@@ -24,6 +31,20 @@ export const DEFAULTS = frozen({
      * evenly as round-robin; with one slow, far or busy it sends it fewer).
      */
     select: "fastest" as SelectionStrategy | ReplicaSelector,
+    /**
+     * The zone (availability zone, region, rack) this process runs in: reads go to healthy,
+     * caught-up replicas of that zone, and to the other replicas only when none of it can take
+     * them. Each replica's zone comes from `zones`, `DATABASE_REPLICA_ZONES` or its URL's `?zone=`.
+     * Default: none (every replica alike).
+     */
+    preferZone: undefined as string | undefined,
+    /**
+     * Each replica's zone: an array in the order of the replicas (one entry per host), or a
+     * function of the replica (`{ name, role, index, url }`) as `pool` takes. Default:
+     * `process.env.DATABASE_REPLICA_ZONES`, comma-separated in the same order (an empty entry: no
+     * zone), and a replica URL's `?zone=` parameter.
+     */
+    zones: undefined as ZonesOption | undefined,
     /** Reads go to the primary when no replica can take them. Default: `true`. */
     fallbackToPrimary: true,
     /**

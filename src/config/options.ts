@@ -1,3 +1,4 @@
+import type { ReadMode } from "./choices.js";
 import type { DEFAULTS } from "./defaults.js";
 import type { HealthOptions, MetricsOptions, PoolCheckOptions, ShutdownOptions } from "./lifecycle-options.js";
 import type { SplitLogger } from "./logger-option.js";
@@ -5,7 +6,9 @@ import type { ClientOptionsOption, PoolOption } from "./node-overrides.js";
 import type { OptionsOf } from "./rules.js";
 
 export {
+  READ_MODES,
   READ_YOUR_WRITES_MODES,
+  type ReadMode,
   type ReadYourWrites,
   SELECTION_STRATEGIES,
   type SelectionStrategy,
@@ -73,6 +76,17 @@ export interface CreateDbOptions<Client> {
    * Default: `true`.
    */
   tracing?: boolean | { tracer?: unknown };
+  /**
+   * Where reads go unless a call says otherwise: `"replica"`, or `"primary"`, where only reads
+   * made on `db.$replica()` or inside `db.$withReplica(fn)` go to a replica (adopt replicas one
+   * query at a time). Health, metrics and the replica monitor work alike in both. Default: `"replica"`.
+   *
+   * @example
+   * const db = createDb({ PrismaClient, reads: "primary" });
+   * await db.user.findMany(); // the primary
+   * await db.$replica().user.findMany(); // a replica
+   */
+  reads?: ReadMode;
   /** How reads pick a replica, the replica monitor (lag, outages, roles) and hedged reads. */
   replicas?: ReplicaOptions;
   /** Graceful shutdown on SIGTERM/SIGINT (default on); `false`: no signal listeners, `$disconnect()` still drains. */
@@ -113,6 +127,7 @@ const OPTION_NAMES: Record<keyof CreateDbOptions<unknown>, true> = {
   pool: true,
   logger: true,
   tracing: true,
+  reads: true,
   replicas: true,
   consistency: true,
   breaker: true,
@@ -162,6 +177,8 @@ export interface ReplicaCandidate {
   readonly name: string;
   /** Position in `replicaUrls`. */
   readonly index: number;
+  /** Its zone (`replicas.zones`, `DATABASE_REPLICA_ZONES`, `?zone=`); undefined when none was given. */
+  readonly zone?: string | undefined;
   /** Queries this process has in flight on it right now. */
   readonly inFlight: number;
   /** How many queries can run on it at once (its pool's size, `connection_limit`); more wait for a connection. */

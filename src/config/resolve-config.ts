@@ -1,10 +1,12 @@
 import { ConfigurationError } from "../errors.js";
+import type { ReadMode } from "./choices.js";
 import type { ConnectionSettings } from "./connection-url.js";
 import { DEFAULTS } from "./defaults.js";
 import { type LifecycleSettings, resolveLifecycleOptions } from "./lifecycle-options.js";
 import { readLogger, type SplitLogger } from "./logger-option.js";
 import { type ClientOptionsOption, type PoolOption, readOverrideOption } from "./node-overrides.js";
 import { CREATE_DB_OPTIONS, type CreateDbOptions, type ReplicaSelector, type SelectionStrategy } from "./options.js";
+import { resolveReplicaZones } from "./replica-zones.js";
 import { type ResolvedNodes, resolveNodes } from "./resolve-nodes.js";
 import { type ResolvedResilience, resolveResilience } from "./resolve-resilience.js";
 import { type ResolvedUrls, resolveUrls } from "./resolve-urls.js";
@@ -23,6 +25,10 @@ export interface ResolvedConfig extends ResolvedUrls {
   readonly logger: SplitLogger | undefined;
   /** `tracing` as given (checked): `false`, `true` or `{ tracer }`. */
   readonly tracing: boolean | { readonly tracer?: unknown };
+  /** Where reads go unless a call says otherwise (`reads`). */
+  readonly reads: ReadMode;
+  /** The zone reads prefer (`replicas.preferZone`); undefined: none. */
+  readonly preferZone: string | undefined;
   /** How reads pick a replica: a built-in strategy's name or the user's function. */
   readonly select: SelectionStrategy | ReplicaSelector;
   readonly fallbackToPrimary: boolean;
@@ -104,13 +110,17 @@ export function resolveConfig(options: CreateDbOptions<unknown>, env: NodeJS.Pro
     resilience.queryTimeoutMs,
     resilience.breaker === false ? false : resilience.breaker.timeout,
   );
-  const nodes = resolveNodes(urls, { pool, clientOptions }, statementBoundMs);
+  const reads = RULES.reads("reads", options.reads ?? DEFAULTS.reads);
+  const zones = resolveReplicaZones(urls.replicas, replicas.zones, env);
+  const nodes = resolveNodes(urls, { pool, clientOptions }, statementBoundMs, zones);
   return {
     ...urls,
     nodes,
     timesQueries: replicas.select === "fastest" || typeof replicas.select === "function",
     logger,
     tracing,
+    reads,
+    preferZone: replicas.preferZone,
     select: replicas.select,
     fallbackToPrimary: replicas.fallbackToPrimary,
     // Hedging races two replicas.

@@ -25,6 +25,8 @@ export interface NodeConfig {
    */
   readonly settings: ConnectionSettings;
   readonly clientOptions: Readonly<Record<string, unknown>>;
+  /** The zone the replica runs in (`replicas.zones`, `DATABASE_REPLICA_ZONES`, `?zone=`); undefined for the primary. */
+  readonly zone: string | undefined;
 }
 
 export interface ResolvedNodes {
@@ -46,6 +48,7 @@ export function resolveNodes(
   urls: ResolvedUrls,
   overrides: { readonly pool: PoolOption | undefined; readonly clientOptions: ClientOptionsOption | undefined },
   boundMs: number | false,
+  zones: readonly (string | undefined)[] = [],
 ): ResolvedNodes {
   const node = (name: string, role: NodeRole, index: number, url: ConnectionSettings): NodeConfig => {
     const described = { name, role, index, url: url.connectionString };
@@ -55,6 +58,7 @@ export function resolveNodes(
       index,
       settings: nodeSettings(url, withCheckedPassword(poolConfigFor(overrides.pool, described), name), boundMs),
       clientOptions: clientOptionsFor(overrides.clientOptions, described),
+      zone: role === "replica" ? zones[index] : undefined,
     };
   };
   const primary = node("primary", "primary", -1, urls.primary);

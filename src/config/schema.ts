@@ -1,8 +1,15 @@
 import { constants } from "node:os";
 import { ConfigurationError } from "../errors.js";
-import { READ_YOUR_WRITES_MODES, READINESS_MODES, SELECTION_STRATEGIES, type SelectionStrategy } from "./choices.js";
+import {
+  READ_MODES,
+  READ_YOUR_WRITES_MODES,
+  READINESS_MODES,
+  SELECTION_STRATEGIES,
+  type SelectionStrategy,
+} from "./choices.js";
 import type { DEFAULTS } from "./defaults.js";
 import type { ReplicaSelector } from "./options.js";
+import { readPreferZone, readZonesOption } from "./replica-zones.js";
 import { group, numberIn, oneOf, type Reader, trueOrFalse } from "./rules.js";
 import { MAX_TIMER_MS, type NumberRule, readGroup, readNumber, show, timerRule } from "./validate.js";
 
@@ -117,8 +124,11 @@ export const INSTANCES = Object.freeze({ min: 1, integer: true, unit: "processes
 
 /** Every group of `createDb()`'s options, and the HTTP helpers', with its rules. */
 export const RULES = {
+  reads: oneOf(READ_MODES),
   replicas: group<typeof DEFAULTS.replicas, "hedge">({
     select: readSelect,
+    preferZone: readPreferZone,
+    zones: readZonesOption,
     fallbackToPrimary: trueOrFalse,
     maxLagMs: numberIn({ ...timerRule(1), off: true }),
     maxLagBytes: numberIn({ min: 1, integer: true, off: true }),

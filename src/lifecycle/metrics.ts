@@ -64,7 +64,7 @@ function innerMap<V>(outer: Map<string, Map<string, V>>, key: string): Map<strin
 }
 
 interface RoutedTally {
-  readonly labels: { role: string; node: string; reason: string };
+  readonly labels: { role: string; node: string; reason: string; zone?: string };
   pending: number;
 }
 
@@ -77,7 +77,7 @@ interface DurationChildren {
 class SplitMetrics {
   readonly #contexts = new Set<MetricsSubject>();
   readonly queryDuration: TallyHistogram;
-  readonly routed: Counter<"role" | "node" | "reason">;
+  readonly routed: Counter<"role" | "node" | "reason" | "zone">;
   readonly retries: Counter<"role" | "node">;
   readonly shed: Counter<"role" | "node">;
   readonly fallbacks: Counter<"reason">;
@@ -114,8 +114,10 @@ class SplitMetrics {
     const routedTallies = this.#routedTallies;
     this.routed = new prom.Counter({
       name: name("queries_routed_total"),
-      help: "Queries routed to a node, by the reason for the choice (read, write, forced, fallback, sticky, lsn, ...).",
-      labelNames: ["role", "node", "reason"],
+      help:
+        "Queries routed to a node, by the reason for the choice (read, write, forced, fallback, sticky, lsn, ...) " +
+        "and, with replicas.preferZone, whether a replica was in that zone (zone: local or remote).",
+      labelNames: ["role", "node", "reason", "zone"],
       registers,
       collect() {
         for (const byReason of routedTallies.values()) {
@@ -241,7 +243,9 @@ class SplitMetrics {
     const byReason = innerMap(this.#routedTallies, event.node);
     let tally = byReason.get(event.reason);
     if (tally === undefined) {
-      tally = { labels: { role: event.role, node: event.node, reason: event.reason }, pending: 0 };
+      // A replica's zone is fixed, so the label adds no series: one per node and reason, as before.
+      const labels = { role: event.role, node: event.node, reason: event.reason };
+      tally = { labels: event.zone === undefined ? labels : { ...labels, zone: event.zone }, pending: 0 };
       byReason.set(event.reason, tally);
     }
     tally.pending++;

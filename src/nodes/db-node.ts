@@ -51,6 +51,8 @@ export interface DbNodeInit {
   readonly settings: ConnectionSettings;
   readonly PrismaClient: new (options: never) => unknown;
   readonly clientOptions: Readonly<Record<string, unknown>>;
+  /** The zone the server runs in (`replicas.preferZone` prefers replicas of one zone). */
+  readonly zone?: string | undefined;
   /**
    * Whether `run()` times each query into `latency`: only a selector that reads `latencyMs`
    * (`"fastest"`, a user's function) needs it. Default: true.
@@ -70,6 +72,8 @@ export class DbNode {
   readonly name: string;
   readonly role: NodeRole;
   readonly index: number;
+  /** The zone the server runs in; undefined when none was given. */
+  readonly zone: string | undefined;
   readonly client: PrismaClientLike;
   /** Why this node may not take reads; each flag has one writer (see Rotation). */
   readonly rotation = new Rotation();
@@ -115,6 +119,7 @@ export class DbNode {
     this.name = init.name;
     this.role = init.role;
     this.index = init.index;
+    this.zone = init.zone;
     this.#settings = init.settings;
     this.#timesQueries = init.timesQueries ?? true;
     const { PrismaPg } = loadDriver();

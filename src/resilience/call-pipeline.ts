@@ -3,6 +3,7 @@ import type { SplitEvents } from "../events.js";
 import type { DbNode, NodeTask } from "../nodes/db-node.js";
 import type { StatementTicket } from "../pool/statement-ticket.js";
 import type { ReadYourWrites } from "../routing/consistency/read-your-writes.js";
+import type { ReplicaReadOptions } from "../routing/replica-read-options.js";
 import type { Placement, QueryKind, RouteDecision, Router } from "../routing/router.js";
 import { type AttemptFailure, toAttemptFailure } from "./attempt-failure.js";
 import type { AttemptTracer } from "./attempt-tracer.js";
@@ -21,6 +22,8 @@ export interface PipelineCall extends NodeTask {
   readonly kind: QueryKind;
   /** The role a `$primary()` / `$replica()` client tags its calls with. */
   readonly forced: NodeRole | undefined;
+  /** What a `$replica(options)` client asked of the replica its reads run on (`maxLagMs`). */
+  readonly bound?: ReplicaReadOptions | undefined;
   /**
    * Prisma may run it in one statement with other calls of the same tick (`findUnique`): its
    * statement is not this call's alone to cancel when a hedge of it loses or its deadline expires.
@@ -137,7 +140,7 @@ export class CallPipeline {
     let placement: Placement;
     let decision: RouteDecision;
     try {
-      placement = call.placement ?? this.#router.place(call.kind, call.forced, describe(call));
+      placement = call.placement ?? this.#router.place(call.kind, call.forced, describe(call), call.bound);
       decision = this.#route(placement, undefined);
     } catch (error) {
       return Promise.reject(error);
@@ -338,6 +341,7 @@ export class CallPipeline {
       operation: call.operation,
       model: call.model,
       reason: decision.reason,
+      zone: decision.zone,
       durationMs: performance.now() - started,
       error,
     });

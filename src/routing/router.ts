@@ -3,8 +3,11 @@ import type { RouteReason } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
 import { type Lsn, lsnReached } from "../nodes/lsn.js";
 import type { ReadGate } from "./consistency/types.js";
+import { withinLag } from "./lag-bound.js";
+import type { ReplicaReadOptions } from "./replica-read-options.js";
 import { type RoutingScope, routingScope } from "./scope.js";
 import type { ReplicaSelector } from "./selectors/index.js";
+import { type ZoneLocality, ZonePreference } from "./zone-preference.js";
 
 export type { RouteReason } from "../events.js";
 
@@ -17,6 +20,8 @@ const PRIMARY_REASONS = [
   "sticky",
   "lsn",
   "rerun",
+  "reads-primary",
+  "max-lag",
 ] as const;
 type PrimaryReason = (typeof PRIMARY_REASONS)[number];
 
@@ -32,6 +37,16 @@ export interface ReadConsistency {
 export interface RouteDecision {
   readonly node: DbNode;
   readonly reason: RouteReason;
+  /** With `replicas.preferZone`, a replica's place: in that zone or not; undefined on the primary. */
+  readonly zone?: ZoneLocality | undefined;
+}
+
+/** The routing settings beside the selector: `reads` and `replicas.preferZone`. */
+export interface RoutingControls {
+  /** `reads: "primary"`: a read goes to a replica only on `$replica()` or inside `$withReplica`. */
+  readonly readsOnPrimary?: boolean;
+  /** `replicas.preferZone`. */
+  readonly preferZone?: string | undefined;
 }
 
 /**
@@ -42,10 +57,18 @@ export interface RouteDecision {
  */
 export type Placement =
   | { readonly on: "primary"; readonly decision: RouteDecision }
-  | { readonly on: "replica"; readonly reason: "read" | "forced"; readonly replayed: Lsn | undefined };
+  | {
+      readonly on: "replica";
+      readonly reason: "read" | "forced";
+      readonly replayed: Lsn | undefined;
+      /** The call's own staleness bound (`$replica({ maxLagMs })`, `$withReplica`). */
+      readonly maxLagMs?: number | undefined;
+    };
 
-const ANY_REPLICA: Placement = Object.freeze({ on: "replica", reason: "read", replayed: undefined });
-const FORCED_REPLICA: Placement = Object.freeze({ on: "replica", reason: "forced", replayed: undefined });
+type ReplicaPlacement = Placement & { readonly on: "replica" };
+
+const ANY_REPLICA: ReplicaPlacement = Object.freeze({ on: "replica", reason: "read", replayed: undefined });
+const FORCED_REPLICA: ReplicaPlacement = Object.freeze({ on: "replica", reason: "forced", replayed: undefined });
 
 /**
  * Decides which node runs a query: writes on the primary, reads on a replica the selector picks,
@@ -63,6 +86,8 @@ export class Router {
   readonly #allReplicas: readonly DbNode[];
   /** Per replica (by index), its decisions by reason. */
   readonly #onReplica: Array<Partial<Record<RouteReason, RouteDecision>>> = [];
+  readonly #readsOnPrimary: boolean;
+  readonly #zones: ZonePreference | undefined;
 
   constructor(
     primary: DbNode,
@@ -70,6 +95,7 @@ export class Router {
     select: ReplicaSelector,
     fallbackToPrimary: boolean,
     consistency?: ReadConsistency,
+    controls: RoutingControls = {},
   ) {
     this.primary = primary;
     this.replicas = replicas;
@@ -77,6 +103,9 @@ export class Router {
     this.#fallbackToPrimary = fallbackToPrimary;
     this.#consistency = consistency;
     this.#allReplicas = Object.freeze([...replicas]);
+    this.#readsOnPrimary = controls.readsOnPrimary === true;
+    this.#zones =
+      controls.preferZone === undefined ? undefined : new ZonePreference(controls.preferZone, this.#allReplicas);
     const onPrimary = (reason: PrimaryReason) =>
       Object.freeze({ on: "primary" as const, decision: Object.freeze({ node: primary, reason }) });
     this.#onPrimary = Object.fromEntries(PRIMARY_REASONS.map((reason) => [reason, onPrimary(reason)])) as Record<
@@ -87,23 +116,25 @@ export class Router {
 
   /**
    * Where a call of `kind` may run; `forced` is the role a `$primary()`/`$replica()` client is
-   * bound to. Read in the call's own async context. A write on `$replica()` has nowhere to go:
-   * `ReplicaWriteError`, nothing sent.
+   * bound to, `bound` what that `$replica(options)` asked. Read in the call's own async context. A
+   * write on `$replica()` has nowhere to go: `ReplicaWriteError`, nothing sent.
    */
-  place(kind: QueryKind, forced: NodeRole | undefined, operation = "a write"): Placement {
+  place(kind: QueryKind, forced: NodeRole | undefined, operation = "a write", bound?: ReplicaReadOptions): Placement {
     if (kind === "transaction") return this.#onPrimary.transaction;
     if (kind === "write") {
       if (forced === "replica") throw new ReplicaWriteError(operation);
       return this.#onPrimary.write;
     }
     if (forced === "primary") return this.#onPrimary.forced;
-    if (forced === "replica") return FORCED_REPLICA;
+    if (forced === "replica") return withBound(FORCED_REPLICA, bound?.maxLagMs);
     const scope = routingScope.getStore();
     if (scope?.primary === true) return this.#onPrimary.forced;
+    const inReplicaScope = scope?.replica;
+    if (inReplicaScope === undefined && this.#readsOnPrimary) return this.#onPrimary["reads-primary"];
     const gate = this.#consistency?.readGate(scope);
-    if (gate === undefined || gate.kind === "any") return ANY_REPLICA;
+    if (gate === undefined || gate.kind === "any") return withBound(ANY_REPLICA, inReplicaScope?.maxLagMs);
     if (gate.kind === "sticky") return this.#onPrimary.sticky;
-    return { on: "replica", reason: "read", replayed: gate.lsn };
+    return { on: "replica", reason: "read", replayed: gate.lsn, maxLagMs: inReplicaScope?.maxLagMs };
   }
 
   /** Where a read re-runs after an error only a replica raises (55000, a recovery conflict, ...). */
@@ -123,7 +154,7 @@ export class Router {
   route(placement: Placement, exclude?: ReadonlySet<DbNode>): RouteDecision {
     return placement.on === "primary"
       ? placement.decision
-      : this.routeRead(placement.reason, exclude, placement.replayed);
+      : this.routeRead(placement.reason, exclude, placement.replayed, placement.maxLagMs);
   }
 
   /**
@@ -138,15 +169,22 @@ export class Router {
    * A replica for a read; the primary when there is none to take it and fallback is on.
    * `exclude`: replicas a retry of this call must avoid (they just failed it). With `replayed`,
    * only a replica the monitor has seen replay that far will do; when replicas are up but none
-   * has, the read goes to the primary (reason `lsn`), fallback or not, as in `$withPrimary`.
+   * has, the read goes to the primary (reason `lsn`), fallback or not, as in `$withPrimary`; the
+   * same with `maxLagMs` when none is known to be that close (reason `max-lag`). Of those left,
+   * the preferred zone's (`replicas.preferZone`) when it has any.
    */
-  routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>, replayed?: Lsn): RouteDecision {
+  routeRead(reason: RouteReason, exclude?: ReadonlySet<DbNode>, replayed?: Lsn, maxLagMs?: number): RouteDecision {
     if (this.replicas.length === 0) return this.#onPrimary["no-replicas"].decision;
     let candidates = this.#candidates(exclude);
     if (replayed !== undefined && candidates.length > 0) {
       candidates = candidates.filter((replica) => hasReplayed(replica, replayed));
       if (candidates.length === 0) return this.#onPrimary.lsn.decision;
     }
+    if (maxLagMs !== undefined && candidates.length > 0) {
+      candidates = withinLag(candidates, maxLagMs);
+      if (candidates.length === 0) return this.#onPrimary["max-lag"].decision;
+    }
+    if (this.#zones !== undefined) candidates = this.#zones.among(candidates);
     if (candidates.length === 0) {
       if (this.#fallbackToPrimary) return this.#onPrimary.fallback.decision;
       throw new DatabaseUnavailableError("No replica can serve this read and replicas.fallbackToPrimary is off", {
@@ -182,7 +220,7 @@ export class Router {
     }
     let decision = byReason[reason];
     if (decision === undefined) {
-      decision = Object.freeze({ node, reason });
+      decision = Object.freeze({ node, reason, zone: this.#zones?.localityOf(node) });
       byReason[reason] = decision;
     }
     return decision;
@@ -194,8 +232,10 @@ export class Router {
    */
   routeHedge(placement: Placement, first: DbNode): RouteDecision | undefined {
     if (placement.on !== "replica") return undefined;
-    const candidates = this.#candidates(new Set([first]));
+    let candidates = this.#candidates(new Set([first]));
+    if (placement.maxLagMs !== undefined) candidates = withinLag(candidates, placement.maxLagMs);
     if (candidates.length === 0) return undefined;
+    if (this.#zones !== undefined) candidates = this.#zones.among(candidates);
     const chosen = candidates.length === 1 ? candidates[0] : this.#select(candidates);
     const node = candidates.includes(chosen as DbNode) ? (chosen as DbNode) : (candidates[0] as DbNode);
     return this.#decision(node, placement.reason);
@@ -215,6 +255,11 @@ export class Router {
   get nodes(): readonly DbNode[] {
     return [this.primary, ...this.replicas];
   }
+}
+
+/** `placement` with the call's own staleness bound, when it has one. */
+function withBound(placement: ReplicaPlacement, maxLagMs: number | undefined): Placement {
+  return maxLagMs === undefined ? placement : { ...placement, maxLagMs };
 }
 
 function hasReplayed(replica: DbNode, lsn: Lsn): boolean {

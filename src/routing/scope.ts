@@ -1,9 +1,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { ConsistencySession } from "./consistency/session-state.js";
+import type { ReplicaReadOptions } from "./replica-read-options.js";
 
-/** What the async context of a call says about routing (`db.$withPrimary(fn)`, `db.$withSession(fn)`). */
+/**
+ * What the async context of a call says about routing (`db.$withPrimary(fn)`,
+ * `db.$withReplica(fn)`, `db.$withSession(fn)`).
+ */
 export interface RoutingScope {
   readonly primary: boolean;
+  /** Inside `$withReplica(options, fn)`: reads may go to replicas (also with `reads: "primary"`), so bounded. */
+  readonly replica?: ReplicaReadOptions | undefined;
   /** The consistency context (a request) the call belongs to, if any. */
   readonly session?: ConsistencySession;
 }
@@ -17,7 +23,17 @@ export const routingScope = new AsyncLocalStorage<RoutingScope>();
  */
 export function runOnPrimary<T>(fn: () => T | PromiseLike<T>): Promise<T> {
   const current = routingScope.getStore();
-  return runIn({ ...current, primary: true }, fn);
+  return runIn({ ...current, primary: true, replica: undefined }, fn);
+}
+
+/**
+ * Runs `fn` so that the reads it starts, however deep, may go to a replica (with `reads:
+ * "primary"` too) within `options`; its writes still go to the primary. The innermost of
+ * `$withPrimary` and `$withReplica` decides.
+ */
+export function runOnReplica<T>(options: ReplicaReadOptions, fn: () => T | PromiseLike<T>): Promise<T> {
+  const current = routingScope.getStore();
+  return runIn({ ...current, primary: false, replica: options }, fn);
 }
 
 /**

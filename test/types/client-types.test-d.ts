@@ -51,6 +51,29 @@ export async function typeChecks(): Promise<void> {
   void n;
   void b;
   await db.$transaction(async (tx) => tx.user.create({ data: { email: "x@y.z" } }));
+  await db.$transaction(async (tx) => {
+    // Inside an interactive transaction `$primary()` is the transaction; `$replica()` throws.
+    const same = tx.$primary();
+    const inTx: number = await same.user.count();
+    void inTx;
+    const refused: () => never = tx.$replica;
+    void refused;
+    // @ts-expect-error: a transaction client opens no consistency context
+    tx.$withSession;
+  });
+  await extended.$transaction(async (tx) => tx.user.byEmail("t@y.z"));
+  const bounded: number = await db.$replica({ maxLagMs: 500 }).user.count();
+  void bounded;
+  // @ts-expect-error: maxLagMs is a number of ms
+  db.$replica({ maxLagMs: "1s" });
+  const inScope: number = await db.$withReplica({ maxLagMs: 100 }, () => db.user.count());
+  const inPlainScope: number = await db.$withReplica(() => db.user.count());
+  void inScope;
+  void inPlainScope;
+  createDb({ PrismaClient, reads: "primary", replicas: { preferZone: "eu-west-1a", zones: ["eu-west-1a"] } });
+  createDb({ PrismaClient, replicas: { zones: ({ index }) => (index === 0 ? "a" : undefined) } });
+  // @ts-expect-error: "replica" or "primary"
+  createDb({ PrismaClient, reads: "replicas" });
   const rows = await db.$queryRaw<{ port: number }[]>`SELECT inet_server_port() AS port`;
   void rows[0]?.port;
   await db.$disconnect();

@@ -98,7 +98,10 @@ describe("DEFAULTS", () => {
       const value = defaultAt(path);
       if (value === undefined && !/^(PrismaClient|primaryUrl|replicaUrls|clientOptions|pool|logger)$/.test(path)) {
         // Options without a value of their own: their default is said in words.
-        expect(["bulkhead.maxQueue", "metrics.registry", "poolCheck.reserved"], path).toContain(path);
+        expect(
+          ["bulkhead.maxQueue", "metrics.registry", "poolCheck.reserved", "replicas.preferZone", "replicas.zones"],
+          path,
+        ).toContain(path);
       }
       const literal = /^`([^`]*)`$/.exec(shown)?.[1];
       if (literal === undefined || value === undefined || (typeof value === "object" && !Array.isArray(value)))

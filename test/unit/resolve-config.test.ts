@@ -249,7 +249,7 @@ describe("resolveConfig", () => {
   it("lists every option of createDb() when refusing an unknown one", () => {
     expect(refusal({ PrismaClient, primaryUrl, replica: {} }).message).toBe(
       "prisma-split: replica: is not an option; known: PrismaClient, primaryUrl, replicaUrls, clientOptions, pool, logger, tracing, " +
-        "replicas, consistency, breaker, retry, bulkhead, shutdown, metrics, health, poolCheck, queryTimeoutMs; " +
+        "reads, replicas, consistency, breaker, retry, bulkhead, shutdown, metrics, health, poolCheck, queryTimeoutMs; " +
         'did you mean "replicas"?',
     );
   });
@@ -258,8 +258,8 @@ describe("resolveConfig", () => {
     expect(refusal({ PrismaClient, primaryUrl, replicas: false })).toEqual({
       setting: "replicas",
       message:
-        "prisma-split: replicas: must be an options object { select, fallbackToPrimary, maxLagMs, maxLagBytes, " +
-        "pollIntervalMs, strict, hedge }, got false",
+        "prisma-split: replicas: must be an options object { select, preferZone, zones, fallbackToPrimary, maxLagMs, " +
+        "maxLagBytes, pollIntervalMs, strict, hedge }, got false",
     });
     expect(refusal({ PrismaClient, primaryUrl, health: [] }).setting).toBe("health");
     expect(refusal({ PrismaClient, primaryUrl, clientOptions: [] }).setting).toBe("clientOptions");
