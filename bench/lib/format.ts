@@ -40,5 +40,7 @@ export function formatToStep(value: unknown, step: number): string {
  */
 export function formatSpread(median: unknown, q1: number, q3: number, fallbackStep = 0.001): string {
   const step = stepFor(q1, q3, fallbackStep);
-  return `${formatToStep(median, step)} (${formatToStep(q1, step / 10)}–${formatToStep(q3, step / 10)})`;
+  // No spread (the reference row, a single round): the quartiles need no finer digit either.
+  const quartileStep = q3 === q1 ? step : step / 10;
+  return `${formatToStep(median, step)} (${formatToStep(q1, quartileStep)}–${formatToStep(q3, quartileStep)})`;
 }
