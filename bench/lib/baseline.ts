@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Registry } from "prom-client";
 import type { ContenderSpec } from "./contenders.ts";
-import { formatFixed } from "./format.ts";
+import { formatSpread } from "./format.ts";
 import type { PrismaSplitModule } from "./prisma-split.ts";
 import type { Scenario } from "./scenario.ts";
 import { median, quartiles } from "./stats.ts";
@@ -109,10 +109,10 @@ export function withBaseline(scenario: Scenario, baseline: BaselineBuild): Scena
 
 /**
  * Per round, `current` ÷ `older` measured in that round (time per operation, CPU per operation),
- * then their median and IQR: `0.987 (IQR 0.95–1.02)`. Below 1: this checkout is faster.
+ * then their median and IQR, to the digits the IQR allows: `0.99 (0.95–1.02) (median, IQR)`. Below 1: this checkout is faster.
  */
 export function pairedRatio(current: readonly number[], older: readonly number[]): string {
   const ratios = current.map((value, round) => value / (older[round] as number));
   const [q1, q3] = quartiles(ratios);
-  return `${formatFixed(median(ratios), 3)} (IQR ${formatFixed(q1, 2)}–${formatFixed(q3, 2)})`;
+  return `${formatSpread(median(ratios), q1, q3, 0.001)} (median, IQR)`;
 }

@@ -1,7 +1,7 @@
 import { pairedRatio } from "./baseline.ts";
 import { describeError } from "./cluster-state.ts";
 import type { BenchClient, Contender } from "./contenders.ts";
-import { formatFixed, formatInteger } from "./format.ts";
+import { formatInteger, formatSpread } from "./format.ts";
 import { interleaveRounds } from "./interleave.ts";
 import { type Operation, type RoundSample, runOps } from "./measure.ts";
 import type { Column, Row } from "./scenario.ts";
@@ -29,18 +29,28 @@ export interface ThroughputOutcome {
   readonly notes: string[];
 }
 
+/**
+ * Every headline cell is the median over the rounds with its interquartile range, each rounded to
+ * what the IQR allows (`formatSpread`): `1.1 (0.97–1.24)`, not `1.083`. The JSON rows keep the
+ * unrounded medians and quartiles (`ratio`, `ratioQ1`, ...).
+ */
 export const THROUGHPUT_COLUMNS: readonly Column[] = [
   { key: "case", header: "case", align: "left", group: true },
   { key: "contender", header: "contender", align: "left" },
-  { key: "opsPerSecond", header: "ops/s", format: (v) => formatInteger(v) },
-  { key: "p50Ms", header: "p50 ms", format: (v) => formatFixed(v, 3) },
-  { key: "p99Ms", header: "p99 ms", format: (v) => formatFixed(v, 3) },
-  { key: "ratio", header: "× time/op", format: (v) => formatFixed(v, 3) },
-  { key: "ratioIqr", header: "IQR", align: "left" },
-  { key: "cpuMicrosPerOp", header: "CPU µs/op", format: (v) => formatFixed(v, 1) },
-  { key: "cpuRatio", header: "× CPU", format: (v) => formatFixed(v, 3) },
-  { key: "cpuRatioIqr", header: "IQR", align: "left" },
+  { key: "opsShown", header: "ops/s (IQR)", align: "left" },
+  { key: "p50Shown", header: "p50 ms (IQR)", align: "left" },
+  { key: "p99Shown", header: "p99 ms (IQR)", align: "left" },
+  { key: "ratioShown", header: "× time/op (IQR)", align: "left" },
+  { key: "cpuShown", header: "CPU µs/op (IQR)", align: "left" },
+  { key: "cpuRatioShown", header: "× CPU (IQR)", align: "left" },
 ];
+
+/** Median, quartiles and the printed form of per-round values. */
+function spreadOf(values: readonly number[], fallbackStep: number) {
+  const [q1, q3] = quartiles(values);
+  const middle = median(values);
+  return { median: middle, q1, q3, shown: formatSpread(middle, q1, q3, fallbackStep) };
+}
 
 /**
  * Runs one case for every contender, interleaved. Ratios are per round (a contender against the
@@ -90,7 +100,7 @@ export async function measureThroughput(
     const failure = failures.get(contender);
     if (failure !== undefined) {
       const error = describeError(failure.error);
-      rows.push({ case: testCase.name, contender: contender.label, ratioIqr: "failed" });
+      rows.push({ case: testCase.name, contender: contender.label, ratioShown: "failed" });
       raw[contender.id] = { error };
       notes.push(`${contender.label}, ${testCase.name}: a call failed during the ${failure.during} (${error}).`);
       return;
@@ -100,21 +110,35 @@ export async function measureThroughput(
     const p50 = own.map((sample) => percentile(sample.latenciesMs, 50));
     const p99 = own.map((sample) => percentile(sample.latenciesMs, 99));
     const ratios = throughput.map((value, round) => (baseline[round] as number) / value);
-    const [q1, q3] = quartiles(ratios);
     const cpu = own.map(cpuPerOp);
     const cpuRatios = cpu.map((value, round) => value / (baselineCpu[round] as number));
-    const [cpuQ1, cpuQ3] = quartiles(cpuRatios);
+    const [ops, p50s, p99s, ratio, cpus, cpuRatio] = [
+      spreadOf(throughput, 1),
+      spreadOf(p50, 0.001),
+      spreadOf(p99, 0.001),
+      spreadOf(ratios, 0.01),
+      spreadOf(cpu, 0.1),
+      spreadOf(cpuRatios, 0.01),
+    ];
     rows.push({
       case: testCase.name,
       contender: contender.label,
-      opsPerSecond: median(throughput),
-      p50Ms: median(p50),
-      p99Ms: median(p99),
-      ratio: median(ratios),
-      ratioIqr: `${formatFixed(q1, 2)}–${formatFixed(q3, 2)}`,
-      cpuMicrosPerOp: median(cpu),
-      cpuRatio: median(cpuRatios),
-      cpuRatioIqr: `${formatFixed(cpuQ1, 2)}–${formatFixed(cpuQ3, 2)}`,
+      opsShown: ops.shown,
+      p50Shown: p50s.shown,
+      p99Shown: p99s.shown,
+      ratioShown: ratio.shown,
+      cpuShown: cpus.shown,
+      cpuRatioShown: cpuRatio.shown,
+      opsPerSecond: ops.median,
+      p50Ms: p50s.median,
+      p99Ms: p99s.median,
+      ratio: ratio.median,
+      ratioQ1: ratio.q1,
+      ratioQ3: ratio.q3,
+      cpuMicrosPerOp: cpus.median,
+      cpuRatio: cpuRatio.median,
+      cpuRatioQ1: cpuRatio.q1,
+      cpuRatioQ3: cpuRatio.q3,
     });
     raw[contender.id] = { opsPerSecond: throughput.map(Math.round), p50Ms: p50, p99Ms: p99, cpuMicrosPerOp: cpu };
   });

@@ -14,6 +14,52 @@ interface Attempt {
   readonly error?: string;
 }
 
+/** What prisma-split reported on `$events` while a call ran: why its first call is slower than the rest. */
+interface SplitTrail {
+  retries: number;
+  breakerOpened: boolean;
+  /** What the retried attempts failed with. */
+  retriedAfter: Set<string>;
+}
+
+type Events = { on(name: string, listener: (...args: unknown[]) => void): unknown };
+
+/** prisma-split's events, counted while `watch` is set; undefined for a client without `$events`. */
+function trailOf(client: unknown): { start(): void; stop(): SplitTrail } | undefined {
+  const events = (client as { $events?: Events }).$events;
+  if (events === undefined) return undefined;
+  let current: SplitTrail | undefined;
+  events.on("retry", (event) => {
+    if (!current) return;
+    current.retries++;
+    current.retriedAfter.add(describeError((event as { error: unknown }).error));
+  });
+  events.on("breaker:open", () => {
+    if (current) current.breakerOpened = true;
+  });
+  return {
+    start: () => {
+      current = { retries: 0, breakerOpened: false, retriedAfter: new Set() };
+    },
+    stop: () => {
+      const trail = current ?? { retries: 0, breakerOpened: false, retriedAfter: new Set<string>() };
+      current = undefined;
+      return trail;
+    },
+  };
+}
+
+/** Why the first call took what it took: the refused write's safe retries, the breaker opening. */
+function describeFirst(first: Attempt | undefined, trail: SplitTrail | undefined): string {
+  if (first === undefined) return "";
+  if (trail === undefined) return `one attempt: ${first.error ?? first.outcome}`;
+  const tries = trail.retries + 1;
+  const opened = trail.breakerOpened ? "; the breaker opened, so later calls fail at once" : "";
+  return trail.retries === 0
+    ? `one attempt${opened}`
+    : `${tries} attempts, retried after ${[...trail.retriedAfter].join(", ")}: a write refused before it was sent is safe to retry (async-retry's back-off between them)${opened}`;
+}
+
 const COLUMNS: readonly Column[] = [
   { key: "contender", header: "contender", align: "left" },
   { key: "attempts", header: "attempts", format: formatInteger },
@@ -22,6 +68,7 @@ const COLUMNS: readonly Column[] = [
   { key: "medianMs", header: "median ms", format: (v) => formatFixed(v, 3) },
   { key: "p99Ms", header: "p99 ms", format: (v) => formatFixed(v, 3) },
   { key: "maxMs", header: "max ms", format: (v) => formatFixed(v, 2) },
+  { key: "firstWhy", header: "1st call: what took the time", align: "left" },
   { key: "error", header: "error the caller sees", align: "left" },
 ];
 
@@ -52,11 +99,20 @@ const failFast: Scenario = {
     };
     try {
       for (const contender of contenders) for (let i = 0; i < 50; i++) await write(contender.client);
+      const trails = contenders.map((contender) => trailOf(contender.client));
+      const firstTrails = new Map<number, SplitTrail>();
       log("killing the primary");
       await cluster.primary.kill();
       const samples = await interleaveRounds(contenders, rounds, async (contender, round) => {
         const attempts: Attempt[] = [];
-        for (let i = 0; i < attemptsPerRound; i++) attempts.push(await attempt(() => write(contender.client)));
+        const index = contenders.indexOf(contender);
+        const trail = trails[index];
+        for (let i = 0; i < attemptsPerRound; i++) {
+          const first = round === 0 && i === 0;
+          if (first) trail?.start();
+          attempts.push(await attempt(() => write(contender.client)));
+          if (first && trail) firstTrails.set(index, trail.stop());
+        }
         const failed = attempts.filter((a) => a.outcome === "failed").length;
         log(`  round ${round + 1}/${rounds} · ${contender.label}: ${failed}/${attempts.length} failed`);
         return attempts;
@@ -73,13 +129,14 @@ const failFast: Scenario = {
           medianMs: median(times),
           p99Ms: percentile(times, 99),
           maxMs: Math.max(...times),
+          firstWhy: describeFirst(attempts[0], firstTrails.get(index)),
           error: errors.join(" | ") || "none",
         };
       });
       return {
         tables: [{ title: this.title, columns: COLUMNS, rows }],
         notes: [
-          `${rounds} rounds × ${attemptsPerRound} sequential attempts per contender, interleaved; 1st call = the first attempt after the kill (pool connections were warm).`,
+          `${rounds} rounds × ${attemptsPerRound} sequential attempts per contender, interleaved; 1st call = the first attempt after the kill (pool connections were warm). Read the 1st call beside the median: the median is what a caller meets once the breaker is open; the first caller (one per node and breaker reset) waits for the retries.`,
           "On loopback a dead port refuses at once, so every contender fails fast here; a host that drops packets instead (a failed-over cloud node) makes a driver wait for its connect timeout, which is what a breaker avoids.",
           ...breakerNote(rows.find((row) => row.contender === prismaSplit.label)?.error),
         ],

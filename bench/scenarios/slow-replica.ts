@@ -145,6 +145,7 @@ const COLUMNS: readonly Column[] = [
   { key: "p99Ms", header: "p99 ms", format: (v) => formatFixed(v, 2) },
   { key: "p999Ms", header: "p999 ms", format: (v) => formatFixed(v, 2) },
   { key: "p99VsHealthy", header: "p99 ÷ healthy", format: (v) => formatFixed(v, 2) },
+  { key: "p99VsPlain", header: "p99 ÷ plain, same case", format: (v) => formatFixed(v, 2) },
   { key: "onSlowed", header: "on slowed", align: "right" },
   { key: "extraReads", header: "extra reads", align: "right" },
 ];
@@ -247,6 +248,11 @@ const slowReplica: Scenario = {
         const results = await measureCase(contenders, ops, rounds, context, testCase.name);
         const stalls = ((await proxies.stalls())[1] ?? 0) - stallsBefore;
         const summary = new Map<TailContender, { p99: number; p999: number; extra: number }>();
+        const plainResult = results.get(contenders[0] as TailContender);
+        const plainP99 =
+          plainResult === undefined || "error" in plainResult
+            ? Number.NaN
+            : percentile(pooled(plainResult.samples), 99);
         for (const contender of contenders) {
           const result = results.get(contender);
           if (result === undefined || "error" in result) {
@@ -272,6 +278,7 @@ const slowReplica: Scenario = {
             p99Ms: p99,
             p999Ms: p999,
             p99VsHealthy: p99 / (healthyP99.get(contender) ?? Number.NaN),
+            p99VsPlain: p99 / plainP99,
             onSlowed: result.onSlowed === undefined ? "" : `${formatFixed(result.onSlowed * 100, 1)} %`,
             extraReads: contender.hedges === undefined ? "" : `${formatFixed(extra * 100, 1)} %`,
           });
@@ -309,7 +316,7 @@ function targetNotes(
   const find = (id: string) => contenders.find((contender) => contender.id === id) as TailContender;
   const [roundRobin, fastest, hedged] = [find("split"), find("split-fastest"), find("split-fastest-hedge")];
   const notes = [
-    "Both replicas are the cluster's one streaming replica behind two TCP proxies (a child process); the second proxy slows its answers. Percentiles are over every call of every round; p99 ÷ healthy: the contender's p99 in this case over its own p99 with both paths healthy.",
+    "Both replicas are the cluster's one streaming replica behind two TCP proxies (a child process); the second proxy slows its answers. Percentiles are over every call of every round; p99 ÷ healthy: the contender's p99 in this case over its own p99 with both paths healthy (the cases run one after the other, so a change in the machine's load between them moves it); p99 ÷ plain, same case: over plain PrismaClient's on the healthy path in the same interleaved rounds, which the load moves alike.",
     "on slowed: the share of prisma-split's replica queries (a hedge's included) that ran on the slowed path, from its query events; the extension picks at random, half of its reads.",
     "extra reads: hedges sent ÷ calls (replicas.hedge {} = p95 delay, maxExtraRatio 0.1); the losing attempt's statement is cancelled on its server if it runs 50 ms past the win. The operation is findFirst by id: Prisma would batch concurrent findUniques of one client into one statement, which favours whoever uses fewer clients.",
   ];

@@ -181,8 +181,16 @@ export interface ReplicaCandidate {
   readonly zone?: string | undefined;
   /** Queries this process has in flight on it right now. */
   readonly inFlight: number;
+  /** How many queries can run on it at once (its pool's size, `connection_limit`); more wait for a connection. */
+  readonly connections?: number;
   /**
-   * Its recent answer time in ms: a decaying average that takes a slowdown at once and fades
+   * Its statements running on a connection or waiting for one (its pool's count). `inFlight` also
+   * counts calls still in Prisma's JavaScript, which with a busy client are most of them.
+   */
+  readonly statements?: number;
+  /**
+   * Its answer time in ms: the fastest of its statements' times on a connection in the last
+   * second or so (the wait for a free connection and for a busy event loop left out), fading
    * while the replica gets no queries; undefined before its first answer.
    */
   readonly latencyMs?: number | undefined;

@@ -82,8 +82,10 @@ export class DbNode {
   /** When the server last answered one of our queries (ms, `performance.now()`): a result or an error of its own. */
   lastAnsweredAt = performance.now();
   /**
-   * How long its queries have been taking, start to answer (pool wait included): for `"fastest"`
-   * and a user's selector; never fed when `timesQueries` is off.
+   * How long its statements take on a connection, sent to answered, the fastest of the last
+   * second or so (the wait for a free connection excluded: the selector counts that queue through
+   * `statements` and `connections`), and a failed call's whole time when that is longer: for
+   * `"fastest"` and a user's selector; never fed when `timesQueries` is off.
    */
   readonly latency = new LatencyEwma();
   /** What the replica monitor last saw (its only writer); undefined until its first poll. */
@@ -225,9 +227,14 @@ export class DbNode {
   /** The node's pg pool; a new one once the last was closed. */
   get pool(): Pool & AbandonablePool {
     if (this.#pool === undefined || this.#pool.ended) {
-      this.#pool = createPool(this.settings, this.name, (error) => {
-        this.lastIdleError = error;
-      });
+      this.#pool = createPool(
+        this.settings,
+        this.name,
+        (error) => {
+          this.lastIdleError = error;
+        },
+        this.#timesQueries ? this.#onStatement : undefined,
+      );
     }
     return this.#pool;
   }
@@ -241,6 +248,27 @@ export class DbNode {
   get latencyMs(): number | undefined {
     return this.latency.estimate();
   }
+
+  /** How many of its queries can run at once (its pool's size); more wait for a connection. */
+  get connections(): number {
+    return this.#settings.poolMax;
+  }
+
+  /**
+   * Its statements on a connection or waiting for one, as its pool counts them. Unlike `inFlight`
+   * it leaves out the calls still in Prisma's JavaScript (compiling, decoding, or waiting for a
+   * busy event loop): with a busy client those are most of them, and they are no queue of the
+   * server's.
+   */
+  get statements(): number {
+    const pool = this.#pool;
+    return pool === undefined ? 0 : pool.totalCount - pool.idleCount + pool.waitingCount;
+  }
+
+  readonly #onStatement = (ms: number, answered: boolean): void => {
+    if (answered) this.latency.observe(ms);
+    else this.latency.penalize(ms);
+  };
 
   /** Whether reads may be routed here. */
   get servesReads(): boolean {
@@ -263,6 +291,8 @@ export class DbNode {
     if (this.#hold !== undefined) return this.#hold.then(() => this.run(task, mapError));
     this.#load?.started(++this.inFlight);
     const retargets = this.retargets;
+    // Answers are timed per statement by the pool; a failed call's whole time may still say more
+    // (it waited for a connection to a server that does not accept any).
     const timed = this.#timesQueries;
     const startedAt = timed ? performance.now() : 0;
     let started: PromiseLike<unknown>;
@@ -280,7 +310,6 @@ export class DbNode {
         (value) => {
           const now = performance.now();
           this.lastAnsweredAt = now;
-          if (timed) this.latency.observe(now - startedAt, now);
           this.#settle();
           return value;
         },

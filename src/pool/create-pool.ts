@@ -42,10 +42,19 @@ export interface AbandonablePool {
   abandon(error: Error): number;
 }
 
+/**
+ * Told how long each statement took on its connection, from sending it to its answer (the wait
+ * for a free connection excluded): the server's own answer time, which a node's latency keeps
+ * for the `"fastest"` selector. `answered` is false when it failed without an answer of the
+ * server's (a cut connection, pg's read timeout).
+ */
+export type StatementTimer = (ms: number, answered: boolean) => void;
+
 export function createPool(
   settings: ConnectionSettings,
   nodeName: string,
   onIdleError: (error: Error) => void,
+  onStatement?: StatementTimer,
 ): Pool & AbandonablePool {
   const { pg } = loadDriver();
   const connectTimeoutMs = settings.connectTimeoutMs;
@@ -122,6 +131,33 @@ export function createPool(
     }
 
     #send(query: TicketedQuery, values: unknown, callback: unknown): unknown {
+      if (onStatement !== undefined) return this.#timed(onStatement, query, values, callback);
+      return this.#sendNow(query, values, callback);
+    }
+
+    /** Sends the statement and reports how long its answer took (only the `"fastest"` selector's nodes pay for it). */
+    #timed(timer: StatementTimer, query: TicketedQuery, values: unknown, callback: unknown): unknown {
+      const sentAt = performance.now();
+      const report = (error: unknown) => timer(performance.now() - sentAt, error == null || isServerAnswer(error));
+      const done = typeof values === "function" ? values : callback;
+      if (typeof done === "function") {
+        const observed: Callback = (error, result) => {
+          report(error);
+          (done as Callback)(error, result);
+        };
+        return typeof values === "function"
+          ? this.#sendNow(query, observed, undefined)
+          : this.#sendNow(query, values, observed);
+      }
+      const result = this.#sendNow(query, values, undefined) as Promise<unknown> | undefined;
+      result?.then(
+        () => report(undefined),
+        (error: unknown) => report(error),
+      );
+      return result;
+    }
+
+    #sendNow(query: TicketedQuery, values: unknown, callback: unknown): unknown {
       const ticket = query[TICKET];
       if (ticket === undefined) return super.query(query as never, values as never, callback as never);
       const done = typeof values === "function" ? values : callback;

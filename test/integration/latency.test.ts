@@ -113,4 +113,28 @@ describe("latency-aware reads on two real replicas", () => {
     expect(failures.map(String).slice(0, 3)).toEqual([]);
     expect(hedges).toBeGreaterThan(100);
   });
+
+  it("a replica's latencyMs is its statements' time on a connection, not the wait for one", async () => {
+    // One connection per replica: 8 reads of 50 ms at once on replica-0 wait up to 350 ms for it.
+    const urls = cluster().replicaUrls.map((url) => `${url}?connection_limit=1`);
+    const latencies: (number | undefined)[] = [];
+    const client = db({
+      replicaUrls: urls,
+      replicas: {
+        select: (candidates) => {
+          latencies.push(candidates.find((candidate) => candidate.index === 0)?.latencyMs);
+          return candidates.find((candidate) => candidate.index === 0) ?? candidates[0]!;
+        },
+      },
+    });
+    const sleep = () => client.$replica().$queryRaw`SELECT 1 AS one FROM pg_sleep(0.05)`;
+    await sleep();
+    await Promise.all(Array.from({ length: 8 }, sleep));
+    await sleep();
+    const seen = latencies.at(-1) as number;
+    // Timed from the call's start, the last of the 8 would make it ≥ 350 ms; timed per statement
+    // it is at most one statement's 50 ms (plus what a busy machine adds).
+    expect(seen, latencies.map((ms) => ms?.toFixed(0)).join(",")).toBeGreaterThan(0);
+    expect(seen, latencies.map((ms) => ms?.toFixed(0)).join(",")).toBeLessThan(250);
+  });
 });

@@ -20,10 +20,14 @@ function node(timesQueries: boolean | undefined): DbNode {
 }
 
 describe("DbNode query timing", () => {
-  it("times each query into latencyMs by default (what the fastest selector reads)", async () => {
+  it("by default, a failed call's whole time makes latencyMs no lower; a result leaves it to the pool's statement times", async () => {
     const timed = node(undefined);
+    // No statement ran on a connection (no pool here): nothing to say about the server yet.
     await timed.run({ startOn: () => Promise.resolve("rows") });
+    expect(timed.latencyMs).toBeUndefined();
+    await expect(timed.run({ startOn: () => Promise.reject(new Error("refused")) })).rejects.toThrow("refused");
     expect(timed.latencyMs).toBeTypeOf("number");
+    expect(timed.inFlight).toBe(0);
   });
 
   it("with timesQueries off, runs and counts the query but keeps no latency", async () => {
