@@ -4,6 +4,7 @@ import { type BusyConnection, busyConnections, trackBusyConnections } from "./bu
 import { closeUnknownSessions, isServerAnswer, markUnansweredCommit, type SessionAware } from "./connection-reuse.js";
 import { loadDriver } from "./driver.js";
 import { mergeOverUrl } from "./pool-config.js";
+import { isServerTextQuery } from "./server-text.js";
 import { type StatementTicket, statementTickets } from "./statement-ticket.js";
 
 /** pg's client-side read timeout for a statement inside a transaction: none (setTimeout's largest delay). */
@@ -196,7 +197,7 @@ export function createPool(
       // Read here, in the caller's async context: the connection may be handed over later, from
       // another call's context.
       const ticket = statementTickets.getStore();
-      if (ticket !== undefined && typeof config === "object" && config !== null) {
+      if (ticket !== undefined && typeof config === "object" && config !== null && !isServerTextQuery(config)) {
         (config as TicketedQuery)[TICKET] = ticket;
       }
       return super.query(config, values, callback);

@@ -15,6 +15,15 @@ export function serverQuery(text: string): { readonly text: string; readonly typ
   return { text, types: SERVER_TEXT };
 }
 
+/**
+ * One of prisma-split's own queries (built by {@link serverQuery}): never the caller's statement,
+ * so the pool does not bind it to the caller's deadline ticket, even when it starts in the
+ * caller's async context (the pool check runs as a pool opens its first connection for a call).
+ */
+export function isServerTextQuery(config: unknown): boolean {
+  return typeof config === "object" && config !== null && (config as { types?: unknown }).types === SERVER_TEXT;
+}
+
 /** A boolean column as PostgreSQL writes it in text (`t` / `f`); undefined for NULL or no row. */
 export function serverBoolean(value: unknown): boolean | undefined {
   if (value === "t") return true;
