@@ -7,8 +7,9 @@ import {
   describeOversubscription,
   planConnections,
 } from "../lifecycle/pool-sizing.js";
+import { judgeNode } from "./judge-node.js";
 import { type PgBouncerLimits, readPgBouncerLimits } from "./probe-pgbouncer.js";
-import { lsnToBytes, probeServer, type ServerFacts } from "./probe-server.js";
+import { probeServer, type ServerFacts } from "./probe-server.js";
 
 export interface DoctorOptions {
   /** Default: DATABASE_URL. */
@@ -66,9 +67,16 @@ export interface DoctorReport {
   readonly notes: readonly string[];
 }
 
+interface Target {
+  readonly name: string;
+  readonly role: NodeRole;
+  readonly settings: ConnectionSettings;
+}
+
+type PoolCheckSettings = { readonly instances: number; readonly reserved: number | undefined };
+
 /** Checks every node createDb() would use, the way createDb() would read its settings. */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
-  const env = options.env ?? process.env;
   const config = resolveConfig(
     {
       PrismaClient: class DoctorHasNoPrismaClient {} as never,
@@ -81,71 +89,21 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       shutdown: false,
       metrics: false,
     },
-    env,
+    options.env ?? process.env,
   );
-  const poolCheck = config.lifecycle.poolCheck as { instances: number; reserved: number | undefined };
+  const poolCheck = config.lifecycle.poolCheck as PoolCheckSettings;
   // By default doctor calls a replica lagging when createDb() would stop reading from it.
   const maxLagMs = options.maxLagMs ?? config.monitor?.maxLagMs ?? Number.POSITIVE_INFINITY;
-  // A multi-host URL: the primary is the host that takes writes (as createDb() finds it), and
-  // that host is no replica.
   const primary = await findWriter(config.primaryCandidates);
-  const multiHost = config.primaryCandidates.length > 1;
-  const targets: Array<{ name: string; role: NodeRole; settings: ConnectionSettings }> = [
-    { name: "primary", role: "primary", settings: primary },
-    ...config.replicas
-      .map((settings, index) => ({ name: `replica-${index}`, role: "replica" as const, settings }))
-      .filter((target) => !multiHost || target.settings.identity !== primary.identity),
-  ];
-  const facts = await Promise.all(
-    targets.map((target) =>
-      probeServer(target.settings, target.settings.connectTimeoutMs || 5_000).then(
-        (value): ServerFacts | Error => value,
-        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-      ),
-    ),
-  );
+  const targets = targetsOf(primary, config.primaryCandidates.length > 1, config.replicas);
+  const facts = await Promise.all(targets.map((target) => probeTarget(target.settings)));
 
-  const serverOf = (settings: ConnectionSettings) => settings.identity.split("/")[0] as string;
-  const poolsOn = (server: string) => targets.filter((other) => serverOf(other.settings) === server);
-  const bouncers = await checkPgBouncers(targets, facts, serverOf);
-  const plans = new Map<string, ConnectionPlan>();
-  targets.forEach((target, index) => {
-    const fact = facts[index];
-    const server = serverOf(target.settings);
-    if (fact instanceof Error || fact === undefined || plans.has(server)) return;
-    const limits = poolsOn(server).map((other) => other.settings.poolMax);
-    const bouncer = bouncers.get(server);
-    if (bouncer !== undefined) {
-      // Behind PgBouncer the pools are its clients: the server's max_connections is not theirs to use up.
-      if (bouncer.limits !== undefined) {
-        plans.set(
-          server,
-          planConnections({
-            maxConnections: bouncer.limits.maxClientConn,
-            reserved: 0,
-            instances: poolCheck.instances,
-            connectionLimits: limits,
-          }),
-        );
-      }
-      return;
-    }
-    plans.set(
-      server,
-      planConnections({
-        maxConnections: fact.maxConnections,
-        superuserReserved: fact.superuserReserved,
-        instances: poolCheck.instances,
-        connectionLimits: limits,
-        ...(poolCheck.reserved === undefined ? {} : { reserved: poolCheck.reserved }),
-      }),
-    );
-  });
-
+  const bouncers = await checkPgBouncers(targets, facts);
+  const plans = planBudgets(targets, facts, bouncers, poolCheck);
   const primaryFacts = facts[0] instanceof Error ? undefined : facts[0];
   const problems: string[] = [];
   const nodes = targets.map((target, index): DoctorNode => {
-    const fact = facts[index];
+    const fact = facts[index] as ServerFacts | Error;
     const server = serverOf(target.settings);
     const base = {
       name: target.name,
@@ -153,66 +111,32 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       url: target.settings.redactedUrl,
       server,
       connectionLimit: target.settings.poolMax,
+      pgbouncer: bouncers.get(server),
     };
-    if (fact instanceof Error || fact === undefined) {
-      problems.push(`${target.name}: unreachable (${target.settings.redactedUrl}): ${fact?.message ?? "no answer"}`);
-      return { ...base, ...UNKNOWN, reachable: false, error: fact?.message, pgbouncer: bouncers.get(server) };
+    if (fact instanceof Error) {
+      problems.push(`${target.name}: unreachable (${target.settings.redactedUrl}): ${fact.message}`);
+      return { ...base, ...UNKNOWN, reachable: false, error: fact.message };
     }
-    const actualRole: NodeRole = fact.inRecovery ? "replica" : "primary";
-    if (actualRole !== target.role) problems.push(describeMismatch(target.name, target.role));
-    if (
-      target.role === "replica" &&
-      primaryFacts?.systemIdentifier !== undefined &&
-      fact.systemIdentifier !== undefined &&
-      fact.systemIdentifier !== primaryFacts.systemIdentifier
-    ) {
-      problems.push(
-        `${target.name}: belongs to another cluster than the primary (system identifier ${fact.systemIdentifier}, ` +
-          `primary ${primaryFacts.systemIdentifier}): it is not a standby of this primary`,
-      );
-    }
-    if (
-      target.role === "replica" &&
-      !fact.inRecovery &&
-      primaryFacts !== undefined &&
-      !primaryFacts.inRecovery &&
-      fact.systemIdentifier !== undefined &&
-      fact.systemIdentifier === primaryFacts.systemIdentifier
-    ) {
-      problems.push(
-        `${target.name}: is writable and shares the primary's system identifier: the primary under another ` +
-          "name, or a standby promoted beside it (split brain)",
-      );
-    }
-    let lagBytes: number | undefined;
-    if (
-      target.role === "replica" &&
-      fact.inRecovery &&
-      fact.walLsn &&
-      primaryFacts?.walLsn &&
-      !primaryFacts.inRecovery
-    ) {
-      const behind = lsnToBytes(primaryFacts.walLsn) - lsnToBytes(fact.walLsn);
-      lagBytes = Number(behind > 0n ? behind : 0n);
-    }
-    const lagMs = target.role === "replica" ? fact.replayDelayMs : undefined;
-    if (lagMs !== undefined && lagMs > maxLagMs) {
-      problems.push(`${target.name}: replays ${Math.round(lagMs)} ms behind, more than ${maxLagMs} ms`);
-    }
+    const verdict = judgeNode(
+      { name: target.name, role: target.role, reachesPrimary: target.settings.identity === primary.identity },
+      fact,
+      primaryFacts,
+      maxLagMs,
+    );
+    problems.push(...verdict.problems);
     return {
       ...base,
       reachable: true,
       error: undefined,
-      roleCheck: actualRole === target.role ? "ok" : "mismatch",
-      actualRole,
+      roleCheck: verdict.roleCheck,
+      actualRole: fact.sample.inRecovery ? "replica" : "primary",
       serverVersion: fact.serverVersion,
       latencyMs: Math.round(fact.latencyMs * 100) / 100,
-      lagBytes,
-      lagMs: lagMs === undefined ? undefined : Math.round(lagMs),
+      lagBytes: verdict.lag?.lagBytes,
+      lagMs: verdict.lag?.lagMs === undefined ? undefined : Math.round(verdict.lag.lagMs),
       maxConnections: fact.maxConnections,
       connections: fact.connections,
       plan: plans.get(server),
-      pgbouncer: bouncers.get(server),
     };
   });
 
@@ -223,10 +147,83 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     problems.push(describe(server, namesOn(server), plan));
   }
   const notes = [...bouncers].map(([server, bouncer]) => {
-    const perInstance = poolsOn(server).reduce((sum, target) => sum + target.settings.poolMax, 0);
+    const perInstance = poolsOn(targets, server).reduce((sum, target) => sum + target.settings.poolMax, 0);
     return describePgBouncerCheck(server, namesOn(server), bouncer, poolCheck.instances, perInstance);
   });
   return { ok: problems.length === 0, instances: poolCheck.instances, nodes, problems, notes };
+}
+
+/**
+ * The nodes to check: the primary, then the replicas. With a multi-host URL the primary is the
+ * host that takes writes (as createDb() finds it), and that host is no replica.
+ */
+function targetsOf(primary: ConnectionSettings, multiHost: boolean, replicas: readonly ConnectionSettings[]): Target[] {
+  return [
+    { name: "primary", role: "primary", settings: primary },
+    ...replicas
+      .map((settings, index) => ({ name: `replica-${index}`, role: "replica" as const, settings }))
+      .filter((target) => !multiHost || target.settings.identity !== primary.identity),
+  ];
+}
+
+function probeTarget(settings: ConnectionSettings): Promise<ServerFacts | Error> {
+  return probeServer(settings, settings.connectTimeoutMs || 5_000).then(
+    (value) => value,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+}
+
+/** `host:port`: pools that reach the same one share its max_connections. */
+function serverOf(settings: ConnectionSettings): string {
+  return settings.identity.split("/")[0] as string;
+}
+
+function poolsOn(targets: readonly Target[], server: string): Target[] {
+  return targets.filter((target) => serverOf(target.settings) === server);
+}
+
+/**
+ * Per server, the pool arithmetic of every pool that reaches it: against its `max_connections`,
+ * or behind PgBouncer against PgBouncer's `max_client_conn` (the pools are its clients; the
+ * server's connections are PgBouncer's to open), when its admin console answered.
+ */
+function planBudgets(
+  targets: readonly Target[],
+  facts: ReadonlyArray<ServerFacts | Error>,
+  bouncers: ReadonlyMap<string, PgBouncerCheck>,
+  poolCheck: PoolCheckSettings,
+): Map<string, ConnectionPlan> {
+  const plans = new Map<string, ConnectionPlan>();
+  targets.forEach((target, index) => {
+    const fact = facts[index];
+    const server = serverOf(target.settings);
+    if (fact instanceof Error || fact === undefined || plans.has(server)) return;
+    const connectionLimits = poolsOn(targets, server).map((other) => other.settings.poolMax);
+    const bouncer = bouncers.get(server);
+    if (bouncer === undefined) {
+      plans.set(
+        server,
+        planConnections({
+          maxConnections: fact.maxConnections,
+          superuserReserved: fact.superuserReserved,
+          instances: poolCheck.instances,
+          connectionLimits,
+          ...(poolCheck.reserved === undefined ? {} : { reserved: poolCheck.reserved }),
+        }),
+      );
+    } else if (bouncer.limits !== undefined) {
+      plans.set(
+        server,
+        planConnections({
+          maxConnections: bouncer.limits.maxClientConn,
+          reserved: 0,
+          instances: poolCheck.instances,
+          connectionLimits,
+        }),
+      );
+    }
+  });
+  return plans;
 }
 
 /**
@@ -234,9 +231,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
  * admin console, or why they could not be read.
  */
 async function checkPgBouncers(
-  targets: ReadonlyArray<{ settings: ConnectionSettings }>,
+  targets: readonly Target[],
   facts: ReadonlyArray<ServerFacts | Error>,
-  serverOf: (settings: ConnectionSettings) => string,
 ): Promise<Map<string, PgBouncerCheck>> {
   const first = new Map<string, ConnectionSettings>();
   targets.forEach((target, index) => {
@@ -290,19 +286,12 @@ async function findWriter(candidates: readonly ConnectionSettings[]): Promise<Co
   const answers = await Promise.all(
     candidates.map((settings) =>
       probeServer(settings, settings.connectTimeoutMs || 5_000).then(
-        (fact) => !fact.inRecovery,
+        (fact) => !fact.sample.inRecovery,
         () => false,
       ),
     ),
   );
   return candidates[answers.indexOf(true)] ?? first;
-}
-
-function describeMismatch(name: string, role: NodeRole): string {
-  return role === "replica"
-    ? `${name}: is not in recovery: this "replica" is a writable primary (reads would not be offloaded, ` +
-        "and a mistaken write would succeed there); check DATABASE_REPLICA_URLS"
-    : `${name}: is in recovery (a standby): writes would fail with 25006; check DATABASE_URL (a failover?)`;
 }
 
 const UNKNOWN = {

@@ -32,6 +32,27 @@ const PROBE_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
   (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_delay_ms,
   concat_ws(' ', inet_server_addr(), inet_server_port(), pg_postmaster_start_time()) AS server`;
 
+/**
+ * The role and WAL positions of the server behind `client`, in one round trip: what the replica
+ * monitor polls and what `doctor` checks, so both judge a node from the same reading. Parsed
+ * from the server's text, never by the user's `types` (see server-text.ts).
+ */
+export async function readProbeSample(client: Pick<Client, "query">): Promise<ProbeSample> {
+  const { rows } = await client.query<ProbeRow>(serverQuery(PROBE_SQL));
+  const row = rows[0] as ProbeRow;
+  const inRecovery = serverBoolean(row.in_recovery);
+  if (inRecovery === undefined) throw new Error("prisma-split: the probe's pg_is_in_recovery() gave no answer");
+  const replayDelayMs = serverNumber(row.replay_delay_ms);
+  return {
+    inRecovery,
+    walLsn: parseOptionalLsn(row.wal_lsn),
+    receiveLsn: parseOptionalLsn(row.receive_lsn),
+    replayLsn: parseOptionalLsn(row.replay_lsn),
+    replayDelayMs: replayDelayMs === undefined ? undefined : Math.max(0, replayDelayMs),
+    server: row.server,
+  };
+}
+
 const MIN_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
 
@@ -120,20 +141,9 @@ export class NodeProbe {
     this.#client ??= this.#connect();
     const client = await this.#client;
     this.queries++;
-    const { rows } = await client.query<ProbeRow>(serverQuery(PROBE_SQL));
-    const row = rows[0] as ProbeRow;
-    const inRecovery = serverBoolean(row.in_recovery);
-    if (inRecovery === undefined) throw new Error("prisma-split: the probe's pg_is_in_recovery() gave no answer");
-    const replayDelayMs = serverNumber(row.replay_delay_ms);
+    const sample = await readProbeSample(client);
     this.#backoff = undefined;
-    return {
-      inRecovery,
-      walLsn: parseOptionalLsn(row.wal_lsn),
-      receiveLsn: parseOptionalLsn(row.receive_lsn),
-      replayLsn: parseOptionalLsn(row.replay_lsn),
-      replayDelayMs: replayDelayMs === undefined ? undefined : Math.max(0, replayDelayMs),
-      server: row.server,
-    };
+    return sample;
   }
 
   /** Drops the connection (if any, even one still connecting); the next probe opens a new one. */

@@ -54,8 +54,26 @@ describe("npx prisma-split doctor against a real primary and replica", () => {
     expect(result.stdout).toMatch(/^replica-1\s+postgresql:\/\/app:\*\*\*@127\.0\.0\.1:1\/app\s+UNREACHABLE/m);
     expect(result.stdout).toContain('replica-0: is not in recovery: this "replica" is a writable primary');
     expect(result.stdout).toMatch(/primary: 40 instance\(s\) x \d+ connections = \d+ exceeds max_connections 100/);
-    expect(result.stdout).toContain("replica-0: is writable and shares the primary's system identifier");
+    // The monitor's rule: the same address, port and postmaster start time is the primary itself.
+    expect(result.stdout).toContain("it reaches the primary's own server (same address, port and start time)");
     expect(result.stdout).not.toContain("hunter2");
+  });
+
+  it("a 'replica' that is another cluster's primary (the machine's own PostgreSQL on 5432) is named as such", async () => {
+    const other = "postgresql://postgres@127.0.0.1:5432/postgres";
+    const reachable = await runDoctor({ primaryUrl: other, env: {} }).then(
+      (report) => report.nodes[0]?.reachable === true,
+      () => false,
+    );
+    if (!reachable) {
+      console.warn("SKIPPED: no PostgreSQL answers on 127.0.0.1:5432 (the machine's own service)");
+      return;
+    }
+    const report = await runDoctor({ primaryUrl: cluster().primaryUrl, replicaUrls: other, env: {} });
+    expect(report.ok).toBe(false);
+    expect(report.nodes[1]).toMatchObject({ reachable: true, roleCheck: "mismatch", actualRole: "primary" });
+    expect(report.problems.join("\n")).toContain("replica-0: is not in recovery");
+    expect(report.problems.join("\n")).toContain("beside the primary: DATABASE_REPLICA_URLS names another primary");
   });
 
   it("shows the roles it discovered behind one multi-host URL (the writer listed second)", async () => {
