@@ -65,7 +65,7 @@ describe("judgeNode: doctor's verdict on one node, by the replica monitor's rule
     const verdict = judgeNode(replica, node, primaryFacts, Number.POSITIVE_INFINITY);
     expect(verdict.roleCheck).toBe(roleCheck);
     expect(verdict.problems).toHaveLength(problems.length);
-    problems.forEach((pattern, index) => expect(verdict.problems[index]).toMatch(pattern));
+    for (const [index, pattern] of problems.entries()) expect(verdict.problems[index]).toMatch(pattern);
   });
 
   it("a replica URL that reaches the primary's own host is a writer, as at run time: no problem", () => {
