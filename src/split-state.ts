@@ -8,8 +8,7 @@ import { safely, shutDown } from "./lifecycle/shutdown.js";
 import type { ReplicaMonitor } from "./monitor/replica-monitor.js";
 import type { DbNode } from "./nodes/db-node.js";
 import type { CallGate } from "./resilience/call-pipeline.js";
-import type { BreakerState } from "./resilience/circuit-breaker.js";
-import type { NodeGuard } from "./resilience/node-guard.js";
+import type { GuardBreakerState, NodeGuard } from "./resilience/node-guard.js";
 import { shuttingDownError } from "./resilience/refusals.js";
 import type { ReadYourWrites } from "./routing/consistency/read-your-writes.js";
 
@@ -76,8 +75,8 @@ export class SplitState implements CallGate {
     setMaxListeners(0, this.#closingController.signal);
   }
 
-  breakerState(node: DbNode): BreakerState {
-    return this.guards.get(node)?.breakerState ?? "closed";
+  breakerState(node: DbNode): GuardBreakerState {
+    return this.guards.get(node)?.breakerState ?? "off";
   }
 
   get open(): boolean {

@@ -1,9 +1,9 @@
 import type { LifecycleSettings, Readiness } from "../config/lifecycle-options.js";
 import type { NodeRole } from "../errors.js";
+import { readProbeSample } from "../monitor/node-probe.js";
 import { ROTATION_FLAGS } from "../monitor/replica-monitor.js";
 import type { DbNode } from "../nodes/db-node.js";
-import { serverBoolean, serverQuery } from "../pool/server-text.js";
-import type { BreakerState } from "../resilience/circuit-breaker.js";
+import type { GuardBreakerState } from "../resilience/node-guard.js";
 import type { PoolBudgetCheck } from "./pool-budget-check.js";
 import type { ConnectionPlan } from "./pool-sizing.js";
 
@@ -15,7 +15,7 @@ export interface HealthSubject {
   readonly nodes: readonly DbNode[];
   readonly lifecycle: LifecycleSettings;
   readonly poolBudget: PoolBudgetCheck;
-  breakerState(node: DbNode): BreakerState;
+  breakerState(node: DbNode): GuardBreakerState;
 }
 
 /** One node as `db.$health()` saw it. URLs never show a password. */
@@ -35,10 +35,20 @@ export interface NodeHealth {
   readonly actualRole: NodeRole | undefined;
   /** `mismatch`: a "replica" that is not in recovery, or a "primary" that is. */
   readonly roleCheck: "ok" | "mismatch" | "unknown";
-  readonly breaker: "closed" | "open" | "halfOpen";
-  /** Reads may be routed here (always true for the primary). */
+  /**
+   * The node's opossum breaker as opossum holds it (`halfOpen`: its reset timer ran out and the
+   * next call is its trial), or `off` with `breaker: false`.
+   */
+  readonly breaker: GuardBreakerState;
+  /**
+   * The router sends this node what its role takes (the primary: writes; a replica: reads) right
+   * now: exactly when `outOfRotation` is empty.
+   */
   readonly inRotation: boolean;
-  /** Why not: `breaker`, `down`, `lagging`, `writer`, ... (each concern's flag). */
+  /**
+   * Why not, one word per concern: `unreachable` (this check's probe got no answer), `breaker`
+   * (open), and for replicas the monitor's `down`, `lagging`, `role-mismatch`, `writer`.
+   */
   readonly outOfRotation: readonly string[];
   /**
    * A replica node that reaches the server the primary points at now (a multi-host URL's writer,
@@ -77,8 +87,6 @@ interface Probe {
   readonly error: string | undefined;
   readonly actualRole: NodeRole | undefined;
 }
-
-const PROBE_SQL = "SELECT pg_is_in_recovery() AS in_recovery";
 
 /**
  * Probes every node at once (a real query through its pool: Prisma 7's `$connect()` is lazy and
@@ -131,15 +139,19 @@ export function summarize(
     !shuttingDown && (primary.reachable || (readiness === "any" && replicas.some((replica) => replica.reachable)));
   if (shuttingDown || !primary.reachable || primary.actualRole === "replica") return { status: "down", ready };
   const degraded =
-    primary.breaker !== "closed" ||
+    breakerTripped(primary.breaker) ||
     replicas.some(
       (replica) =>
         !replica.reachable ||
         replica.roleCheck === "mismatch" ||
-        replica.breaker !== "closed" ||
+        breakerTripped(replica.breaker) ||
         (!replica.inRotation && replica.writer !== true),
     );
   return { status: degraded ? "degraded" : "ok", ready };
+}
+
+function breakerTripped(state: GuardBreakerState): boolean {
+  return state === "open" || state === "halfOpen";
 }
 
 /**
@@ -164,22 +176,17 @@ export function anyReachable(probes: ReadonlyArray<Promise<Pick<Probe, "reachabl
 export async function probeNode(node: DbNode, timeoutMs: number): Promise<Probe> {
   const started = performance.now();
   try {
-    // Parsed here, never by the user's `types`: a parser must not turn a primary into a standby.
-    const result = await withTimeout(
-      node.pool.query<{ in_recovery: string }>(serverQuery(PROBE_SQL)),
-      timeoutMs,
-      TIMED_OUT,
-    );
-    if (result === TIMED_OUT) {
+    // The replica monitor's own reading, through the node's pool (pool wait included).
+    const sample = await withTimeout(readProbeSample(node.pool), timeoutMs, TIMED_OUT);
+    if (sample === TIMED_OUT) {
       const busy = node.pool.waitingCount > 0 ? ` (pool busy: ${node.pool.waitingCount} waiting)` : "";
       return unreachable(`no answer within ${timeoutMs} ms${busy}`);
     }
-    const inRecovery = serverBoolean(result.rows[0]?.in_recovery);
     return {
       reachable: true,
       latencyMs: round(performance.now() - started),
       error: undefined,
-      actualRole: inRecovery === undefined ? undefined : inRecovery ? "replica" : "primary",
+      actualRole: sample.inRecovery ? "replica" : "primary",
     };
   } catch (error) {
     return unreachable(error instanceof Error ? error.message : String(error));
@@ -192,6 +199,9 @@ function describeNode(node: DbNode, probe: Probe, context: HealthSubject): NodeH
   const actualRole = probe.reachable ? (probe.actualRole ?? node.observed?.actualRole) : undefined;
   const writer = node.rotation.has(ROTATION_FLAGS.writer);
   const expectedRole = writer ? "primary" : node.role;
+  const outOfRotation = probe.reachable
+    ? node.rotation.flags()
+    : [context.shuttingDown ? "shutting-down" : UNREACHABLE, ...node.rotation.flags()];
   return {
     name: node.name,
     role: node.role,
@@ -202,8 +212,8 @@ function describeNode(node: DbNode, probe: Probe, context: HealthSubject): NodeH
     actualRole,
     roleCheck: actualRole === undefined ? "unknown" : actualRole === expectedRole ? "ok" : "mismatch",
     breaker: context.breakerState(node),
-    inRotation: node.role === "primary" || node.servesReads,
-    outOfRotation: node.rotation.flags(),
+    inRotation: outOfRotation.length === 0,
+    outOfRotation,
     writer,
     inFlight: node.inFlight,
     pool: {
@@ -219,6 +229,7 @@ function describeNode(node: DbNode, probe: Probe, context: HealthSubject): NodeH
 }
 
 const TIMED_OUT = Symbol("timed out");
+const UNREACHABLE = "unreachable";
 const SHUTTING_DOWN: Probe = Object.freeze({
   reachable: false,
   latencyMs: undefined,

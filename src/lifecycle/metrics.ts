@@ -3,7 +3,7 @@ import type { LifecycleSettings } from "../config/lifecycle-options.js";
 import { ConfigurationError } from "../errors.js";
 import type { QueryEvent, SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
-import type { BreakerState } from "../resilience/circuit-breaker.js";
+import type { GuardBreakerState } from "../resilience/node-guard.js";
 import { loadPromClient, type PromClientModule } from "./prom-client.js";
 import { type HistogramSeries, TallyHistogram } from "./tally-histogram.js";
 
@@ -18,7 +18,7 @@ const SHARED = Symbol.for("prisma-split.metrics");
 export interface MetricsSubject {
   readonly nodes: readonly DbNode[];
   readonly events: SplitEvents;
-  breakerState(node: DbNode): BreakerState;
+  breakerState(node: DbNode): GuardBreakerState;
 }
 
 /**

@@ -22,6 +22,9 @@ export const BREAKER_FLAG = "breaker";
 /** Told when a node's breaker changes state (the primary follower suspects an open primary). */
 export type BreakerChange = (node: DbNode, state: BreakerState) => void;
 
+/** The node's breaker state as opossum holds it, or `off` for a node built with `breaker: false`. */
+export type GuardBreakerState = BreakerState | "off";
+
 /**
  * One node's failure handling, in the order a call meets it: the bulkhead admits or sheds it (load
  * it sheds never reaches the breaker: load is not a node failure), the breaker lets it through or
@@ -93,8 +96,8 @@ export class NodeGuard {
     return this.#breaker === undefined ? this.#onNode(task) : this.#breaker.execute(this.#onNode, task);
   }
 
-  get breakerState(): BreakerState {
-    return this.#breaker?.state ?? "closed";
+  get breakerState(): GuardBreakerState {
+    return this.#breaker?.state ?? "off";
   }
 
   /** Takes one retry from this node's budget; true when there is no budget. */

@@ -24,6 +24,8 @@ describe("db.$health() on a real primary and replica", () => {
       actualRole: "primary",
       roleCheck: "ok",
       breaker: "closed",
+      inRotation: true,
+      outOfRotation: [],
       url: withPassword(cluster().primaryUrl).replace("s3cret-pw", "***"),
     });
     expect(report.replicas).toHaveLength(1);
@@ -39,6 +41,12 @@ describe("db.$health() on a real primary and replica", () => {
     expect(report.primary.connections).toMatchObject({ maxConnections: 100, instances: 1, fits: true });
     expect(JSON.stringify(report)).not.toContain("s3cret-pw");
     expect(await client.$ready()).toBe(true);
+  });
+
+  it("reports a node without a breaker (breaker: false) as off, not closed, and still ok", async () => {
+    const report = await db({ breaker: false }).$health();
+    expect([report.primary, ...report.replicas].map((node) => node.breaker)).toEqual(["off", "off"]);
+    expect(report.status).toBe("ok");
   });
 
   it("warns once, with an event and a process warning, when instances × connection_limit exceeds max_connections", async () => {
@@ -111,7 +119,8 @@ describe("db.$health() on a real primary and replica", () => {
         await expect.poll(async () => (await client.$health()).replicas[0]?.reachable, DEADLINE).toBe(false);
         const degraded = await client.$health();
         expect(degraded).toMatchObject({ status: "degraded", ready: true });
-        expect(degraded.replicas[0]).toMatchObject({ reachable: false, roleCheck: "unknown" });
+        expect(degraded.replicas[0]).toMatchObject({ reachable: false, roleCheck: "unknown", inRotation: false });
+        expect(degraded.replicas[0]?.outOfRotation).toContain("unreachable");
         expect(degraded.replicas[0]?.error).toBeTruthy();
         expect(await status(endpoint.ready())).toBe(200);
         expect(await client.$ready()).toBe(true);
@@ -142,6 +151,9 @@ describe("db.$health() on a real primary and replica", () => {
         await expect.poll(async () => (await client.$health()).primary.reachable, DEADLINE).toBe(false);
         const down = await client.$health();
         expect(down).toMatchObject({ status: "down", ready: true });
+        // A primary that is down takes no writes: out of rotation, and says why.
+        expect(down.primary).toMatchObject({ inRotation: false });
+        expect(down.primary.outOfRotation).toContain("unreachable");
         expect(down.replicas[0]).toMatchObject({ reachable: true, actualRole: "replica" });
         expect(await client.$ready()).toBe(true);
         const ready = await endpoint.ready();

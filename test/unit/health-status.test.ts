@@ -22,6 +22,11 @@ describe("health status rules", () => {
     expect(summarize(primary, [replica, bad], false, "primary")).toEqual({ status: "degraded", ready: true });
   });
 
+  it("ok with no breaker at all (breaker: false)", () => {
+    const unguarded = { ...replica, breaker: "off" } as const;
+    expect(summarize({ ...primary, breaker: "off" }, [unguarded], false, "any")).toEqual({ status: "ok", ready: true });
+  });
+
   it("degraded when the primary's breaker is not closed", () => {
     expect(summarize({ ...primary, breaker: "halfOpen" }, [replica], false, "any")).toEqual({
       status: "degraded",
