@@ -37,3 +37,12 @@ export type Readiness = (typeof READINESS_MODES)[number];
  */
 export const READ_MODES = Object.freeze(["replica", "primary"] as const);
 export type ReadMode = (typeof READ_MODES)[number];
+
+/**
+ * `metrics.labels`: what the query-duration histogram is split by beside role and node:
+ * - `"operation"`: Prisma's operation (`findMany`, `create`, `$queryRaw`, ...), a bounded set;
+ * - `"outcome"`: `ok` or `error`;
+ * - `"model"`: the model, which multiplies the series by the app's number of models.
+ */
+export const DURATION_LABELS = Object.freeze(["operation", "outcome", "model"] as const);
+export type DurationLabel = (typeof DURATION_LABELS)[number];

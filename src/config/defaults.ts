@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import type { Readiness, ReadMode, ReadYourWrites, SelectionStrategy } from "./choices.js";
+import type { DurationLabel, Readiness, ReadMode, ReadYourWrites, SelectionStrategy } from "./choices.js";
 import type { ReplicaSelector } from "./options.js";
 import type { ZonesOption } from "./replica-zones.js";
 
@@ -170,6 +170,17 @@ export const DEFAULTS = frozen({
     registry: undefined as unknown,
     /** Prefix of every metric name. Default: `"prisma_split_"`. */
     prefix: "prisma_split_",
+    /**
+     * Upper bounds in seconds of `query_duration_seconds`' buckets, increasing (`+Inf` is always
+     * added). Each costs one series per label set. Default: 1 ms to 5 s in 8 buckets.
+     */
+    buckets: Object.freeze([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]) as readonly number[],
+    /**
+     * What `query_duration_seconds` is split by beside role and node: any of `"operation"`,
+     * `"outcome"`, `"model"`. Default: `["operation", "outcome"]`: `"model"` multiplies the series
+     * by the app's number of models, so it is yours to turn on.
+     */
+    labels: Object.freeze(["operation", "outcome"]) as readonly DurationLabel[],
   }),
   health: frozen({
     /**

@@ -1,6 +1,8 @@
 import { constants } from "node:os";
 import { ConfigurationError } from "../errors.js";
 import {
+  DURATION_LABELS,
+  type DurationLabel,
   READ_MODES,
   READ_YOUR_WRITES_MODES,
   READINESS_MODES,
@@ -94,6 +96,53 @@ const readMetricPrefix: Reader<string> = (setting, prefix) => {
   return prefix;
 };
 
+/** The most buckets one histogram may have: each is a series per label set. */
+const MAX_BUCKETS = 50;
+
+/** `metrics.buckets`: increasing finite bounds above 0, in seconds. */
+const readBuckets: Reader<readonly number[]> = (setting, buckets) => {
+  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.length > MAX_BUCKETS) {
+    throw new ConfigurationError(
+      setting,
+      `must be an array of 1 to ${MAX_BUCKETS} upper bounds in seconds, like [0.01, 0.1, 1], got ${show(buckets)}`,
+    );
+  }
+  for (const [index, bound] of buckets.entries()) {
+    if (typeof bound !== "number" || !Number.isFinite(bound) || bound <= 0) {
+      throw new ConfigurationError(
+        `${setting}[${index}]`,
+        `must be a finite number of seconds above 0 (+Inf is always added), got ${show(bound)}`,
+      );
+    }
+    if (index > 0 && bound <= (buckets[index - 1] as number)) {
+      throw new ConfigurationError(
+        `${setting}[${index}]`,
+        `must be larger than the bound before it (${buckets[index - 1]}), got ${show(bound)}`,
+      );
+    }
+  }
+  return Object.freeze([...(buckets as number[])]);
+};
+
+/** `metrics.labels`: labels of the duration histogram beside role and node, each once. */
+const readDurationLabels: Reader<readonly DurationLabel[]> = (setting, labels) => {
+  if (!Array.isArray(labels)) {
+    throw new ConfigurationError(
+      setting,
+      `must be an array of ${DURATION_LABELS.map((label) => `"${label}"`).join(", ")}, got ${show(labels)}`,
+    );
+  }
+  for (const [index, label] of labels.entries()) {
+    if (!(DURATION_LABELS as readonly unknown[]).includes(label)) {
+      throw new ConfigurationError(
+        `${setting}[${index}]`,
+        `must be one of ${DURATION_LABELS.map((name) => `"${name}"`).join(", ")} (role and node are always there), got ${show(label)}`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(labels as DurationLabel[])]);
+};
+
 /** `tracing`: `true`, `false`, or `{ tracer }` with an OpenTelemetry Tracer. */
 const readTracing: Reader<boolean | { readonly tracer?: unknown }> = (setting, value) => {
   if (typeof value === "boolean") return value;
@@ -181,7 +230,10 @@ export const RULES = {
     { off: true },
   ),
   shutdown: group<typeof DEFAULTS.shutdown>({ signals: readSignals, timeoutMs: numberIn(timerRule()) }, { off: true }),
-  metrics: group<typeof DEFAULTS.metrics>({ registry: readRegistry, prefix: readMetricPrefix }, { off: true }),
+  metrics: group<typeof DEFAULTS.metrics>(
+    { registry: readRegistry, prefix: readMetricPrefix, buckets: readBuckets, labels: readDurationLabels },
+    { off: true },
+  ),
   health: group<typeof DEFAULTS.health>({ timeoutMs: numberIn(timerRule()), readiness: oneOf(READINESS_MODES) }),
   poolCheck: group<typeof DEFAULTS.poolCheck>(
     {

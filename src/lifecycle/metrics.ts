@@ -1,5 +1,7 @@
 import type { Counter, Gauge, Registry } from "prom-client";
+import type { DEFAULTS } from "../config/defaults.js";
 import type { LifecycleSettings } from "../config/lifecycle-options.js";
+import type { Resolved } from "../config/rules.js";
 import { ConfigurationError } from "../errors.js";
 import type { QueryEvent, SplitEvents } from "../events.js";
 import type { DbNode } from "../nodes/db-node.js";
@@ -7,8 +9,6 @@ import type { GuardBreakerState } from "../resilience/node-guard.js";
 import { loadPromClient, type PromClientModule } from "./prom-client.js";
 import { type HistogramSeries, TallyHistogram } from "./tally-histogram.js";
 
-/** Seconds; from a 1 ms point read to a 10 s report. */
-const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BREAKER_STATES = ["closed", "halfOpen", "open"] as const;
 
 /** Where one registry's metric objects live, so that every createDb() (and every copy of this package) shares them. */
@@ -25,7 +25,7 @@ export interface MetricsSubject {
  * Counts what every createDb() of this process does into prom-client metrics, from its events
  * (the opossum → prom-client bridge included: `breaker:*` events) and, at scrape time, from its
  * nodes (pools, breakers, lag). Labels carry only names prisma-split chose (role, node,
- * operation, model, reason), never a URL or SQL text. Returns a function that detaches `context`.
+ * operation, model when asked, reason), never a URL or SQL text. Returns a function that detaches `context`.
  */
 export function instrumentMetrics(
   context: MetricsSubject,
@@ -45,13 +45,28 @@ export function instrumentMetrics(
   registry[SHARED] ??= new Map();
   let metrics = registry[SHARED].get(settings.prefix);
   if (metrics === undefined) {
-    metrics = new SplitMetrics(prom, registry, settings.prefix);
+    metrics = new SplitMetrics(prom, registry, settings);
     registry[SHARED].set(settings.prefix, metrics);
+  } else if (!sameHistogram(metrics.histogram, settings)) {
+    // One metric name has one set of buckets and labels: a second shape would be a silent lie.
+    throw new ConfigurationError(
+      "metrics",
+      `another createDb() registered "${settings.prefix}query_duration_seconds" in this registry with buckets ` +
+        `${JSON.stringify(metrics.histogram.buckets)} and labels ${JSON.stringify(metrics.histogram.labels)}: ` +
+        "give every client of one registry the same metrics.buckets and metrics.labels, or another metrics.prefix",
+    );
   }
   return metrics.attach(context);
 }
 
 type NodeLabels = { role: string; node: string };
+type HistogramShape = Pick<Resolved<typeof DEFAULTS.metrics>, "buckets" | "labels">;
+
+function sameHistogram(shape: HistogramShape, settings: HistogramShape): boolean {
+  const same = (a: readonly unknown[], b: readonly unknown[]) =>
+    a.length === b.length && a.every((value, index) => value === b[index]);
+  return same(shape.buckets, settings.buckets) && same([...shape.labels].sort(), [...settings.labels].sort());
+}
 
 /** The map under `key` in `outer`, made on first use. */
 function innerMap<V>(outer: Map<string, Map<string, V>>, key: string): Map<string, V> {
@@ -76,7 +91,11 @@ interface DurationChildren {
 /** The metric objects of one registry and prefix, and the contexts whose nodes they read at scrape time. */
 class SplitMetrics {
   readonly #contexts = new Set<MetricsSubject>();
+  readonly histogram: HistogramShape;
   readonly queryDuration: TallyHistogram;
+  readonly #byOperation: boolean;
+  readonly #byOutcome: boolean;
+  readonly #byModel: boolean;
   readonly routed: Counter<"role" | "node" | "reason" | "zone">;
   readonly retries: Counter<"role" | "node">;
   readonly shed: Counter<"role" | "node">;
@@ -96,7 +115,12 @@ class SplitMetrics {
    */
   readonly #durationChildren = new Map<string, Map<string, Map<string, DurationChildren>>>();
 
-  constructor(prom: PromClientModule, registry: Registry, prefix: string) {
+  constructor(prom: PromClientModule, registry: Registry, settings: HistogramShape & { readonly prefix: string }) {
+    const { prefix, buckets, labels } = settings;
+    this.histogram = { buckets, labels };
+    this.#byOperation = labels.includes("operation");
+    this.#byOutcome = labels.includes("outcome");
+    this.#byModel = labels.includes("model");
     const registers = [registry];
     const contexts = this.#contexts;
     const name = (suffix: string) => `${prefix}${suffix}`;
@@ -108,8 +132,8 @@ class SplitMetrics {
     this.queryDuration = new TallyHistogram(
       registry,
       name("query_duration_seconds"),
-      "Time from routing a query to its result, by node, operation and model.",
-      DURATION_BUCKETS,
+      `Time from routing a query to its result, by role, node${labels.map((label) => `, ${label}`).join("")}.`,
+      buckets,
     );
     const routedTallies = this.#routedTallies;
     this.routed = new prom.Counter({
@@ -250,16 +274,18 @@ class SplitMetrics {
     }
     tally.pending++;
 
-    const model = event.model ?? "";
+    // A label that is off keys every query alike, so its values share one series.
+    const model = this.#byModel ? (event.model ?? "") : "";
+    const operation = this.#byOperation ? event.operation : "";
     const byOperation = innerMap(innerMap(this.#durationChildren, event.node), model);
-    let children = byOperation.get(event.operation);
+    let children = byOperation.get(operation);
     if (children === undefined) {
-      const labels = { role: event.role, node: event.node, operation: event.operation, model };
-      children = {
-        ok: this.queryDuration.series({ ...labels, outcome: "ok" }),
-        error: this.queryDuration.series({ ...labels, outcome: "error" }),
-      };
-      byOperation.set(event.operation, children);
+      const labels: Record<string, string> = { role: event.role, node: event.node };
+      if (this.#byOperation) labels.operation = operation;
+      if (this.#byModel) labels.model = model;
+      const ok = this.queryDuration.series(this.#byOutcome ? { ...labels, outcome: "ok" } : labels);
+      children = { ok, error: this.#byOutcome ? this.queryDuration.series({ ...labels, outcome: "error" }) : ok };
+      byOperation.set(operation, children);
     }
     (event.error === undefined ? children.ok : children.error).observe(event.durationMs / 1000);
   }

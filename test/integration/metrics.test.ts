@@ -18,7 +18,7 @@ describe("Prometheus metrics after a known workload on a real primary and replic
 
   it("counts exactly what was routed where, and why, with durations by operation and model", async () => {
     const registry = new Registry();
-    const client = db({ metrics: { registry } });
+    const client = db({ metrics: { registry, labels: ["operation", "model", "outcome"] } });
     for (let i = 0; i < 5; i++) await client.user.findMany({ take: 1 });
     for (let i = 0; i < 3; i++) await client.user.create({ data: { email: uniqueEmail("metrics") } });
     await client.$primary().user.count();
@@ -67,7 +67,7 @@ describe("Prometheus metrics after a known workload on a real primary and replic
     const options = {
       primaryUrl: `${cluster().primaryUrl}?connection_limit=3`,
       replicaUrls: cluster().replicaUrls,
-      metrics: { registry, prefix: "app_db_" },
+      metrics: { registry, prefix: "app_db_", buckets: [0.05, 1] },
     };
     const first = db(options);
     const second = db(options);
@@ -76,6 +76,10 @@ describe("Prometheus metrics after a known workload on a real primary and replic
     expect(
       valueAt(await valuesOf(registry, "app_db_queries_routed_total"), { node: "replica-0", reason: "read" }),
     ).toBe(2);
+    // The default labels (no model) and the buckets asked for.
+    const durations = await valuesOf(registry, "app_db_query_duration_seconds");
+    expect(durations.map((entry) => entry.labels.le).filter((le) => le !== undefined)).toEqual([0.05, 1, "+Inf"]);
+    expect(Object.keys(durations[0]?.labels ?? {}).sort()).toEqual(["le", "node", "operation", "outcome", "role"]);
     // Pool gauges add both clients' pools up.
     expect(valueAt(await valuesOf(registry, "app_db_pool_max_connections"), { node: "primary" })).toBe(6);
     // A client shut down for good leaves the registry (a $disconnect()ed one lives on, as in Prisma).

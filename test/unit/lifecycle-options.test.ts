@@ -10,7 +10,13 @@ describe("resolveLifecycleOptions", () => {
   it("fills in the defaults: signals on, 10 s drain, metrics if installed, 2 s probes, 1 instance", () => {
     expect(resolveLifecycleOptions({}, {})).toEqual({
       shutdown: { signals: ["SIGTERM", "SIGINT"], timeoutMs: 10_000, enabled: true },
-      metrics: { registry: undefined, prefix: "prisma_split_", required: false },
+      metrics: {
+        registry: undefined,
+        prefix: "prisma_split_",
+        buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+        labels: ["operation", "outcome"],
+        required: false,
+      },
       health: { timeoutMs: 2_000, readiness: "any" },
       poolCheck: { instances: 1, reserved: undefined },
     });
@@ -45,6 +51,16 @@ describe("resolveLifecycleOptions", () => {
     [{ shutdown: { timeoutMs: "5s" } }, "shutdown.timeoutMs", 'got "5s"'],
     [{ metrics: { registry: {} } }, "metrics.registry", "must be a prom-client Registry"],
     [{ metrics: { prefix: "my-app" } }, "metrics.prefix", 'got "my-app"'],
+    [{ metrics: { buckets: 0.1 } }, "metrics.buckets", "must be an array of 1 to 50 upper bounds in seconds"],
+    [{ metrics: { buckets: [] } }, "metrics.buckets", "got an array"],
+    [{ metrics: { buckets: [0.1, 0.1] } }, "metrics.buckets[1]", "must be larger than the bound before it (0.1)"],
+    [{ metrics: { buckets: [1, 0.5] } }, "metrics.buckets[1]", "must be larger than the bound before it (1)"],
+    [{ metrics: { buckets: [0, 1] } }, "metrics.buckets[0]", "above 0 (+Inf is always added), got 0"],
+    [{ metrics: { buckets: [1, Number.POSITIVE_INFINITY] } }, "metrics.buckets[1]", "got Infinity"],
+    [{ metrics: { buckets: ["0.1"] } }, "metrics.buckets[0]", 'got "0.1"'],
+    [{ metrics: { labels: "model" } }, "metrics.labels", 'must be an array of "operation", "outcome", "model"'],
+    [{ metrics: { labels: ["node"] } }, "metrics.labels[0]", '(role and node are always there), got "node"'],
+    [{ metrics: { label: ["model"] } }, "metrics.label", "known: registry, prefix, buckets, labels"],
     [{ health: { timeoutMs: Number.POSITIVE_INFINITY } }, "health.timeoutMs", "got Infinity"],
     [{ health: { readiness: "all" } }, "health.readiness", 'must be one of "any", "primary", got "all"'],
     [{ health: { readiness: true } }, "health.readiness", "got true"],

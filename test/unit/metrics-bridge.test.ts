@@ -1,5 +1,6 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 import { SplitEvents } from "../../src/events.ts";
 import type { MetricsSubject } from "../../src/lifecycle/metrics.ts";
 import { instrumentMetrics } from "../../src/lifecycle/metrics.ts";
@@ -11,6 +12,7 @@ describe("event → prom-client bridge", () => {
     const registry = new Registry();
     const events = new SplitEvents();
     const detach = instrumentMetrics({ events, nodes: [] } as unknown as MetricsSubject, {
+      ...DEFAULTS.metrics,
       registry,
       prefix: "t_",
       required: true,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../src/config/defaults.ts";
 import { isConfigurationError } from "../../src/errors.ts";
 import type { MetricsSubject } from "../../src/lifecycle/metrics.ts";
 import { instrumentMetrics } from "../../src/lifecycle/metrics.ts";
@@ -9,18 +10,14 @@ const context = {} as MetricsSubject;
 
 describe("prom-client is optional", () => {
   it("without prom-client and without a metrics option, metrics are silently off", () => {
-    const detach = instrumentMetrics(
-      context,
-      { registry: undefined, prefix: "prisma_split_", required: false },
-      notInstalled,
-    );
+    const detach = instrumentMetrics(context, { ...DEFAULTS.metrics, required: false }, notInstalled);
     expect(detach()).toBeUndefined();
   });
 
   it("asking for metrics without prom-client fails at construction, naming the setting", () => {
     let error: unknown;
     try {
-      instrumentMetrics(context, { registry: undefined, prefix: "prisma_split_", required: true }, notInstalled);
+      instrumentMetrics(context, { ...DEFAULTS.metrics, required: true }, notInstalled);
     } catch (caught) {
       error = caught;
     }
