@@ -84,6 +84,7 @@ export {
 export { sendDatabaseUnavailable } from "./http/node-http.js";
 export type { ConsistencyClient, ConsistencyHttpOptions } from "./http/token-carrier.js";
 export { type UnavailableBody, type UnavailableResponse, unavailableResponse } from "./http/unavailable-response.js";
+export type { Advice, DiagnosticsReport, NodeDiagnostics } from "./lifecycle/diagnostics.js";
 export type { HealthReport, NodeHealth } from "./lifecycle/health.js";
 export {
   type ConnectionPlan,
@@ -93,4 +94,5 @@ export {
   planConnections,
   recommendPoolSize,
 } from "./lifecycle/pool-sizing.js";
+export type { ServerActivity } from "./lifecycle/server-activity.js";
 export type { ReplicaReadOptions } from "./routing/replica-read-options.js";

@@ -3,6 +3,7 @@ import type { LifecycleSettings } from "./config/lifecycle-options.js";
 import type { DatabaseUnavailableError } from "./errors.js";
 import type { SplitEvents } from "./events.js";
 import type { PoolBudgetCheck } from "./lifecycle/pool-budget-check.js";
+import { PoolPressure } from "./lifecycle/pool-pressure.js";
 import type { ServedServer } from "./lifecycle/server-drain.js";
 import { safely, shutDown } from "./lifecycle/shutdown.js";
 import type { ReplicaMonitor } from "./monitor/replica-monitor.js";
@@ -47,6 +48,8 @@ export class SplitState implements CallGate {
   readonly readYourWrites: ReadYourWrites;
   readonly monitor: ReplicaMonitor | undefined;
   readonly poolBudget: PoolBudgetCheck;
+  /** Each pool's busy spell, read once a second (diagnostics). */
+  readonly poolPressure = new PoolPressure();
   readonly #follower: { stop(): void };
   /** Aborted when the final shutdown begins: pending retry waits listen to it and stop. */
   readonly #closingController = new AbortController();

@@ -30,11 +30,13 @@ export type Db = SplitClient<PrismaClient>;
 
 export function createApp(db: Db): Express {
   const app = express();
-  const health = healthHandlers(db);
+  // The diagnostics endpoint exists only with a token (set DIAGNOSTICS_TOKEN, 16+ characters).
+  const health = healthHandlers(db, { diagnosticsToken: process.env.DIAGNOSTICS_TOKEN });
 
   // Probes and scrapes first: no body parsing, no consistency context, no database for liveness.
   app.get("/health", health.live);
   app.get("/health/ready", health.ready);
+  app.get("/health/diagnostics", health.diagnostics);
   app.get("/metrics", async (_request, response) => {
     // prisma-split's metrics are in prom-client's global registry by default.
     response.type(register.contentType).send(await register.metrics());

@@ -1,4 +1,5 @@
 import type { NodeRole } from "../errors.js";
+import { collectDiagnostics } from "../lifecycle/diagnostics.js";
 import { checkHealth, checkReady } from "../lifecycle/health.js";
 import type { CallPipeline } from "../resilience/call-pipeline.js";
 import { runWithDeadline } from "../resilience/deadline.js";
@@ -142,6 +143,7 @@ export function createRoutedClient(
   define("$shutdown", () => state.shutdown("shutdown"));
   define("$health", () => checkHealth(state));
   define("$ready", () => checkReady(state));
+  define("$diagnostics", () => collectDiagnostics(state));
   define("$on", (...args: unknown[]) => {
     for (const node of state.nodes) {
       const client = node.client as unknown as { $on?: AnyFunction };

@@ -1,5 +1,6 @@
 import type { ITXClientDenyList, Types } from "@prisma/client/runtime/client";
 import type { SplitEvents } from "../events.js";
+import type { DiagnosticsReport } from "../lifecycle/diagnostics.js";
 import type { HealthReport } from "../lifecycle/health.js";
 import type { ReplicaReadOptions } from "../routing/replica-read-options.js";
 
@@ -86,6 +87,13 @@ export interface SplitMethods<Client> {
    * query; the primary, with `health.readiness: "primary"`).
    */
   $ready(): Promise<boolean>;
+  /**
+   * What an operator asks when requests wait: `$health()` plus, per node, its server's version
+   * and activity (this app's role's sessions, the oldest open transaction; read on a connection
+   * of its own, outside the pool), its pool's use and busy spell, and advice in plain words
+   * where a threshold is crossed. Served by `healthHandlers(db, { diagnosticsToken })`.
+   */
+  $diagnostics(): Promise<DiagnosticsReport>;
   /**
    * The final, graceful shutdown, for apps whose framework owns the signals (terminus,
    * lightship, close-with-grace): refuses new calls with a 503 `shutting-down`, drains in-flight

@@ -243,6 +243,14 @@ export const DEFAULTS = frozen({
     livePath: "/health",
     /** Path of the readiness endpoint for `handle()`. Default: `"/health/ready"`. */
     readyPath: "/health/ready",
+    /**
+     * The secret a request must send (`Authorization: Bearer <token>`) to read `$diagnostics()`
+     * at `diagnosticsPath`: at least 16 characters, from your secret store. Default: none, and
+     * no diagnostics endpoint (the report names hosts, roles and what the server runs).
+     */
+    diagnosticsToken: undefined as string | undefined,
+    /** Path of the diagnostics endpoint for `handle()`. Default: `"/health/diagnostics"`. */
+    diagnosticsPath: "/health/diagnostics",
   }),
 });
 

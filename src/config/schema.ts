@@ -168,6 +168,28 @@ const headerName = matching(/^[A-Za-z0-9-]+$/, "a header name (letters, digits, 
 const readHeader: Reader<string | false> = (setting, value) => (value === false ? false : headerName(setting, value));
 const urlPath = matching(/^\/\S*$/, "a path starting with /");
 
+/** The fewest characters a diagnostics token may have: a short secret can be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** `healthHandlers.diagnosticsToken`: a secret, never shown in a refusal. */
+const readDiagnosticsToken: Reader<string | undefined> = (setting, token) => {
+  if (token === undefined) return undefined;
+  if (typeof token !== "string") {
+    throw new ConfigurationError(
+      setting,
+      `must be a string (a secret of ${MIN_TOKEN_LENGTH}+ characters), got a ${typeof token}`,
+    );
+  }
+  if (token.length < MIN_TOKEN_LENGTH || /[\s,"]/.test(token)) {
+    throw new ConfigurationError(
+      setting,
+      `must be at least ${MIN_TOKEN_LENGTH} characters without spaces, commas or quotes ` +
+        `(got ${token.length} characters; e.g. openssl rand -hex 32)`,
+    );
+  }
+  return token;
+};
+
 /** `poolCheck.instances` and `PRISMA_SPLIT_INSTANCES`. */
 export const INSTANCES = Object.freeze({ min: 1, integer: true, unit: "processes" });
 
@@ -266,6 +288,8 @@ export const RULES = {
     detail: trueOrFalse,
     livePath: urlPath,
     readyPath: urlPath,
+    diagnosticsToken: readDiagnosticsToken,
+    diagnosticsPath: urlPath,
   }),
 };
 
